@@ -1,0 +1,45 @@
+# cdbn: `make demo` trains the default model and draws its bases; `make test` runs the test suite.
+SHELL := /bin/bash
+SWIFT ?= swift
+DEMO_DIR ?= runs/demo
+APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config \
+	python3-h5py python3-numpy
+
+.PHONY: deps build release test demo bench format clean
+
+# Installs the Debian packages that are missing (sudo when not root).
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: release
+	@rm -f $(DEMO_DIR)/model.h5
+	@mkdir -p $(DEMO_DIR)
+	@start=$$(date +%s); \
+	.build/release/cdbn pretrain --out $(DEMO_DIR)/model.h5 && \
+	.build/release/cdbn visualize --model $(DEMO_DIR)/model.h5 --layer 1 --out $(DEMO_DIR)/layer1-bases.png && \
+	.build/release/cdbn visualize --model $(DEMO_DIR)/model.h5 --layer 2 --out $(DEMO_DIR)/layer2-bases.png && \
+	echo "demo done in $$(( $$(date +%s) - start )) s: $(DEMO_DIR)/model.h5, $(DEMO_DIR)/layer1-bases.png, $(DEMO_DIR)/layer2-bases.png"
+
+bench: release
+	.build/release/cdbn bench
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+clean:
+	rm -rf .build runs

@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "cdbn",
+  products: [
+    .executable(name: "cdbn", targets: ["cdbn"]),
+    .library(name: "CDBNNumerics", targets: ["CDBNNumerics"]),
+    .library(name: "CDBNStorage", targets: ["CDBNStorage"]),
+    .library(name: "CDBNDatasets", targets: ["CDBNDatasets"]),
+    .library(name: "CDBNModels", targets: ["CDBNModels"]),
+    .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+  ],
+  targets: [
+    // C libraries from Debian, seen only through these targets and one internal Swift file each.
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+    .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+
+    .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW"]),
+    .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
+    .target(
+      name: "CDBNDatasets",
+      dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
+    .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
+    .target(
+      name: "CDBNPipeline",
+      dependencies: [
+        "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels",
+        .product(name: "Yams", package: "Yams"),
+      ]),
+    .executableTarget(
+      name: "cdbn",
+      dependencies: [
+        "CDBNPipeline",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    .testTarget(name: "CDBNNumericsTests", dependencies: ["CDBNNumerics"]),
+    .testTarget(name: "CDBNStorageTests", dependencies: ["CDBNStorage"]),
+    .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
+    .testTarget(name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(name: "CDBNPipelineTests", dependencies: ["CDBNPipeline"]),
+  ]
+)

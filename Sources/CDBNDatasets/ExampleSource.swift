@@ -1,0 +1,28 @@
+import CDBNNumerics
+
+/// A data set read batch by batch, so a big set never has to be in memory at once.
+///
+/// Examples are images of one shape [C, H, W]; `batch` returns [range.count, C, H, W].
+public protocol ExampleSource {
+  /// Number of examples.
+  var count: Int { get }
+  /// Shape of one example, [C, H, W].
+  var exampleShape: [Int] { get }
+  /// One class label per example, when the source has labels.
+  var labels: [Int]? { get }
+  /// One identifier per example (e.g. a relative file path), when the source has them.
+  var ids: [String]? { get }
+  /// Examples `range` as a tensor [range.count, C, H, W]; throws for a range outside 0..<count
+  /// and for examples that cannot be read.
+  func batch(_ range: Range<Int>) throws -> Tensor
+}
+
+extension ExampleSource {
+  /// Throws unless `range` lies within 0..<count; `path` names the source in the error.
+  func checkRange(_ range: Range<Int>, path: String) throws {
+    guard range.lowerBound >= 0, range.upperBound <= count else {
+      throw DatasetError(
+        .invalidArgument, path: path, "batch range \(range) is outside 0..<\(count)")
+    }
+  }
+}

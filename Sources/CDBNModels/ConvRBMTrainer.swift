@@ -1,0 +1,381 @@
+import CDBNNumerics
+
+/// The CD-k / PCD statistics of one mini-batch, averaged per hidden (or visible) unit: what
+/// `ConvRBMTrainer.apply` turns into an update, and what a data-parallel run would all-reduce.
+///
+/// They are σ² times the log-likelihood gradient estimate (Lee's code and most CRBM code train on
+/// these statistics, so the learning rate does not change meaning when σ anneals):
+///   weights     = (⟨h v⟩_data − ⟨h v⟩_model) / (N·Hh·Wh)
+///   hiddenBias  = (⟨h⟩_data − ⟨h⟩_model) / (N·Hh·Wh)
+///   visibleBias = (⟨v⟩_data − ⟨v⟩_model) / (N·H·W)
+public struct ConvRBMGradient: Sendable {
+  public var weights: [Float]
+  public var hiddenBias: [Float]
+  public var visibleBias: [Float]
+  public var statistics: TrainingStatistics
+  /// PCD only: the negative chains after this batch.
+  public var chains: Tensor?
+}
+
+/// Trains a ConvRBM with CD-k or persistent CD, momentum, weight decay and a sparsity target.
+///
+/// The batch is cut into chunks (see `ChunkPlan`); each chunk runs the whole Gibbs chain on one worker
+/// with its own scratch and its own random stream keyed by (seed, step, chunk), and the chunks'
+/// statistics are added in chunk order. So the result depends on the seed and not on the threads.
+public final class ConvRBMTrainer: LayerTrainer {
+  public internal(set) var rbm: ConvRBM
+  public let settings: ContrastiveDivergence
+  public let seed: UInt64
+  public internal(set) var step: Int = 0
+  public internal(set) var weightVelocity: [Float]
+  public internal(set) var hiddenBiasVelocity: [Float]
+  public internal(set) var visibleBiasVelocity: [Float]
+  /// Running average of each group's activation, for the sparsity term.
+  public internal(set) var runningActivation: [Float]
+  /// Persistent chains [N, C, H, W] (PCD only; created from the first batch).
+  public internal(set) var chains: Tensor?
+  /// Reconstruction error of the first update, the yardstick for divergence.
+  public internal(set) var firstError: Double?
+
+  private var workspace: Workspace?
+
+  public init(rbm: ConvRBM, settings: ContrastiveDivergence, seed: UInt64) throws {
+    try settings.validate()
+    self.rbm = rbm
+    self.settings = settings
+    self.seed = seed
+    weightVelocity = [Float](repeating: 0, count: rbm.weights.count)
+    hiddenBiasVelocity = [Float](repeating: 0, count: rbm.outputChannels)
+    visibleBiasVelocity = [Float](repeating: 0, count: rbm.inputChannels)
+    runningActivation = [Float](repeating: settings.sparsityTarget, count: rbm.outputChannels)
+  }
+
+  public var currentLayer: any FeatureLayer { rbm }
+
+  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
+    let g = try gradient(of: batch)
+    try apply(g, epoch: epoch)
+    return g.statistics
+  }
+
+  public func finishEpoch(_ epoch: Int) {
+    if rbm.visible == .gaussian {
+      rbm.sigma = max(settings.sigmaMin, rbm.sigma * settings.sigmaDecay)
+    }
+  }
+
+  // MARK: - Gradient
+
+  /// The statistics of one mini-batch [N, C, H, W]; parameters are not changed.
+  public func gradient(of batch: Tensor) throws -> ConvRBMGradient {
+    try rbm.validate(batch)
+    let n = batch.shape[0]
+    let s = rbm.convolutionShape(height: batch.shape[2], width: batch.shape[3])
+    let g = rbm.poolingShape(height: batch.shape[2], width: batch.shape[3])
+    if settings.persistent, let c = chains, c.shape != batch.shape {
+      throw ModelError.shapeMismatch("PCD chains are \(c.shape) but the batch is \(batch.shape); keep the batch shape fixed")
+    }
+    let ws = workspace(for: s, pooling: g, examples: n)
+    var newChains: Tensor? = nil
+    if settings.persistent { newChains = chains ?? batch }
+    let chainInput = newChains
+    let k = s.filters
+    let stepSeed = UInt64(step)
+    let rbm = self.rbm
+    let settings = self.settings
+    let seed = self.seed
+
+    batch.scalars.withUnsafeBufferPointer { data in
+      rbm.weights.scalars.withUnsafeBufferPointer { w in
+        rbm.hiddenBias.withUnsafeBufferPointer { b in
+          nonisolated(unsafe) let (data, w, b) = (data.baseAddress!, w.baseAddress!, b.baseAddress!)
+          nonisolated(unsafe) let chainPointer: UnsafeMutablePointer<Float>? = newChains.map { _ in ws.chainOut }
+          if let chainInput {
+            chainInput.scalars.withUnsafeBufferPointer { ci in
+              ws.chainOut.update(from: ci.baseAddress!, count: ci.count)
+            }
+          }
+          Parallelism.forEach(ws.plan.ranges.count, threads: ws.workers.count) { task, worker in
+            let range = ws.plan.ranges[task]
+            var rng = RandomStream(seed: seed, stream: (stepSeed << 16) | UInt64(task))
+            ConvRBMTrainer.chunk(
+              rbm: rbm, settings: settings, shape: s, pooling: g, weights: w, hiddenBias: b,
+              data: data + range.lowerBound * s.inputSize, count: range.count,
+              chain: chainPointer.map { $0 + range.lowerBound * s.inputSize },
+              scratch: ws.workers[worker], partial: ws.partials[task], rng: &rng)
+          }
+        }
+      }
+    }
+
+    // Add the chunks' partial sums in chunk order.
+    var gw = [Float](repeating: 0, count: s.weightCount)
+    var gb = [Float](repeating: 0, count: k)
+    var gc = [Float](repeating: 0, count: s.channels)
+    var activation = [Float](repeating: 0, count: k)
+    var squaredError = 0.0
+    for p in ws.partials {
+      for i in 0..<s.weightCount { gw[i] += p.weights[i] }
+      for i in 0..<k {
+        gb[i] += p.hiddenBias[i]
+        activation[i] += p.activation[i]
+      }
+      for i in 0..<s.channels { gc[i] += p.visibleBias[i] }
+      squaredError += p.squaredError[0]
+    }
+    let hiddenUnits = Float(n * s.outputPlane)
+    let visibleUnits = Float(n * s.inputPlane)
+    for i in 0..<gw.count { gw[i] /= hiddenUnits }
+    for i in 0..<k {
+      gb[i] /= hiddenUnits
+      activation[i] /= hiddenUnits
+    }
+    for i in 0..<gc.count { gc[i] /= visibleUnits }
+    if newChains != nil {
+      newChains!.scalars.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ws.chainOut, count: $0.count) }
+    }
+    let stats = TrainingStatistics(
+      reconstructionError: squaredError / Double(n * s.inputSize), meanActivation: activation, examples: n)
+    return ConvRBMGradient(weights: gw, hiddenBias: gb, visibleBias: gc, statistics: stats, chains: newChains)
+  }
+
+  // MARK: - Update
+
+  /// Applies one gradient: momentum, L2 weight decay and the sparsity term on the hidden biases.
+  /// Throws (and changes nothing) when the gradient or the result is not finite, or when the
+  /// reconstruction error has exploded.
+  public func apply(_ g: ConvRBMGradient, epoch: Int) throws {
+    let e = g.statistics.reconstructionError
+    guard e.isFinite, g.weights.allSatisfy(\.isFinite), g.hiddenBias.allSatisfy(\.isFinite),
+      g.visibleBias.allSatisfy(\.isFinite)
+    else {
+      throw ModelError.diverged("NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
+    }
+    if let first = firstError, e > settings.divergenceFactor * max(first, 1e-12) {
+      throw ModelError.diverged(
+        "reconstruction error \(e) is over \(settings.divergenceFactor)× the first update's \(first) (epoch \(epoch + 1), update \(step)); lower the learning rate"
+      )
+    }
+    let lr = settings.learningRate(epoch: epoch)
+    let mom = settings.momentum(epoch: epoch)
+    var next = rbm
+    for i in 0..<weightVelocity.count {
+      weightVelocity[i] = mom * weightVelocity[i] + lr * (g.weights[i] - settings.weightDecay * next.weights.scalars[i])
+      next.weights.scalars[i] += weightVelocity[i]
+    }
+    let rho = settings.sparsityDecay
+    for k in 0..<hiddenBiasVelocity.count {
+      runningActivation[k] = rho * runningActivation[k] + (1 - rho) * g.statistics.meanActivation[k]
+      let sparsity = settings.sparsityCost * (settings.sparsityTarget - runningActivation[k])
+      hiddenBiasVelocity[k] = mom * hiddenBiasVelocity[k] + lr * (g.hiddenBias[k] + sparsity)
+      next.hiddenBias[k] += hiddenBiasVelocity[k]
+    }
+    for c in 0..<visibleBiasVelocity.count {
+      visibleBiasVelocity[c] = mom * visibleBiasVelocity[c] + lr * g.visibleBias[c]
+      next.visibleBias[c] += visibleBiasVelocity[c]
+    }
+    guard next.weights.firstNonFinite() == nil else {
+      throw ModelError.diverged("weights became NaN or infinite at update \(step) (epoch \(epoch + 1))")
+    }
+    rbm = next
+    if firstError == nil { firstError = e }
+    if let c = g.chains { chains = c }
+    step += 1
+  }
+
+  // MARK: - One chunk, allocation-free
+
+  /// Runs the Gibbs chain for `count` examples and writes their summed statistics into `partial`.
+  private static func chunk(
+    rbm: ConvRBM, settings: ContrastiveDivergence, shape s: ConvolutionShape, pooling g: PoolingShape,
+    weights w: UnsafePointer<Float>, hiddenBias b: UnsafePointer<Float>,
+    data: UnsafePointer<Float>, count: Int, chain: UnsafeMutablePointer<Float>?,
+    scratch: WorkerScratch, partial: PartialSums, rng: inout RandomStream
+  ) {
+    let k = s.filters
+    let columns = count * s.outputPlane
+    let planes = k * count
+    let scale = rbm.inputScale
+    let binary = rbm.visible == .binary
+
+    // Bottom-up: unfold `v`, one sgemm, then pooling probabilities into `h`.
+    func up(_ v: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
+      Unfold.im2col(s, count: count, input: v, columns: scratch.columns)
+      BLAS.sgemm(
+        .none, .none, m: k, n: columns, k: s.patchSize, alpha: 1, a: w, lda: s.patchSize,
+        b: scratch.columns, ldb: columns, beta: 0, c: h, ldc: columns)
+      ProbabilisticMaxPooling.probabilities(
+        g, count: planes, values: h, bias: b, planesPerBias: count, scale: scale, pooled: nil,
+        off: scratch.off)
+    }
+    // Top-down: visible mean of the hidden states `h` into `v`.
+    func down(_ h: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+      BLAS.sgemm(
+        .transposed, .none, m: s.patchSize, n: columns, k: k, alpha: 1, a: w, lda: s.patchSize,
+        b: h, ldb: columns, beta: 0, c: scratch.columns, ldc: columns)
+      for e in 0..<count {
+        for c in 0..<s.channels {
+          (v + e * s.inputSize + c * s.inputPlane).update(repeating: rbm.visibleBias[c], count: s.inputPlane)
+        }
+      }
+      Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v)
+      if binary { VectorMath.sigmoidInPlace(v, count: count * s.inputSize) }
+    }
+    func sample(_ probabilities: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
+      ProbabilisticMaxPooling.sample(
+        g, count: planes, probabilities: probabilities, off: scratch.off, rng: &rng, hidden: h, pooled: nil)
+    }
+    func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
+      for kk in 0..<k {
+        var total: Float = 0
+        let row = h + kk * columns
+        for i in 0..<columns { total += row[i] }
+        out[kk] += sign * total
+      }
+    }
+
+    let positive = scratch.positive
+    let negative = scratch.negative
+    let samples = scratch.samples
+    let reconstruction = scratch.visible
+    partial.clear()
+
+    // Positive phase: P(h | data) and its statistics.
+    up(data, into: positive)
+    BLAS.sgemm(
+      .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: 1, a: positive, lda: columns,
+      b: scratch.columns, ldb: columns, beta: 0, c: partial.weights, ldc: s.patchSize)
+    sumPlanes(positive, into: partial.hiddenBias, sign: 1)
+    sumPlanes(positive, into: partial.activation, sign: 1)
+    sample(positive, into: samples)
+
+    // One-step reconstruction of the data (the monitored error; CD's first negative state).
+    down(samples, into: reconstruction)
+    var squared = 0.0
+    for i in 0..<(count * s.inputSize) {
+      let d = Double(data[i] - reconstruction[i])
+      squared += d * d
+    }
+    partial.squaredError[0] = squared
+
+    // Negative phase: CD restarts from the reconstruction; PCD continues its chain.
+    var visibleState = UnsafePointer(reconstruction)
+    var remaining = settings.steps - 1
+    if let chain {
+      up(chain, into: negative)
+      sample(negative, into: samples)
+      down(samples, into: reconstruction)
+      visibleState = UnsafePointer(reconstruction)
+    }
+    up(visibleState, into: negative)
+    while remaining > 0 {
+      sample(negative, into: samples)
+      down(samples, into: reconstruction)
+      up(reconstruction, into: negative)
+      remaining -= 1
+    }
+    // `scratch.columns` holds the unfolded negative visible state from the last `up`.
+    BLAS.sgemm(
+      .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: -1, a: negative, lda: columns,
+      b: scratch.columns, ldb: columns, beta: 1, c: partial.weights, ldc: s.patchSize)
+    sumPlanes(negative, into: partial.hiddenBias, sign: -1)
+    for e in 0..<count {
+      for c in 0..<s.channels {
+        let base = e * s.inputSize + c * s.inputPlane
+        var total: Float = 0
+        for i in 0..<s.inputPlane { total += data[base + i] - reconstruction[base + i] }
+        partial.visibleBias[c] += total
+      }
+    }
+    chain?.update(from: reconstruction, count: count * s.inputSize)
+  }
+
+  // MARK: - Scratch
+
+  private func workspace(for s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) -> Workspace {
+    if let ws = workspace, ws.shape == s, ws.examples == n { return ws }
+    let ws = Workspace(shape: s, pooling: g, examples: n)
+    workspace = ws
+    return ws
+  }
+
+  /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
+  final class WorkerScratch: @unchecked Sendable {
+    let columns, positive, negative, samples, off, visible: UnsafeMutablePointer<Float>
+    private let all: [UnsafeMutablePointer<Float>]
+
+    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int) {
+      func make(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+        p.initialize(repeating: 0, count: max(1, n))
+        return p
+      }
+      let hidden = s.filters * chunk * s.outputPlane
+      columns = make(s.patchSize * chunk * s.outputPlane)
+      positive = make(hidden)
+      negative = make(hidden)
+      samples = make(hidden)
+      off = make(s.filters * chunk * g.pooledPlane)
+      visible = make(chunk * s.inputSize)
+      all = [columns, positive, negative, samples, off, visible]
+    }
+
+    deinit { for p in all { p.deallocate() } }
+  }
+
+  /// One chunk's summed statistics.
+  final class PartialSums: @unchecked Sendable {
+    let weights, hiddenBias, visibleBias, activation: UnsafeMutablePointer<Float>
+    let squaredError: UnsafeMutablePointer<Double>
+    private let sizes: (Int, Int, Int)
+
+    init(shape s: ConvolutionShape) {
+      sizes = (s.weightCount, s.filters, s.channels)
+      weights = .allocate(capacity: s.weightCount)
+      hiddenBias = .allocate(capacity: s.filters)
+      activation = .allocate(capacity: s.filters)
+      visibleBias = .allocate(capacity: s.channels)
+      squaredError = .allocate(capacity: 1)
+      clear()
+    }
+
+    func clear() {
+      weights.initialize(repeating: 0, count: sizes.0)
+      hiddenBias.initialize(repeating: 0, count: sizes.1)
+      activation.initialize(repeating: 0, count: sizes.1)
+      visibleBias.initialize(repeating: 0, count: sizes.2)
+      squaredError.initialize(to: 0)
+    }
+
+    deinit {
+      weights.deallocate()
+      hiddenBias.deallocate()
+      activation.deallocate()
+      visibleBias.deallocate()
+      squaredError.deallocate()
+    }
+  }
+
+  final class Workspace: @unchecked Sendable {
+    let shape: ConvolutionShape
+    let examples: Int
+    let plan: ChunkPlan
+    let workers: [WorkerScratch]
+    let partials: [PartialSums]
+    let chainOut: UnsafeMutablePointer<Float>
+
+    init(shape s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) {
+      shape = s
+      examples = n
+      let plan = ChunkPlan(examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane)
+      self.plan = plan
+      let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
+      workers = (0..<workerCount).map { _ in WorkerScratch(shape: s, pooling: g, chunk: plan.largest) }
+      partials = plan.ranges.map { _ in PartialSums(shape: s) }
+      chainOut = .allocate(capacity: max(1, n * s.inputSize))
+      chainOut.initialize(repeating: 0, count: max(1, n * s.inputSize))
+    }
+
+    deinit { chainOut.deallocate() }
+  }
+}

@@ -1,0 +1,55 @@
+import CDBNNumerics
+import CDBNStorage
+
+/// A stack of feature layers trained greedily: layer l's pooled output is layer l+1's visible input.
+public struct ConvolutionalDBN: Sendable {
+  public var preprocessing: Preprocessing
+  public var layers: [any FeatureLayer]
+
+  public init(preprocessing: Preprocessing = .none, layers: [any FeatureLayer] = []) {
+    self.preprocessing = preprocessing
+    self.layers = layers
+  }
+
+  /// Feed-forward features of layer `depth` (1 = first layer) for raw examples [N, C, H, W]:
+  /// preprocessing, then each layer's pooled probabilities in turn.
+  public func features(_ raw: Tensor, depth: Int) throws -> Tensor {
+    guard depth >= 1, depth <= layers.count else {
+      throw ModelError.invalidConfiguration("layer \(depth) does not exist; the model has \(layers.count) layer(s)")
+    }
+    return try propagate(preprocessing.apply(raw), through: depth)
+  }
+
+  /// Runs already-preprocessed input through the first `depth` layers.
+  public func propagate(_ input: Tensor, through depth: Int) throws -> Tensor {
+    var x = input
+    for layer in layers.prefix(depth) { x = try layer.features(x) }
+    return x
+  }
+
+  /// Output shape [K, H, W] of layer `depth` for an example of [C, H, W], or nil when too small.
+  public func outputShape(depth: Int, input: [Int]) -> [Int]? {
+    guard input.count == 3 else { return nil }
+    var (c, h, w) = (input[0], input[1], input[2])
+    for layer in layers.prefix(depth) {
+      guard layer.inputChannels == c, let size = layer.outputSize(height: h, width: w) else { return nil }
+      (c, h, w) = (layer.outputChannels, size.height, size.width)
+    }
+    return [c, h, w]
+  }
+}
+
+/// Reads any layer kind from its checkpoint group by its `kind` attribute.
+public enum LayerKinds {
+  /// Every layer type cdbn can load.
+  public static let all: [any FeatureLayer.Type] = [ConvRBM.self]
+
+  public static func load(from group: HDF5Group) throws -> any FeatureLayer {
+    let kind = try group.stringAttribute("kind")
+    guard let type = all.first(where: { $0.kind == kind }) else {
+      throw ModelError.malformedCheckpoint(
+        "\(group.name): unknown layer kind \"\(kind)\" (known: \(all.map { $0.kind }.joined(separator: ", ")))")
+    }
+    return try type.init(from: group)
+  }
+}

@@ -1,0 +1,63 @@
+import CDBNNumerics
+import CDBNStorage
+
+/// What every unsupervised layer in a stack does: map a batch of input maps to feature maps,
+/// describe its filters, save itself, and hand out a trainer. ConvRBM conforms; the sparse-coding
+/// and deconvolutional layers conform the same way, so the stack, the checkpoint and the CLI serve
+/// them all.
+public protocol FeatureLayer: Sendable {
+  /// The `kind` attribute of the layer's checkpoint group ("crbm", ...).
+  static var kind: String { get }
+  var inputChannels: Int { get }
+  var outputChannels: Int { get }
+  /// Filters [K, C, fh, fw] as applied to the input (cross-correlation, no flip); used for pictures
+  /// and to project higher-layer bases into pixel space.
+  var filters: Tensor { get }
+  /// Pooling block [ph, pw] between this layer's detection maps and its output.
+  var pooling: [Int] { get }
+
+  /// Output size for an input of `height`×`width`, or nil when the input is too small.
+  func outputSize(height: Int, width: Int) -> (height: Int, width: Int)?
+  /// The layer's features of a batch [N, C, H, W]: [N, K, Ho, Wo].
+  func features(_ input: Tensor) throws -> Tensor
+  /// Writes the parameters and attributes that define the layer.
+  func save(to group: HDF5Group) throws
+  /// Reads a layer written by `save` (or by another tool following the same schema).
+  init(from group: HDF5Group) throws
+}
+
+/// Trains one layer: computes the gradient of a mini-batch, then applies it. The two halves stay
+/// apart so that data-parallel training can sum gradients across processes in between.
+public protocol LayerTrainer: AnyObject {
+  /// The layer as trained so far.
+  var currentLayer: any FeatureLayer { get }
+  /// Updates applied so far (it also keys the random streams).
+  var step: Int { get }
+  /// One update on a batch [N, C, H, W]; returns its statistics.
+  func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics
+  /// Called once after each epoch (schedules such as σ decay).
+  func finishEpoch(_ epoch: Int)
+  /// Everything beyond the layer needed to continue exactly: velocities, running averages,
+  /// persistent chains, the step counter.
+  func saveState(to group: HDF5Group) throws
+  func restoreState(from group: HDF5Group) throws
+}
+
+/// What one update measured.
+public struct TrainingStatistics: Sendable {
+  /// Mean squared difference between the data and its one-step reconstruction.
+  public var reconstructionError: Double
+  /// Mean P(h = 1 | data) per group (hidden map).
+  public var meanActivation: [Float]
+  public var examples: Int
+
+  public init(reconstructionError: Double, meanActivation: [Float], examples: Int) {
+    self.reconstructionError = reconstructionError
+    self.meanActivation = meanActivation
+    self.examples = examples
+  }
+
+  public var overallActivation: Double {
+    meanActivation.isEmpty ? 0 : meanActivation.reduce(0) { $0 + Double($1) } / Double(meanActivation.count)
+  }
+}

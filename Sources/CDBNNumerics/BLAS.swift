@@ -1,0 +1,41 @@
+import CBLAS
+
+/// The one place CDBNNumerics calls OpenBLAS. Everything else goes through these functions,
+/// so no C type leaves the module.
+public enum BLAS {
+  /// Whether a matrix operand is read as stored or transposed.
+  public enum Transpose: Sendable { case none, transposed }
+
+  /// C ← α·op(A)·op(B) + β·C for row-major matrices; op(A) is m×k, op(B) is k×n, C is m×n.
+  @inline(__always)
+  public static func sgemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
+      transB == .none ? CblasNoTrans : CblasTrans, Int32(m), Int32(n), Int32(k), alpha, a,
+      Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// y ← α·x + y.
+  public static func saxpy(
+    count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+  }
+
+  /// The name of the kernel family OpenBLAS chose for this CPU (it may be forced by `OPENBLAS_CORETYPE`).
+  public static var coreName: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+  }
+
+  /// OpenBLAS's own thread count. cdbn parallelises over examples and keeps OpenBLAS at one thread
+  /// inside those loops; the benchmark raises it only to time a single large sgemm.
+  public static var threads: Int {
+    get { Int(openblas_get_num_threads()) }
+    set { openblas_set_num_threads(Int32(max(1, newValue))) }
+  }
+}

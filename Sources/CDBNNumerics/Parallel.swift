@@ -1,0 +1,60 @@
+import Dispatch
+import Synchronization
+
+/// How many worker threads cdbn's own loops use. OpenBLAS runs single-threaded inside them.
+///
+/// Results never depend on this number: work is cut into tasks whose boundaries do not depend on it,
+/// each task writes its own output, and partial sums are added in task order.
+public enum Parallelism {
+  private static let configured = Atomic<Int>(0)
+
+  /// The worker count; defaults to the number of active processors.
+  public static var threads: Int {
+    get {
+      let n = configured.load(ordering: .relaxed)
+      return n > 0 ? n : max(1, ProcessInfoCores.active)
+    }
+    set { configured.store(max(1, newValue), ordering: .relaxed) }
+  }
+
+  /// cdbn's workers each call sgemm; OpenBLAS threads inside them would only contend for the cores.
+  private static let blasSingleThreaded: Void = { BLAS.threads = 1 }()
+
+  /// Runs `body(task, worker)` for every task in `0..<tasks`, spreading tasks over the workers.
+  /// `worker` is in `0..<min(threads, tasks)` and names scratch memory that one worker owns.
+  public static func forEach(
+    _ tasks: Int, threads requested: Int? = nil, _ body: (_ task: Int, _ worker: Int) -> Void
+  ) {
+    _ = blasSingleThreaded
+    let workers = min(requested ?? threads, tasks)
+    if workers <= 1 {
+      for t in 0..<tasks { body(t, 0) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      nonisolated(unsafe) let body = body
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var t = worker
+        while t < tasks {
+          body(t, worker)
+          t += workers
+        }
+      }
+    }
+  }
+}
+
+/// The number of processors this process may run on.
+enum ProcessInfoCores {
+  static var active: Int {
+    #if canImport(Glibc)
+      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+      return 1
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

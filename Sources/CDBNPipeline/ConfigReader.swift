@@ -1,0 +1,91 @@
+import Yams
+
+/// Reads typed values out of a YAML mapping, with errors that give the file, line and key, and that
+/// refuse unknown keys (a misspelt option must not be silently ignored).
+struct ConfigReader {
+  let file: String
+  let node: Node
+  let path: String
+  private var mapping: Node.Mapping
+
+  init(file: String, node: Node, path: String) throws {
+    self.file = file
+    self.node = node
+    self.path = path
+    guard let m = node.mapping else {
+      throw PipelineError(file, "\(Self.location(node))\(path.isEmpty ? "the document" : path) must be a mapping of keys to values")
+    }
+    mapping = m
+  }
+
+  static func location(_ node: Node?) -> String {
+    guard let mark = node?.mark else { return "" }
+    return "line \(mark.line): "
+  }
+
+  func fail(_ key: String, _ message: String) -> PipelineError {
+    let full = path.isEmpty ? key : "\(path).\(key)"
+    return PipelineError(file, "\(Self.location(mapping[key] ?? node))\(full): \(message)")
+  }
+
+  /// Throws for any key not in `known`.
+  func allowOnly(_ known: Set<String>) throws {
+    for (k, _) in mapping {
+      guard let name = k.string else { continue }
+      if !known.contains(name) {
+        throw PipelineError(
+          file,
+          "\(Self.location(k))unknown key \"\(path.isEmpty ? name : "\(path).\(name)")\" (known: \(known.sorted().joined(separator: ", ")))"
+        )
+      }
+    }
+  }
+
+  func has(_ key: String) -> Bool { mapping[key] != nil && mapping[key]?.null == nil }
+
+  func child(_ key: String) throws -> ConfigReader? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    return try ConfigReader(file: file, node: n, path: path.isEmpty ? key : "\(path).\(key)")
+  }
+
+  func sequence(_ key: String) throws -> [Node]? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    guard let s = n.sequence else { throw fail(key, "must be a list") }
+    return Array(s)
+  }
+
+  func string(_ key: String) throws -> String? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    guard let s = n.string, n.scalar != nil else { throw fail(key, "must be a string") }
+    return s
+  }
+
+  func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    guard let v = n.int else { throw fail(key, "must be an integer, got \"\(n.string ?? "?")\"") }
+    if let range, !range.contains(v) { throw fail(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+    return v
+  }
+
+  func float(_ key: String) throws -> Float? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    guard let v = n.float, v.isFinite else { throw fail(key, "must be a finite number, got \"\(n.string ?? "?")\"") }
+    return Float(v)
+  }
+
+  func bool(_ key: String) throws -> Bool? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    guard let v = n.bool else { throw fail(key, "must be true or false, got \"\(n.string ?? "?")\"") }
+    return v
+  }
+
+  /// A pair such as [10, 10], or a single integer meaning [n, n].
+  func pair(_ key: String) throws -> [Int]? {
+    guard let n = mapping[key], n.null == nil else { return nil }
+    if let v = n.int { return [v, v] }
+    guard let s = n.sequence, s.count == 2, let a = s[0].int, let b = s[1].int else {
+      throw fail(key, "must be an integer or a list of two integers [height, width]")
+    }
+    return [a, b]
+  }
+}

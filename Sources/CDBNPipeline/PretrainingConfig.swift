@@ -1,0 +1,215 @@
+import CDBNModels
+import Yams
+
+/// A pretraining run, as read from YAML. Every key is optional except `layers`; unknown keys are errors.
+///
+/// ```yaml
+/// seed: 1
+/// data: {path: Data/natural-images, patch: [70, 70], limit: 1000}
+/// preprocessing: {whiten: 0.4, unit_variance: true}
+/// training: {batch_size: 20, epochs: 10, batches_per_epoch: 50}
+/// layers:
+///   - {kind: crbm, visible: gaussian, filters: 24, filter: [10, 10], pooling: 2, sigma: 0.2,
+///      sigma_decay: 0.99, learning_rate: 0.01, sparsity_target: 0.003, sparsity_cost: 5}
+/// ```
+public struct PretrainingConfig: Sendable {
+  /// Where the examples come from and how they are cut.
+  public struct DataSource: Sendable, Equatable {
+    /// A folder of images, an HDF5 file with /data, an MNIST IDX file or the MNIST CSV.
+    public var path: String
+    public var grayscale: Bool = true
+    /// Train on random crops of this size [h, w] instead of whole examples.
+    public var patch: [Int]?
+    /// Use only the first `limit` examples.
+    public var limit: Int?
+  }
+
+  /// Mini-batch schedule shared by the layers unless a layer overrides it.
+  public struct Schedule: Sendable, Equatable {
+    public var batchSize: Int = 20
+    public var epochs: Int = 10
+    /// Batches per epoch; default: examples / batch size (whole examples) or 50 (patches).
+    public var batchesPerEpoch: Int?
+  }
+
+  /// One layer: its shape and its training settings.
+  public struct Layer: Sendable {
+    public var kind: String = ConvRBM.kind
+    public var visible: VisibleUnits = .binary
+    public var filters: Int
+    public var filterSize: [Int]
+    public var pooling: [Int] = [2, 2]
+    public var sigma: Float = 1
+    public var training: ContrastiveDivergence
+    public var schedule: Schedule
+  }
+
+  /// The YAML text as given; stored in the checkpoint.
+  public var text: String
+  public var seed: UInt64 = 1
+  public var data: DataSource
+  public var preprocessing: Preprocessing
+  public var layers: [Layer]
+
+  /// The run used when `cdbn pretrain` is given no config: whitened natural images from Data/,
+  /// two layers in Lee et al.'s shape, small enough to finish in minutes on two cores.
+  public static func defaultText(dataPath: String) -> String {
+    """
+    # cdbn's default run: whitened natural photographs, two CRBM layers (Lee et al. 2009's shape).
+    seed: 1
+    data:
+      path: \(dataPath)
+      patch: [70, 70]
+    preprocessing:
+      whiten: 0.4
+      unit_variance: true
+    training:
+      batch_size: 10
+      batches_per_epoch: 40
+    layers:
+      - kind: crbm
+        visible: gaussian
+        filters: 24
+        filter: [10, 10]
+        pooling: 2
+        sigma: 0.2
+        sigma_decay: 0.99
+        sigma_min: 0.1
+        learning_rate: 0.01
+        weight_decay: 0.01
+        sparsity_target: 0.003
+        sparsity_cost: 5
+        epochs: 30
+      - kind: crbm
+        visible: binary
+        filters: 40
+        filter: [10, 10]
+        pooling: 2
+        learning_rate: 0.02
+        weight_decay: 0.01
+        sparsity_target: 0.005
+        sparsity_cost: 5
+        epochs: 10
+    """
+  }
+
+  /// Parses and validates YAML; `file` names the source in errors.
+  public init(yaml: String, file: String) throws {
+    let root: Node
+    do {
+      guard let n = try Yams.compose(yaml: yaml) else { throw PipelineError(file, "the config is empty") }
+      root = n
+    } catch let e as PipelineError {
+      throw e
+    } catch {
+      throw PipelineError(file, "not valid YAML: \(error)")
+    }
+    let top = try ConfigReader(file: file, node: root, path: "")
+    try top.allowOnly(["seed", "data", "preprocessing", "training", "layers"])
+    text = yaml
+    if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
+
+    guard let d = try top.child("data") else { throw top.fail("data", "is required (data: {path: ...})") }
+    try d.allowOnly(["path", "grayscale", "patch", "limit"])
+    guard let path = try d.string("path") else { throw d.fail("path", "is required") }
+    data = DataSource(path: path)
+    data.grayscale = try d.bool("grayscale") ?? true
+    data.patch = try d.pair("patch")
+    if let p = data.patch, !(p.allSatisfy { $0 > 0 && $0 <= 4096 }) {
+      throw d.fail("patch", "sizes must be in 1...4096, got \(p)")
+    }
+    data.limit = try d.int("limit", in: 1...Int(Int32.max))
+
+    preprocessing = .none
+    if let p = try top.child("preprocessing") {
+      try p.allowOnly(["whiten", "lcn", "unit_variance"])
+      preprocessing.whitenCutoff = try p.float("whiten")
+      preprocessing.contrastSigma = try p.float("lcn")
+      preprocessing.unitVariance = try p.bool("unit_variance") ?? false
+      do { try preprocessing.validate() } catch { throw PipelineError(file, "preprocessing: \(error)") }
+    }
+
+    var shared = Schedule()
+    if let t = try top.child("training") {
+      try t.allowOnly(["batch_size", "epochs", "batches_per_epoch"])
+      try Self.readSchedule(t, into: &shared)
+    }
+
+    guard let layerNodes = try top.sequence("layers"), !layerNodes.isEmpty else {
+      throw top.fail("layers", "is required: a list with at least one layer")
+    }
+    layers = []
+    for (i, node) in layerNodes.enumerated() {
+      let r = try ConfigReader(file: file, node: node, path: "layers[\(i)]")
+      layers.append(try Self.readLayer(r, schedule: shared))
+    }
+    try checkShapes(file: file)
+  }
+
+  static func readSchedule(_ r: ConfigReader, into s: inout Schedule) throws {
+    if let b = try r.int("batch_size", in: 1...100_000) { s.batchSize = b }
+    if let e = try r.int("epochs", in: 0...1_000_000) { s.epochs = e }
+    if let n = try r.int("batches_per_epoch", in: 1...100_000_000) { s.batchesPerEpoch = n }
+  }
+
+  static func readLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
+    try r.allowOnly([
+      "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min", "learning_rate",
+      "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch", "weight_decay",
+      "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent", "divergence_factor",
+      "batch_size", "epochs", "batches_per_epoch",
+    ])
+    let kind = try r.string("kind") ?? ConvRBM.kind
+    guard kind == ConvRBM.kind else {
+      throw r.fail("kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm)")
+    }
+    guard let filters = try r.int("filters", in: 1...65_536) else { throw r.fail("filters", "is required") }
+    guard let size = try r.pair("filter") else { throw r.fail("filter", "is required, e.g. filter: [10, 10]") }
+    guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw r.fail("filter", "sizes must be in 1...1024, got \(size)") }
+    var cd = ContrastiveDivergence()
+    var layer = Layer(filters: filters, filterSize: size, training: cd, schedule: schedule)
+    if let v = try r.string("visible") {
+      guard let units = VisibleUnits(rawValue: v) else { throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"") }
+      layer.visible = units
+    }
+    if let p = try r.pair("pooling") {
+      guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else { throw r.fail("pooling", "sizes must be in 1...64, got \(p)") }
+      layer.pooling = p
+    }
+    if let s = try r.float("sigma") { layer.sigma = s }
+    guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
+    func set(_ key: String, _ apply: (Float) -> Void) throws { if let v = try r.float(key) { apply(v) } }
+    try set("sigma_decay") { cd.sigmaDecay = $0 }
+    try set("sigma_min") { cd.sigmaMin = $0 }
+    try set("learning_rate") { cd.learningRate = $0 }
+    try set("learning_rate_decay") { cd.learningRateDecay = $0 }
+    try set("initial_momentum") { cd.initialMomentum = $0 }
+    try set("final_momentum") { cd.finalMomentum = $0 }
+    try set("weight_decay") { cd.weightDecay = $0 }
+    try set("sparsity_target") { cd.sparsityTarget = $0 }
+    try set("sparsity_cost") { cd.sparsityCost = $0 }
+    try set("sparsity_decay") { cd.sparsityDecay = $0 }
+    try set("divergence_factor") { cd.divergenceFactor = Double($0) }
+    if let m = try r.int("momentum_switch_epoch", in: 0...1_000_000) { cd.momentumSwitchEpoch = m }
+    if let k = try r.int("cd_steps", in: 1...1000) { cd.steps = k }
+    if let p = try r.bool("persistent") { cd.persistent = p }
+    do { try cd.validate() } catch { throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)") }
+    layer.training = cd
+    try readSchedule(r, into: &layer.schedule)
+    return layer
+  }
+
+  /// Checks that every layer fits on the one below (channels and sizes), for the training patch.
+  func checkShapes(file: String) throws {
+    guard let patch = data.patch else { return }
+    var (h, w) = (patch[0], patch[1])
+    for (i, l) in layers.enumerated() {
+      guard l.filterSize[0] <= h, l.filterSize[1] <= w else {
+        throw PipelineError(
+          file, "layers[\(i)]: filter \(l.filterSize[0])×\(l.filterSize[1]) is larger than its \(h)×\(w) input (patch \(patch))")
+      }
+      h = ((h - l.filterSize[0] + 1) + l.pooling[0] - 1) / l.pooling[0]
+      w = ((w - l.filterSize[1] + 1) + l.pooling[1] - 1) / l.pooling[1]
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import CDBNNumerics
+
+@main
+struct CDBNCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cdbn",
+    abstract: "Unsupervised convolutional feature learning: convolutional RBMs and deep belief networks.",
+    version: "0.1.0",
+    subcommands: [Pretrain.self, Features.self, Visualize.self, Inspect.self, Bench.self])
+}
+
+/// Options every compute-heavy command shares.
+struct ComputeOptions: ParsableArguments {
+  @Option(help: "Worker threads (results do not depend on it). Default: all cores.")
+  var threads: Int?
+
+  func apply() throws {
+    if let threads {
+      guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
+      Parallelism.threads = threads
+    }
+  }
+}

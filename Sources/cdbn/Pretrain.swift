@@ -1,0 +1,65 @@
+import ArgumentParser
+import CDBNPipeline
+import Foundation
+
+struct Pretrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a convolutional DBN layer by layer, with a checkpoint after every epoch.",
+    discussion: "Without CONFIG, trains cdbn's default two-layer model on the whitened natural photographs in Data/natural-images.")
+
+  @Argument(help: "YAML config (see Experiments/ for examples).")
+  var config: String?
+
+  @Option(help: "Model file to write.")
+  var out = "model.h5"
+
+  @Flag(help: "Continue the run saved in --out.")
+  var resume = false
+
+  @Option(help: "Random seed (overrides the config's).")
+  var seed: UInt64?
+
+  @Flag(help: "Print only errors.")
+  var quiet = false
+
+  @OptionGroup var compute: ComputeOptions
+
+  func run() throws {
+    try compute.apply()
+    var settings: PretrainingConfig
+    if let config {
+      let text: String
+      do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+        throw PipelineError(config, "cannot be read: \(error.localizedDescription)")
+      }
+      settings = try PretrainingConfig(yaml: text, file: config)
+    } else {
+      let data = try DataLocator.find("natural-images")
+      settings = try PretrainingConfig(yaml: PretrainingConfig.defaultText(dataPath: data), file: "<default config>")
+    }
+    if let seed { settings.seed = seed }
+    let directory = (out as NSString).deletingLastPathComponent
+    if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    let reporter = ProgressReporter(quiet: quiet)
+    let started = Date()
+    let result = try Pretrainer(config: settings, output: out, reporter: reporter).run(resume: resume)
+    reporter.log(
+      "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+  }
+}
+
+/// Finds Data/<name> from the working directory or from the executable's location (…/.build/release/cdbn).
+enum DataLocator {
+  static func find(_ name: String) throws -> String {
+    var candidates = ["Data/\(name)"]
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<5 {
+      candidates.append(dir.appendingPathComponent("Data/\(name)").path)
+      dir = dir.deletingLastPathComponent()
+    }
+    guard let hit = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+      throw PipelineError("Data/\(name)", "not found next to the working directory or the cdbn executable; pass a config with data.path")
+    }
+    return hit
+  }
+}

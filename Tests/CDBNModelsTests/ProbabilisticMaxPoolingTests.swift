@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import CDBNModels
+@testable import CDBNNumerics
+
+/// Marginals of a plane by enumerating every allowed joint state: each block off, or exactly one of
+/// its units on; P(state) ∝ exp(Σ I over the units that are on).
+func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (hidden: [Double], pooled: [Double]) {
+  var blocks: [[Int]] = []
+  for bi in 0..<g.pooledHeight {
+    for bj in 0..<g.pooledWidth {
+      var units: [Int] = []
+      for i in (bi * g.poolHeight)..<min((bi + 1) * g.poolHeight, g.height) {
+        for j in (bj * g.poolWidth)..<min((bj + 1) * g.poolWidth, g.width) { units.append(i * g.width + j) }
+      }
+      blocks.append(units)
+    }
+  }
+  var hidden = [Double](repeating: 0, count: inputs.count)
+  var pooled = [Double](repeating: 0, count: blocks.count)
+  var z = 0.0
+  // Energies can be huge: work relative to the largest exponent seen.
+  var states: [([Int], Double)] = []
+  func walk(_ b: Int, _ on: [Int], _ energy: Double) {
+    if b == blocks.count {
+      states.append((on, energy))
+      return
+    }
+    walk(b + 1, on, energy)
+    for u in blocks[b] { walk(b + 1, on + [u], energy + inputs[u]) }
+  }
+  walk(0, [], 0)
+  let top = states.map(\.1).max()!
+  for (on, energy) in states {
+    let p = exp(energy - top)
+    z += p
+    for u in on { hidden[u] += p }
+    for (bi, units) in blocks.enumerated() where on.contains(where: units.contains) { pooled[bi] += p }
+  }
+  return (hidden.map { $0 / z }, pooled.map { $0 / z })
+}
+
+@Suite struct ProbabilisticMaxPoolingTests {
+  static let shapes: [PoolingShape] = [
+    PoolingShape(height: 2, width: 4, poolHeight: 2, poolWidth: 2),
+    PoolingShape(height: 1, width: 9, poolHeight: 1, poolWidth: 3),
+    PoolingShape(height: 3, width: 5, poolHeight: 2, poolWidth: 2),  // ragged edge blocks
+    PoolingShape(height: 4, width: 2, poolHeight: 2, poolWidth: 1),
+  ]
+
+  @Test(arguments: shapes, [Float(1), 40, 500])
+  func probabilitiesMatchEnumeration(_ g: PoolingShape, spread: Float) throws {
+    var rng = RandomStream(seed: UInt64(g.plane) &* 31 &+ UInt64(spread))
+    let bias: Float = -0.3
+    let scale: Float = 0.5
+    let raw = (0..<g.plane).map { _ in spread * rng.nextNormal() }
+    var values = raw
+    var pooled = [Float](repeating: 0, count: g.pooledPlane)
+    var off = [Float](repeating: 0, count: g.pooledPlane)
+    values.withUnsafeMutableBufferPointer { v in
+      pooled.withUnsafeMutableBufferPointer { p in
+        off.withUnsafeMutableBufferPointer { o in
+          [bias].withUnsafeBufferPointer { b in
+            ProbabilisticMaxPooling.probabilities(
+              g, count: 1, values: v.baseAddress!, bias: b.baseAddress!, scale: scale,
+              pooled: p.baseAddress!, off: o.baseAddress!)
+          }
+        }
+      }
+    }
+    let expected = bruteForceMarginals(raw.map { Double(($0 + bias) * scale) }, g)
+    for i in 0..<g.plane {
+      #expect(values[i].isFinite)
+      #expect(abs(Double(values[i]) - expected.hidden[i]) < 1e-5, "unit \(i)")
+    }
+    for q in 0..<g.pooledPlane {
+      #expect(abs(Double(pooled[q]) - expected.pooled[q]) < 1e-5, "block \(q)")
+      #expect(abs(Double(off[q]) - (1 - expected.pooled[q])) < 1e-5, "block \(q) off")
+    }
+  }
+
+  @Test(arguments: [
+    PoolingShape(height: 2, width: 2, poolHeight: 2, poolWidth: 2),
+    PoolingShape(height: 1, width: 3, poolHeight: 1, poolWidth: 3),
+  ])
+  func samplingFrequenciesMatchProbabilities(_ g: PoolingShape) {
+    var values: [Float] = [0.5, -1, 1.2, 0.1].prefix(g.plane).map { $0 }
+    var off = [Float](repeating: 0, count: 1)
+    values.withUnsafeMutableBufferPointer { v in
+      off.withUnsafeMutableBufferPointer { o in
+        ProbabilisticMaxPooling.probabilities(g, count: 1, values: v.baseAddress!, bias: nil, pooled: nil, off: o.baseAddress!)
+      }
+    }
+    var rng = RandomStream(seed: 77)
+    let draws = 200_000
+    var counts = [Int](repeating: 0, count: g.plane + 1)
+    var sample = [Float](repeating: 0, count: g.plane)
+    var pooled: [Float] = [0]
+    for _ in 0..<draws {
+      sample.withUnsafeMutableBufferPointer { s in
+        pooled.withUnsafeMutableBufferPointer { p in
+          ProbabilisticMaxPooling.sample(
+            g, count: 1, probabilities: values, off: off, rng: &rng, hidden: s.baseAddress!, pooled: p.baseAddress!)
+        }
+      }
+      let on = sample.indices.filter { sample[$0] == 1 }
+      #expect(on.count <= 1)
+      #expect(pooled[0] == (on.isEmpty ? 0 : 1))
+      counts[on.first.map { $0 + 1 } ?? 0] += 1
+    }
+    let probabilities = [Double(off[0])] + values.map(Double.init)
+    for (state, p) in probabilities.enumerated() {
+      let frequency = Double(counts[state]) / Double(draws)
+      let tolerance = 5 * (p * (1 - p) / Double(draws)).squareRoot() + 1e-4
+      #expect(abs(frequency - p) < tolerance, "state \(state): \(frequency) vs \(p)")
+    }
+  }
+}

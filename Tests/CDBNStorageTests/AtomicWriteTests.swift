@@ -1,0 +1,47 @@
+import CDBNStorage
+import Foundation
+import Testing
+
+@Suite struct AtomicWriteTests {
+  private struct Interrupted: Error {}
+
+  private func leftovers(in directory: TemporaryDirectory) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+      $0.contains(".tmp-")
+    }
+  }
+
+  @Test func atomicWriteCreatesAndThenReplacesAFile() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("checkpoint.h5")
+    try HDF5File.atomicWrite(to: path) { file in try file.root.setAttribute("epoch", 1) }
+    try HDF5File.atomicWrite(to: path) { file in try file.root.setAttribute("epoch", 2) }
+    #expect(try HDF5File(path: path, mode: .readOnly).root.intAttribute("epoch") == 2)
+    #expect(try leftovers(in: directory) == [])
+  }
+
+  @Test func aFailingBodyLeavesTheOldFileIntactAndNoTemporaryFile() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("checkpoint.h5")
+    try HDF5File.atomicWrite(to: path) { file in
+      try file.root.writeFloats("weights", shape: [3], [1, 2, 3])
+    }
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+
+    #expect(throws: Interrupted.self) {
+      try HDF5File.atomicWrite(to: path) { file in
+        try file.root.writeFloats("weights", shape: [3], [9, 9, 9])
+        throw Interrupted()
+      }
+    }
+    #expect(throws: HDF5Error.self) {
+      try HDF5File.atomicWrite(to: path) { file in _ = try file.root.openGroup("missing") }
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    #expect(
+      try HDF5File(path: path, mode: .readOnly).root.readFloats("weights").values == [1, 2, 3])
+    #expect(try leftovers(in: directory) == [])
+  }
+}
