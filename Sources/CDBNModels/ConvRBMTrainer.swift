@@ -226,12 +226,7 @@ public final class ConvRBMTrainer: LayerTrainer {
         g, count: planes, probabilities: probabilities, off: scratch.off, rng: &rng, hidden: h, pooled: nil)
     }
     func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
-      for kk in 0..<k {
-        var total: Float = 0
-        let row = h + kk * columns
-        for i in 0..<columns { total += row[i] }
-        out[kk] += sign * total
-      }
+      for kk in 0..<k { out[kk] += sign * VectorMath.sum(h + kk * columns, count: columns) }
     }
 
     let positive = scratch.positive
@@ -251,12 +246,7 @@ public final class ConvRBMTrainer: LayerTrainer {
 
     // One-step reconstruction of the data (the monitored error; CD's first negative state).
     down(samples, into: reconstruction)
-    var squared = 0.0
-    for i in 0..<(count * s.inputSize) {
-      let d = Double(data[i] - reconstruction[i])
-      squared += d * d
-    }
-    partial.squaredError[0] = squared
+    partial.squaredError[0] = Double(VectorMath.squaredDistance(data, reconstruction, count: count * s.inputSize))
 
     // Negative phase: CD restarts from the reconstruction; PCD continues its chain.
     var visibleState = UnsafePointer(reconstruction)
@@ -282,9 +272,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     for e in 0..<count {
       for c in 0..<s.channels {
         let base = e * s.inputSize + c * s.inputPlane
-        var total: Float = 0
-        for i in 0..<s.inputPlane { total += data[base + i] - reconstruction[base + i] }
-        partial.visibleBias[c] += total
+        partial.visibleBias[c] +=
+          VectorMath.sum(data + base, count: s.inputPlane) - VectorMath.sum(reconstruction + base, count: s.inputPlane)
       }
     }
     chain?.update(from: reconstruction, count: count * s.inputSize)

@@ -44,72 +44,88 @@ public enum ProbabilisticMaxPooling {
     bias: UnsafePointer<Float>?, planesPerBias: Int = 1, scale: Float = 1,
     pooled: UnsafeMutablePointer<Float>?, off: UnsafeMutablePointer<Float>
   ) {
-    let (h, w, ph, pw, hp, wp) = (g.height, g.width, g.poolHeight, g.poolWidth, g.pooledHeight, g.pooledWidth)
-    // Pass 1: biased, scaled input and the block maxima (with 0 for the all-off state).
-    for p in 0..<count {
-      let b = bias.map { $0[p / planesPerBias] } ?? 0
-      let x = values + p * g.plane
-      let m = off + p * g.pooledPlane
-      m.update(repeating: 0, count: g.pooledPlane)
-      for i in 0..<h {
-        let row = x + i * w
-        let mrow = m + (i / ph) * wp
-        for j in 0..<w { row[j] = (row[j] + b) * scale }
-        var bj = 0
-        var j0 = 0
-        while j0 < w {
-          let j1 = min(j0 + pw, w)
-          var mx = mrow[bj]
-          for j in j0..<j1 { mx = max(mx, row[j]) }
-          mrow[bj] = mx
-          bj += 1
-          j0 = j1
-        }
-      }
-      // Pass 2a: subtract each block's maximum.
-      for i in 0..<h {
-        let row = x + i * w
-        let mrow = m + (i / ph) * wp
-        var bj = 0
-        var j0 = 0
-        while j0 < w {
-          let j1 = min(j0 + pw, w)
-          let mx = mrow[bj]
-          for j in j0..<j1 { row[j] -= mx }
-          bj += 1
-          j0 = j1
-        }
-      }
-      // The off state's exponent is 0 − m.
-      for q in 0..<g.pooledPlane { m[q] = -m[q] }
-    }
-    // Pass 2b: one vectorised exp over everything.
-    VectorMath.expInPlace(values, count: count * g.plane)
-    VectorMath.expInPlace(off, count: count * g.pooledPlane)
-    // Pass 3: normalise each block.
-    for p in 0..<count {
-      let x = values + p * g.plane
-      let e0 = off + p * g.pooledPlane
-      let pool = pooled.map { $0 + p * g.pooledPlane }
-      for bi in 0..<hp {
-        let i0 = bi * ph
-        let i1 = min(i0 + ph, h)
-        for bj in 0..<wp {
-          let j0 = bj * pw
-          let j1 = min(j0 + pw, w)
-          var sum: Float = 0
+    let (h, w, ph, pw, wp) = (g.height, g.width, g.poolHeight, g.poolWidth, g.pooledWidth)
+    // Work a band of ph rows at a time. Per-block quantities (max, sum, 1/sum) are computed once per
+    // block and spread over a row of w values, so every pass over the detection units is a plain
+    // contiguous loop the compiler vectorises.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * w) { tmp in
+      let column = tmp.baseAddress!  // per-column max or sum over the band's rows
+      let spread = column + w  // a per-block value repeated over its columns
+      // Pass 1: biased, scaled input; subtract each block's max(0, max I).
+      for p in 0..<count {
+        let b = bias.map { $0[p / planesPerBias] } ?? 0
+        let x = values + p * g.plane
+        let m = off + p * g.pooledPlane
+        var i0 = 0
+        var bi = 0
+        while i0 < h {
+          let i1 = min(i0 + ph, h)
+          for j in 0..<w { column[j] = 0 }
           for i in i0..<i1 {
             let row = x + i * w
-            for j in j0..<j1 { sum += row[j] }
+            for j in 0..<w {
+              let v = (row[j] + b) * scale
+              row[j] = v
+              column[j] = max(column[j], v)
+            }
           }
-          let q = bi * wp + bj
-          let inv = 1 / (e0[q] + sum)
+          let mrow = m + bi * wp
+          var j0 = 0
+          var bj = 0
+          while j0 < w {
+            let j1 = min(j0 + pw, w)
+            var mx = column[j0]
+            for j in (j0 + 1)..<max(j0 + 1, j1) { mx = max(mx, column[j]) }
+            for j in j0..<j1 { spread[j] = mx }
+            mrow[bj] = -mx  // the off state's exponent, 0 − m
+            j0 = j1
+            bj += 1
+          }
           for i in i0..<i1 {
             let row = x + i * w
-            for j in j0..<j1 { row[j] *= inv }
+            for j in 0..<w { row[j] -= spread[j] }
           }
-          e0[q] *= inv
-          pool?[q] = sum * inv
+          i0 = i1
+          bi += 1
+        }
+      }
+      // Pass 2: one vectorised exp over everything.
+      VectorMath.expInPlace(values, count: count * g.plane)
+      VectorMath.expInPlace(off, count: count * g.pooledPlane)
+      // Pass 3: normalise each block by e^{−m} + Σ e^{I−m}.
+      for p in 0..<count {
+        let x = values + p * g.plane
+        let e0 = off + p * g.pooledPlane
+        let pool = pooled.map { $0 + p * g.pooledPlane }
+        var i0 = 0
+        var bi = 0
+        while i0 < h {
+          let i1 = min(i0 + ph, h)
+          for j in 0..<w { column[j] = 0 }
+          for i in i0..<i1 {
+            let row = x + i * w
+            for j in 0..<w { column[j] += row[j] }
+          }
+          var j0 = 0
+          var bj = 0
+          while j0 < w {
+            let j1 = min(j0 + pw, w)
+            var sum: Float = 0
+            for j in j0..<j1 { sum += column[j] }
+            let q = bi * wp + bj
+            let inv = 1 / (e0[q] + sum)
+            for j in j0..<j1 { spread[j] = inv }
+            e0[q] *= inv
+            pool?[q] = sum * inv
+            j0 = j1
+            bj += 1
+          }
+          for i in i0..<i1 {
+            let row = x + i * w
+            for j in 0..<w { row[j] *= spread[j] }
+          }
+          i0 = i1
+          bi += 1
         }
       }
     }

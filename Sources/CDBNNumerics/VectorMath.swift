@@ -7,8 +7,16 @@ public enum VectorMath {
 
   @inline(__always)
   public static func exp(_ v: Lanes) -> Lanes {
-    var x = v.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
-    let fx = (x * 1.442_695_04 + 0.5).rounded(.down)
+    // n = round(x·log2 e) by the 1.5·2²³ trick: adding it leaves n in the low mantissa bits, so both
+    // the rounding and the float→int conversion stay in vector registers.
+    let magic = Lanes(repeating: 12_582_912)
+    // Clamp with selects: `clamped` is not vectorised by the compiler.
+    let lo = Lanes(repeating: -87.3)
+    let hi = Lanes(repeating: 88.3)
+    var x = v.replacing(with: lo, where: v .< lo)
+    x = x.replacing(with: hi, where: x .> hi)
+    let t = x * 1.442_695_04 + magic
+    let fx = t - magic
     x = x - fx * 0.693_359_375
     x = x + fx * 2.121_944_4e-4
     let z = x * x
@@ -19,7 +27,7 @@ public enum VectorMath {
     y = y * x + 1.666_666_545_9e-1
     y = y * x + 5.000_000_120_1e-1
     y = y * z + x + 1
-    let n = SIMD16<Int32>(fx, rounding: .towardZero)
+    let n = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
     let pow2 = unsafeBitCast((n &+ 127) &<< 23, to: Lanes.self)
     return y * pow2
   }
@@ -57,5 +65,43 @@ public enum VectorMath {
       i += 16
     }
     for j in i..<count { x[j] = 1 / (1 + exp(-x[j])) }
+  }
+}
+
+extension VectorMath {
+  /// Σ x, with sixteen running sums.
+  public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var acc = Lanes(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 16 <= count {
+      acc += raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      i += 16
+    }
+    var total = acc.sum()
+    while i < count {
+      total += x[i]
+      i += 1
+    }
+    return total
+  }
+
+  /// Σ (a − b)², with sixteen running sums.
+  public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var acc = Lanes(repeating: 0)
+    var i = 0
+    let ra = UnsafeRawPointer(a)
+    let rb = UnsafeRawPointer(b)
+    while i + 16 <= count {
+      let d = ra.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - rb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      acc += d * d
+      i += 16
+    }
+    var total = acc.sum()
+    while i < count {
+      total += (a[i] - b[i]) * (a[i] - b[i])
+      i += 1
+    }
+    return total
   }
 }
