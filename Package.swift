@@ -47,6 +47,8 @@ let package = Package(
     .testTarget(name: "CDBNStorageTests", dependencies: ["CDBNStorage"]),
     .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
     .testTarget(name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
-    .testTarget(name: "CDBNPipelineTests", dependencies: ["CDBNPipeline"]),
+    .testTarget(
+      name: "CDBNPipelineTests",
+      dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
   ]
 )

@@ -48,9 +48,10 @@ public enum ProbabilisticMaxPooling {
     // Work a band of ph rows at a time. Per-block quantities (max, sum, 1/sum) are computed once per
     // block and spread over a row of w values, so every pass over the detection units is a plain
     // contiguous loop the compiler vectorises.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * w) { tmp in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * w + g.pooledPlane) { tmp in
       let column = tmp.baseAddress!  // per-column max or sum over the band's rows
       let spread = column + w  // a per-block value repeated over its columns
+      let sums = spread + w  // per-block sums, then their reciprocals
       // Pass 1: biased, scaled input; subtract each block's max(0, max I).
       for p in 0..<count {
         let b = bias.map { $0[p / planesPerBias] } ?? 0
@@ -60,15 +61,8 @@ public enum ProbabilisticMaxPooling {
         var bi = 0
         while i0 < h {
           let i1 = min(i0 + ph, h)
-          for j in 0..<w { column[j] = 0 }
-          for i in i0..<i1 {
-            let row = x + i * w
-            for j in 0..<w {
-              let v = (row[j] + b) * scale
-              row[j] = v
-              column[j] = max(column[j], v)
-            }
-          }
+          column.update(repeating: 0, count: w)
+          for i in i0..<i1 { RowKernels.affineAndMax(x + i * w, bias: b, scale: scale, max: column, count: w) }
           let mrow = m + bi * wp
           var j0 = 0
           var bj = 0
@@ -81,10 +75,7 @@ public enum ProbabilisticMaxPooling {
             j0 = j1
             bj += 1
           }
-          for i in i0..<i1 {
-            let row = x + i * w
-            for j in 0..<w { row[j] -= spread[j] }
-          }
+          for i in i0..<i1 { RowKernels.subtract(spread, from: x + i * w, count: w) }
           i0 = i1
           bi += 1
         }
@@ -92,38 +83,46 @@ public enum ProbabilisticMaxPooling {
       // Pass 2: one vectorised exp over everything.
       VectorMath.expInPlace(values, count: count * g.plane)
       VectorMath.expInPlace(off, count: count * g.pooledPlane)
-      // Pass 3: normalise each block by e^{−m} + Σ e^{I−m}.
+      // Pass 3: normalise each block by e^{−m} + Σ e^{I−m}: block sums, then all the reciprocals
+      // of a plane in one vector loop (a scalar divide per block was the slowest part), then spread.
       for p in 0..<count {
         let x = values + p * g.plane
         let e0 = off + p * g.pooledPlane
-        let pool = pooled.map { $0 + p * g.pooledPlane }
         var i0 = 0
         var bi = 0
         while i0 < h {
           let i1 = min(i0 + ph, h)
-          for j in 0..<w { column[j] = 0 }
-          for i in i0..<i1 {
-            let row = x + i * w
-            for j in 0..<w { column[j] += row[j] }
-          }
+          column.update(repeating: 0, count: w)
+          for i in i0..<i1 { RowKernels.add(x + i * w, to: column, count: w) }
+          let srow = sums + bi * wp
           var j0 = 0
           var bj = 0
           while j0 < w {
             let j1 = min(j0 + pw, w)
             var sum: Float = 0
             for j in j0..<j1 { sum += column[j] }
-            let q = bi * wp + bj
-            let inv = 1 / (e0[q] + sum)
-            for j in j0..<j1 { spread[j] = inv }
-            e0[q] *= inv
-            pool?[q] = sum * inv
+            srow[bj] = sum
             j0 = j1
             bj += 1
           }
-          for i in i0..<i1 {
-            let row = x + i * w
-            for j in 0..<w { row[j] *= spread[j] }
+          i0 = i1
+          bi += 1
+        }
+        RowKernels.normalise(sums: sums, off: e0, pooled: pooled.map { $0 + p * g.pooledPlane }, count: g.pooledPlane)
+        i0 = 0
+        bi = 0
+        while i0 < h {
+          let i1 = min(i0 + ph, h)
+          let irow = sums + bi * wp
+          var j0 = 0
+          var bj = 0
+          while j0 < w {
+            let j1 = min(j0 + pw, w)
+            for j in j0..<j1 { spread[j] = irow[bj] }
+            j0 = j1
+            bj += 1
           }
+          for i in i0..<i1 { RowKernels.multiply(x + i * w, by: spread, count: w) }
           i0 = i1
           bi += 1
         }
@@ -170,6 +169,106 @@ public enum ProbabilisticMaxPooling {
           pooled?[p * g.pooledPlane + q] = on ? 1 : 0
         }
       }
+    }
+  }
+}
+
+/// Row loops of the pooling passes in explicit SIMD: the compiler cannot prove the rows and the
+/// scratch rows apart, so it would not vectorise the plain loops.
+enum RowKernels {
+  typealias Lanes = SIMD16<Float>
+
+  /// Per block: inv = 1/(e0 + sum); e0 ← e0·inv (P(off)); pooled ← sum·inv (P(on)); sums ← inv.
+  @inline(__always)
+  static func normalise(sums: UnsafeMutablePointer<Float>, off: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?, count: Int) {
+    var q = 0
+    let sr = UnsafeMutableRawPointer(sums)
+    let er = UnsafeMutableRawPointer(off)
+    let pr = pooled.map { UnsafeMutableRawPointer($0) }
+    let one = Lanes(repeating: 1)
+    while q + 16 <= count {
+      let s = sr.loadUnaligned(fromByteOffset: q * 4, as: Lanes.self)
+      let e = er.loadUnaligned(fromByteOffset: q * 4, as: Lanes.self)
+      let inv = one / (e + s)
+      er.storeBytes(of: e * inv, toByteOffset: q * 4, as: Lanes.self)
+      pr?.storeBytes(of: s * inv, toByteOffset: q * 4, as: Lanes.self)
+      sr.storeBytes(of: inv, toByteOffset: q * 4, as: Lanes.self)
+      q += 16
+    }
+    while q < count {
+      let inv = 1 / (off[q] + sums[q])
+      off[q] *= inv
+      pooled?[q] = sums[q] * inv
+      sums[q] = inv
+      q += 1
+    }
+  }
+
+  @inline(__always)
+  static func affineAndMax(_ row: UnsafeMutablePointer<Float>, bias: Float, scale: Float, max m: UnsafeMutablePointer<Float>, count: Int) {
+    var j = 0
+    let r = UnsafeMutableRawPointer(row)
+    let mr = UnsafeMutableRawPointer(m)
+    while j + 16 <= count {
+      let v = (r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) + bias) * scale
+      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
+      let old = mr.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      mr.storeBytes(of: old.replacing(with: v, where: v .> old), toByteOffset: j * 4, as: Lanes.self)
+      j += 16
+    }
+    while j < count {
+      let v = (row[j] + bias) * scale
+      row[j] = v
+      if v > m[j] { m[j] = v }
+      j += 1
+    }
+  }
+
+  @inline(__always)
+  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int) {
+    var j = 0
+    let r = UnsafeMutableRawPointer(row)
+    let ar = UnsafeRawPointer(a)
+    while j + 16 <= count {
+      let v = r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) - ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
+      j += 16
+    }
+    while j < count {
+      row[j] -= a[j]
+      j += 1
+    }
+  }
+
+  @inline(__always)
+  static func add(_ row: UnsafePointer<Float>, to acc: UnsafeMutablePointer<Float>, count: Int) {
+    var j = 0
+    let r = UnsafeRawPointer(row)
+    let ar = UnsafeMutableRawPointer(acc)
+    while j + 16 <= count {
+      let v = ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) + r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      ar.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
+      j += 16
+    }
+    while j < count {
+      acc[j] += row[j]
+      j += 1
+    }
+  }
+
+  @inline(__always)
+  static func multiply(_ row: UnsafeMutablePointer<Float>, by a: UnsafePointer<Float>, count: Int) {
+    var j = 0
+    let r = UnsafeMutableRawPointer(row)
+    let ar = UnsafeRawPointer(a)
+    while j + 16 <= count {
+      let v = r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) * ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
+      j += 16
+    }
+    while j < count {
+      row[j] *= a[j]
+      j += 1
     }
   }
 }

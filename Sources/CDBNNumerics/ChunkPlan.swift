@@ -7,7 +7,7 @@ public struct ChunkPlan: Sendable, Equatable {
 
   /// About `budget` floats of unfolded matrix per chunk; an even number of chunks when there are
   /// several, so two workers get equal shares.
-  public init(examples: Int, floatsPerExample: Int, budget: Int = 1 << 20) {
+  public init(examples: Int, floatsPerExample: Int, budget: Int = 1 << 17) {
     guard examples > 0 else {
       ranges = []
       return

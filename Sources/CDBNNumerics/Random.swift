@@ -3,7 +3,7 @@
 /// Streams are keyed by `(seed, stream)`, so each mini-batch chunk can own an independent stream
 /// whatever thread runs it: the same seed gives the same numbers with any thread count.
 public struct RandomStream: Sendable, Equatable {
-  public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+  @usableFromInline var state: (UInt64, UInt64, UInt64, UInt64)
 
   public init(seed: UInt64, stream: UInt64 = 0) {
     var sm = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
@@ -30,7 +30,7 @@ public struct RandomStream: Sendable, Equatable {
 
   public static func == (a: RandomStream, b: RandomStream) -> Bool { a.stateWords == b.stateWords }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public mutating func next() -> UInt64 {
     let result = rotl(state.1 &* 5, 7) &* 9
     let t = state.1 << 17
@@ -43,11 +43,11 @@ public struct RandomStream: Sendable, Equatable {
     return result
   }
 
-  @inline(__always)
-  private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 &- k)) }
+  @inlinable @inline(__always)
+  func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 &- k)) }
 
   /// Uniform in [0, 1) with 24 random bits.
-  @inline(__always)
+  @inlinable @inline(__always)
   public mutating func nextFloat() -> Float {
     Float(next() >> 40) * 0x1.0p-24
   }

@@ -65,7 +65,7 @@ public struct PretrainingConfig: Sendable {
       unit_variance: true
     training:
       batch_size: 10
-      batches_per_epoch: 40
+      batches_per_epoch: 100
     layers:
       - kind: crbm
         visible: gaussian
@@ -75,17 +75,17 @@ public struct PretrainingConfig: Sendable {
         sigma: 0.2
         sigma_decay: 0.99
         sigma_min: 0.1
-        learning_rate: 0.01
+        learning_rate: 0.05
         weight_decay: 0.01
         sparsity_target: 0.003
         sparsity_cost: 5
-        epochs: 30
+        epochs: 40
       - kind: crbm
         visible: binary
         filters: 40
         filter: [10, 10]
         pooling: 2
-        learning_rate: 0.02
+        learning_rate: 0.05
         weight_decay: 0.01
         sparsity_target: 0.005
         sparsity_cost: 5

@@ -1,0 +1,151 @@
+import CDBNModels
+import CDBNPipeline
+import CDBNStorage
+import Foundation
+import Testing
+
+/// The cdbn executable end to end. It must have been built (`swift build`, or `make test`, whose
+/// `swift build --build-tests` builds the executable too).
+@Suite struct CLITests {
+  static func executable() throws -> String {
+    try #require(
+      cdbnExecutable(),
+      "cdbn executable not found next to the test bundle or at \(packageRoot().path)/.build/debug/cdbn: run `swift build` first"
+    )
+  }
+
+  static func cdbn(_ arguments: [String], in directory: TemporaryDirectory) throws -> ProcessResult {
+    try runProcess(try executable(), arguments, workingDirectory: directory.path)
+  }
+
+  static func describe(_ r: ProcessResult) -> String {
+    "exit \(r.status)\nstdout: \(r.stdout)\nstderr: \(r.stderr)"
+  }
+
+  @Test func pretrainFeaturesInspectVisualize() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let dir = run.directory
+    let model = dir.file("m.h5")
+
+    let pretrain = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--seed", "3", "--threads", "2"], in: dir)
+    try #require(pretrain.status == 0, "pretrain: \(Self.describe(pretrain))")
+    #expect(fileExists(model))
+    #expect(pretrain.stderr.contains("wrote \(model)"), "\(pretrain.stderr)")
+    let checkpoint = try ModelCheckpoint.read(from: model)
+    #expect(checkpoint.progress?.complete == true)
+    #expect(checkpoint.progress?.seed == 3)  // --seed overrides the config's 7
+    #expect(checkpoint.config == run.configText)
+
+    // The same run in-process, and on one thread, gives the same weights.
+    var config = try run.config()
+    config.seed = 3
+    let inProcess = try Pretrainer(config: config, output: dir.file("same.h5"), reporter: ProgressReporter(quiet: true))
+      .run()
+    #expect(rbms(inProcess) == rbms(checkpoint))
+    let oneThread = dir.file("one-thread.h5")
+    let single = try Self.cdbn(["pretrain", run.configPath, "--out", oneThread, "--seed", "3", "--threads", "1", "--quiet"], in: dir)
+    try #require(single.status == 0, "pretrain --threads 1: \(Self.describe(single))")
+    #expect(single.stderr.isEmpty, "--quiet printed: \(single.stderr)")
+    #expect(rbms(try ModelCheckpoint.read(from: oneThread)) == rbms(checkpoint))
+
+    let featuresPath = dir.file("f.h5")
+    let features = try Self.cdbn(
+      ["features", "--model", model, "--layer", "2", "--data", run.dataPath, "--out", featuresPath, "--threads", "2"],
+      in: dir)
+    try #require(features.status == 0, "features: \(Self.describe(features))")
+    let file = try HDF5File(path: featuresPath, mode: .readOnly)
+    let f = try file.root.readFloats("features")
+    #expect(f.shape.count == 4)
+    // 12×12 → 10×10 → 5×5 → 3×3 → pooled 2×2 (ceil), 4 groups.
+    #expect(f.shape == [16, 4, 2, 2])
+    #expect(try file.root.readInts("labels").values == expectedLabels(16))
+    #expect(try file.root.readStrings("ids") == expectedIDs(16))
+    #expect(try file.root.intAttribute("layer") == 2)
+    let direct = try checkpoint.model.features(run.examples, depth: 2)
+    #expect(maxDifference(f.values, direct.scalars) <= 1e-6)
+    file.close()
+
+    let inspect = try Self.cdbn(["inspect", model], in: dir)
+    try #require(inspect.status == 0, "inspect: \(Self.describe(inspect))")
+    #expect(inspect.stdout.contains("layer 1"), "\(inspect.stdout)")
+    #expect(inspect.stdout.contains("layer 2"), "\(inspect.stdout)")
+    #expect(inspect.stdout.contains("crbm"), "\(inspect.stdout)")
+    #expect(inspect.stdout.contains("training: complete"), "\(inspect.stdout)")
+    #expect(inspect.stdout.contains("unit-variance"), "\(inspect.stdout)")
+
+    let png = dir.file("b.png")
+    let visualize = try Self.cdbn(["visualize", "--model", model, "--layer", "2", "--out", png], in: dir)
+    try #require(visualize.status == 0, "visualize: \(Self.describe(visualize))")
+    #expect(Array(try bytes(png).prefix(8)) == pngMagic)
+  }
+
+  @Test func failuresExitNonZeroNamingTheFile() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let dir = run.directory
+    let model = dir.file("m.h5")
+    let pretrain = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--quiet"], in: dir)
+    try #require(pretrain.status == 0, "pretrain: \(Self.describe(pretrain))")
+
+    // A missing model.
+    let missing = dir.file("missing.h5")
+    let out = dir.file("f.h5")
+    let features = try Self.cdbn(
+      ["features", "--model", missing, "--layer", "1", "--data", run.dataPath, "--out", out], in: dir)
+    #expect(features.status != 0)
+    #expect(features.stderr.contains(missing), "\(Self.describe(features))")
+    #expect(!fileExists(out))
+
+    // A layer the model does not have.
+    let layer3 = try Self.cdbn(["features", "--model", model, "--layer", "3", "--data", run.dataPath, "--out", out], in: dir)
+    #expect(layer3.status != 0)
+    #expect(layer3.stderr.contains(model), "\(Self.describe(layer3))")
+    #expect(!fileExists(out))
+
+    // A config with a syntax error.
+    let bad = dir.file("bad.yaml")
+    try "data:\n  path: [unclosed\nlayers:\n  - {filters: 4\n".write(toFile: bad, atomically: true, encoding: .utf8)
+    let badOut = dir.file("bad-model.h5")
+    let badRun = try Self.cdbn(["pretrain", bad, "--out", badOut], in: dir)
+    #expect(badRun.status != 0)
+    #expect(badRun.stderr.contains(bad), "\(Self.describe(badRun))")
+    #expect(!fileExists(badOut))
+
+    // A config that does not exist.
+    let noConfig = dir.file("no-such.yaml")
+    let noConfigRun = try Self.cdbn(["pretrain", noConfig, "--out", badOut], in: dir)
+    #expect(noConfigRun.status != 0)
+    #expect(noConfigRun.stderr.contains(noConfig), "\(Self.describe(noConfigRun))")
+
+    // Pretraining again into an existing model without --resume.
+    let before = try bytes(model)
+    let again = try Self.cdbn(["pretrain", run.configPath, "--out", model], in: dir)
+    #expect(again.status != 0)
+    #expect(again.stderr.contains(model), "\(Self.describe(again))")
+    #expect(again.stderr.contains("--resume"), "\(Self.describe(again))")
+    #expect(try bytes(model) == before)
+
+    // With --resume the complete run is left as it is.
+    let resumed = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--resume"], in: dir)
+    #expect(resumed.status == 0, "\(Self.describe(resumed))")
+    #expect(try bytes(model) == before)
+
+    // A text file as the model of inspect and visualize.
+    let text = dir.file("notes.txt")
+    try "not a model\n".write(toFile: text, atomically: true, encoding: .utf8)
+    let inspect = try Self.cdbn(["inspect", text], in: dir)
+    #expect(inspect.status != 0)
+    #expect(inspect.stderr.contains(text), "\(Self.describe(inspect))")
+    let png = dir.file("b.png")
+    let visualize = try Self.cdbn(["visualize", "--model", text, "--out", png], in: dir)
+    #expect(visualize.status != 0)
+    #expect(visualize.stderr.contains(text), "\(Self.describe(visualize))")
+    #expect(!fileExists(png))
+
+    // Bad option values.
+    let threads = try Self.cdbn(["pretrain", run.configPath, "--out", dir.file("t.h5"), "--threads", "0"], in: dir)
+    #expect(threads.status != 0)
+    #expect(threads.stderr.contains("--threads"), "\(Self.describe(threads))")
+  }
+}

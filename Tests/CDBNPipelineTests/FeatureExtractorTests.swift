@@ -1,0 +1,134 @@
+import CDBNModels
+import CDBNNumerics
+import CDBNPipeline
+import CDBNStorage
+import Foundation
+import Testing
+
+@Suite struct FeatureExtractorTests {
+  @Test(arguments: [1, 2])
+  func featuresEqualTheModelsOwn(depth: Int) throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    let model = try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("data.h5")
+    let data = syntheticImages(count: 10)
+    try writeDataFile(dataPath, data)
+    let out = directory.file("features.h5")
+
+    var extractor = try FeatureExtractor(modelPath: modelPath, depth: depth)
+    extractor.batchSize = 3  // 10 examples: three full batches and one of 1
+    let shape = try extractor.run(dataPath: dataPath, outputPath: out)
+    // 12×12 → 10×10 → pooled 5×5 → 4×4 → pooled 2×2.
+    let expectedShape = depth == 1 ? [4, 5, 5] : [3, 2, 2]
+    #expect(shape == expectedShape)
+
+    let direct = try model.features(data, depth: depth)
+    #expect(direct.shape == [10] + expectedShape)
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    let root = file.root
+    let features = try root.readFloats("features")
+    #expect(features.shape == [10] + expectedShape)
+    #expect(maxDifference(features.values, direct.scalars) <= 1e-6)
+    #expect(try root.openDataset("features").elementType == .float32)
+    #expect(try root.readInts("labels").values == expectedLabels(10))
+    #expect(try root.readStrings("ids") == expectedIDs(10))
+    #expect(try root.intAttribute("layer") == depth)
+    #expect(try root.stringAttribute("model") == modelPath)
+    #expect(try root.stringAttribute("data") == dataPath)
+    #expect(try root.stringAttribute("kind") == "cdbn-features")
+    #expect(try root.intArrayAttribute("shape") == expectedShape)
+    // Only the feature file itself is left: no temporary files.
+    #expect(directory.contents() == ["data.h5", "features.h5", "model.h5"])
+  }
+
+  @Test func flattenedFeaturesAreOneRowPerExample() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    let model = try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("data.h5")
+    let data = syntheticImages(count: 7)
+    try writeDataFile(dataPath, data, labels: false, ids: false)
+    let out = directory.file("flat.h5")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depth: 2)
+    extractor.flatten = true
+    extractor.batchSize = 4
+    #expect(try extractor.run(dataPath: dataPath, outputPath: out) == [12])
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    #expect(features.shape == [7, 12])
+    #expect(maxDifference(features.values, try model.features(data, depth: 2).scalars) <= 1e-6)
+    #expect(try file.root.intArrayAttribute("shape") == [12])
+    // No labels or ids in the input, none in the output.
+    #expect(!file.root.contains("labels"))
+    #expect(!file.root.contains("ids"))
+  }
+
+  @Test func featuresOfATrainedModelApplyItsPreprocessing() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let modelPath = run.directory.file("model.h5")
+    let trained = try run.pretrainer(output: modelPath).run()
+    let out = run.directory.file("features.h5")
+    try FeatureExtractor(modelPath: modelPath, depth: 2).run(dataPath: run.dataPath, outputPath: out)
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    let direct = try trained.model.features(run.examples, depth: 2)
+    #expect(features.shape == direct.shape)
+    #expect(maxDifference(features.values, direct.scalars) <= 1e-6)
+    // Preprocessing (unit variance) matters: without it the features differ.
+    let raw = try trained.model.propagate(run.examples, through: 2)
+    #expect(maxDifference(features.values, raw.scalars) > 1e-3)
+  }
+
+  @Test(arguments: [0, 3, -1])
+  func anOutOfRangeLayerIsAnError(depth: Int) throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let text = thrownDescription { _ = try FeatureExtractor(modelPath: modelPath, depth: depth) }
+    #expect(text.contains(modelPath), "\(text)")
+    #expect(text.contains("layer"), "\(text)")
+    #expect(text.contains("\(depth)"), "\(text)")
+  }
+
+  @Test func dataWithTheWrongChannelCountIsAnErrorAndWritesNothing() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("rgb.h5")
+    try writeDataFile(dataPath, syntheticImages(count: 4, channels: 3))
+    let out = directory.file("features.h5")
+    let extractor = try FeatureExtractor(modelPath: modelPath, depth: 1)
+    let text = thrownDescription { try extractor.run(dataPath: dataPath, outputPath: out) }
+    #expect(text.contains(dataPath), "\(text)")
+    #expect(text.contains("channel"), "\(text)")
+    #expect(!fileExists(out))
+    #expect(directory.contents() == ["model.h5", "rgb.h5"])
+  }
+
+  @Test func dataSmallerThanTheFiltersIsAnErrorAndWritesNothing() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("small.h5")
+    // 4×4 → 2×2 → pooled 1×1: too small for layer 2's 2×2 filters, fine for layer 1.
+    try writeDataFile(dataPath, syntheticImages(count: 2, height: 4, width: 4))
+    let out = directory.file("features.h5")
+    let text = thrownDescription {
+      try FeatureExtractor(modelPath: modelPath, depth: 2).run(dataPath: dataPath, outputPath: out)
+    }
+    #expect(text.contains(dataPath), "\(text)")
+    #expect(!fileExists(out))
+    try FeatureExtractor(modelPath: modelPath, depth: 1).run(dataPath: dataPath, outputPath: out)
+    #expect(fileExists(out))
+  }
+}

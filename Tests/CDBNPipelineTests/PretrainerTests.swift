@@ -1,0 +1,209 @@
+import CDBNModels
+import CDBNNumerics
+import CDBNPipeline
+import CDBNStorage
+import Foundation
+import Testing
+
+/// The ConvRBM layers of a checkpoint (every layer the pipeline trains is one).
+func rbms(_ c: ModelCheckpoint) -> [ConvRBM] { c.model.layers.compactMap { $0 as? ConvRBM } }
+
+func expectProgress(
+  _ p: TrainingProgress?, layer: Int, epoch: Int, step: Int, seed: UInt64, complete: Bool,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  guard let p else {
+    Issue.record("no training progress", sourceLocation: sourceLocation)
+    return
+  }
+  #expect(
+    [p.layer, p.epoch, p.step] == [layer, epoch, step] && p.seed == seed && p.complete == complete,
+    "progress is \(p)", sourceLocation: sourceLocation)
+}
+
+@Suite struct PretrainerTests {
+  @Test func checkpointRoundTrip() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let out = run.directory.file("model.h5")
+    let trained = try run.pretrainer(output: out).run()
+    #expect(trained.model.layers.count == 2)
+    #expect(trained.progress?.complete == true)
+
+    let read = try ModelCheckpoint.read(from: out)
+    let a = rbms(trained)
+    let b = rbms(read)
+    try #require(a.count == 2 && b.count == 2)
+    #expect(a[0] == b[0])
+    #expect(a[1] == b[1])
+    // The layers have really been trained: not the seeded initial weights.
+    let initial = try ConvRBM(
+      visible: .gaussian, channels: 1, filters: 4, filterHeight: 3, filterWidth: 3, poolHeight: 2, poolWidth: 2,
+      sigma: 0.5, seed: 7 &+ 1 &* 0x9E37_79B9_7F4A_7C15)
+    #expect(b[0].weights != initial.weights)
+    #expect(b[0].visible == .gaussian)
+    #expect(b[1].visible == .binary)
+    #expect(b[0].weights.shape == [4, 1, 3, 3])
+    #expect(b[1].weights.shape == [4, 4, 3, 3])
+    #expect(b[0].pooling == [2, 2])
+    // σ decays once per epoch: 0.5 · 0.9², above sigma_min.
+    #expect(abs(b[0].sigma - 0.5 * 0.9 * 0.9) < 1e-6)
+
+    #expect(read.model.preprocessing == trained.model.preprocessing)
+    #expect(read.model.preprocessing.kind == "unit-variance")
+    #expect(read.config == run.configText)
+    #expect(read.history.count == 2)
+    #expect(read.history.map(\.epochs) == [2, 3])
+    #expect(read.history == trained.history)
+    #expect(read.history[0].meanActivation.allSatisfy { $0.count == 4 })
+    #expect(read.history[0].reconstructionError.allSatisfy { $0.isFinite && $0 >= 0 })
+    let progress = try #require(read.progress)
+    #expect(progress.complete)
+    #expect(progress.layer == 1)
+    #expect(progress.seed == 7)
+    #expect(progress == trained.progress)
+    // 3 epochs of 2 updates in the last layer.
+    #expect(progress.step == 6)
+  }
+
+  @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let straight = run.directory.file("straight.h5")
+    let pieces = run.directory.file("pieces.h5")
+    let a = try run.pretrainer(output: straight).run()
+
+    // Stop after one epoch of layer 1.
+    try run.pretrainer(output: pieces).run(stopAfterEpochs: 1)
+    var partial = try ModelCheckpoint.read(from: pieces)
+    expectProgress(partial.progress, layer: 0, epoch: 1, step: 2, seed: 7, complete: false)
+    #expect(partial.model.layers.count == 1)
+    #expect(partial.history.map(\.epochs) == [1])
+
+    // Resume, finish layer 1 and stop in the middle of layer 2 (after its first epoch).
+    try run.pretrainer(output: pieces).run(resume: true, stopAfterEpochs: 2)
+    partial = try ModelCheckpoint.read(from: pieces)
+    #expect(partial.progress?.layer == 1)
+    #expect(partial.progress?.epoch == 1)
+    #expect(partial.progress?.complete == false)
+    #expect(partial.model.layers.count == 2)
+    #expect(partial.history.map(\.epochs) == [2, 1])
+    // Layer 1 is already final.
+    #expect(rbms(partial)[0] == rbms(a)[0])
+
+    // Resume to the end with a fresh Pretrainer.
+    let b = try run.pretrainer(output: pieces).run(resume: true)
+    #expect(b.progress?.complete == true)
+    let fromFile = try ModelCheckpoint.read(from: pieces)
+    let (ra, rb, rf) = (rbms(a), rbms(b), rbms(fromFile))
+    try #require(ra.count == 2 && rb.count == 2 && rf.count == 2)
+    for i in 0..<2 {
+      #expect(ra[i] == rb[i], "layer \(i + 1) differs after resuming")
+      #expect(ra[i] == rf[i], "layer \(i + 1) in the resumed file differs")
+      #expect(ra[i].weights.scalars == rf[i].weights.scalars)
+    }
+    #expect(fromFile.history.map(\.reconstructionError) == a.history.map(\.reconstructionError))
+    #expect(fromFile.history.map(\.meanActivation) == a.history.map(\.meanActivation))
+    #expect(fromFile.history.map(\.sigma) == a.history.map(\.sigma))
+    #expect(fromFile.progress == a.progress)
+
+    // Resuming a complete run changes nothing.
+    let before = try bytes(pieces)
+    let again = try run.pretrainer(output: pieces).run(resume: true)
+    #expect(rbms(again) == rbms(a))
+    #expect(try bytes(pieces) == before)
+  }
+
+  @Test func stoppingAtTheLayerBoundaryAndResumingMatchesToo() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let straight = run.directory.file("straight.h5")
+    let pieces = run.directory.file("pieces.h5")
+    let a = try run.pretrainer(output: straight).run()
+    // Layer 1 has 2 epochs: stop exactly when it is done, then one epoch into layer 2 and so on.
+    try run.pretrainer(output: pieces).run(stopAfterEpochs: 2)
+    let boundary = try ModelCheckpoint.read(from: pieces)
+    expectProgress(boundary.progress, layer: 1, epoch: 0, step: 4, seed: 7, complete: false)
+    for _ in 0..<3 { try run.pretrainer(output: pieces).run(resume: true, stopAfterEpochs: 1) }
+    let b = try ModelCheckpoint.read(from: pieces)
+    #expect(b.progress?.complete == true)
+    #expect(rbms(b) == rbms(a))
+  }
+
+  @Test func anExistingOutputIsNotOverwrittenWithoutResume() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let out = run.directory.file("model.h5")
+    try run.pretrainer(output: out).run(stopAfterEpochs: 1)
+    let before = try bytes(out)
+    let text = thrownDescription { try run.pretrainer(output: out).run() }
+    #expect(text.contains(out), "\(text)")
+    #expect(text.contains("resume"), "\(text)")
+    #expect(try bytes(out) == before)
+
+    // Even a file that is not a model at all is refused and left alone.
+    let other = run.directory.file("notes.h5")
+    try "keep me".write(toFile: other, atomically: true, encoding: .utf8)
+    _ = thrownDescription { try run.pretrainer(output: other).run() }
+    #expect(try String(contentsOfFile: other, encoding: .utf8) == "keep me")
+  }
+
+  @Test func resumingWithADifferentConfigIsAnError() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let out = run.directory.file("model.h5")
+    try run.pretrainer(output: out).run(stopAfterEpochs: 1)
+    let before = try bytes(out)
+    let changed = tinyConfigText(dataPath: run.dataPath, seed: 7, epochs1: 2, epochs2: 4)
+    let config = try PretrainingConfig(yaml: changed, file: "changed.yaml")
+    let text = thrownDescription {
+      try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true)).run(resume: true)
+    }
+    #expect(text.contains(out), "\(text)")
+    #expect(text.contains("different config"), "\(text)")
+    #expect(try bytes(out) == before)
+  }
+
+  @Test func runsWithTheSameSeedAreIdentical() throws {
+    // The config's seed fixes everything; two runs must agree bit for bit.
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let a = try run.pretrainer(output: run.directory.file("a.h5")).run()
+    let b = try run.pretrainer(output: run.directory.file("b.h5")).run()
+    #expect(rbms(a) == rbms(b))
+  }
+
+  @Test func aDifferentSeedGivesDifferentWeights() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let a = try run.pretrainer(output: run.directory.file("a.h5")).run()
+    var config = try run.config()
+    config.seed = 8
+    let b = try Pretrainer(config: config, output: run.directory.file("b.h5"), reporter: ProgressReporter(quiet: true))
+      .run()
+    #expect(rbms(a)[0] != rbms(b)[0])
+    #expect(b.progress?.seed == 8)
+  }
+
+  @Test func mnistWithALimitTrains() throws {
+    let mnist = "/work/shared/data/mnist/t10k-images-idx3-ubyte.gz"
+    try #require(fileExists(mnist), "MNIST test images not found at \(mnist)")
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let yaml = """
+      seed: 3
+      data: {path: \(mnist), limit: 40}
+      training: {batch_size: 10, epochs: 1, batches_per_epoch: 2}
+      layers:
+        - {filters: 4, filter: [5, 5], pooling: 2, learning_rate: 0.05, sparsity_target: 0.05}
+        - {filters: 4, filter: [3, 3], pooling: 2, learning_rate: 0.05, sparsity_target: 0.05}
+      """
+    let out = directory.file("mnist.h5")
+    let config = try PretrainingConfig(yaml: yaml, file: "mnist.yaml")
+    let c = try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true)).run()
+    #expect(c.progress?.complete == true)
+    let read = try ModelCheckpoint.read(from: out)
+    #expect(rbms(read) == rbms(c))
+    #expect(rbms(read).map(\.weights.shape) == [[4, 1, 5, 5], [4, 4, 3, 3]])
+  }
+}
