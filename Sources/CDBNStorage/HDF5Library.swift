@@ -160,6 +160,12 @@ final class H5FileHandle {
       guard H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) >= 0 else {
         throw HDF5Library.failure(path, "cannot set file close degree")
       }
+      // HDF5's own flock travels with every copy of the descriptor, including the ones a child
+      // process briefly inherits, so opens racing a fork fail with EAGAIN. Writes are already made
+      // safe by writing a temporary file and renaming it; the lock adds nothing but that race.
+      guard H5Pset_file_locking(access, false, true) >= 0 else {
+        throw HDF5Library.failure(path, "cannot turn off HDF5 file locking")
+      }
       let id: hid_t
       switch mode {
       case .truncate:

@@ -14,7 +14,8 @@ import Testing
     )
   }
 
-  static func cdbn(_ arguments: [String], in directory: TemporaryDirectory) throws -> ProcessResult {
+  static func cdbn(_ arguments: [String], in directory: TemporaryDirectory) throws -> ProcessResult
+  {
     try runProcess(try executable(), arguments, workingDirectory: directory.path)
   }
 
@@ -28,7 +29,8 @@ import Testing
     let dir = run.directory
     let model = dir.file("m.h5")
 
-    let pretrain = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--seed", "3", "--threads", "2"], in: dir)
+    let pretrain = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", model, "--seed", "3", "--threads", "2"], in: dir)
     try #require(pretrain.status == 0, "pretrain: \(Self.describe(pretrain))")
     #expect(fileExists(model))
     #expect(pretrain.stderr.contains("wrote \(model)"), "\(pretrain.stderr)")
@@ -40,18 +42,25 @@ import Testing
     // The same run in-process, and on one thread, gives the same weights.
     var config = try run.config()
     config.seed = 3
-    let inProcess = try Pretrainer(config: config, output: dir.file("same.h5"), reporter: ProgressReporter(quiet: true))
-      .run()
+    let inProcess = try Pretrainer(
+      config: config, output: dir.file("same.h5"), reporter: ProgressReporter(quiet: true)
+    )
+    .run()
     #expect(rbms(inProcess) == rbms(checkpoint))
     let oneThread = dir.file("one-thread.h5")
-    let single = try Self.cdbn(["pretrain", run.configPath, "--out", oneThread, "--seed", "3", "--threads", "1", "--quiet"], in: dir)
+    let single = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", oneThread, "--seed", "3", "--threads", "1", "--quiet"],
+      in: dir)
     try #require(single.status == 0, "pretrain --threads 1: \(Self.describe(single))")
     #expect(single.stderr.isEmpty, "--quiet printed: \(single.stderr)")
     #expect(rbms(try ModelCheckpoint.read(from: oneThread)) == rbms(checkpoint))
 
     let featuresPath = dir.file("f.h5")
     let features = try Self.cdbn(
-      ["features", "--model", model, "--layer", "2", "--data", run.dataPath, "--out", featuresPath, "--threads", "2"],
+      [
+        "features", "--model", model, "--layer", "2", "--data", run.dataPath, "--out", featuresPath,
+        "--threads", "2",
+      ],
       in: dir)
     try #require(features.status == 0, "features: \(Self.describe(features))")
     let file = try HDF5File(path: featuresPath, mode: .readOnly)
@@ -75,7 +84,8 @@ import Testing
     #expect(inspect.stdout.contains("unit-variance"), "\(inspect.stdout)")
 
     let png = dir.file("b.png")
-    let visualize = try Self.cdbn(["visualize", "--model", model, "--layer", "2", "--out", png], in: dir)
+    let visualize = try Self.cdbn(
+      ["visualize", "--model", model, "--layer", "2", "--out", png], in: dir)
     try #require(visualize.status == 0, "visualize: \(Self.describe(visualize))")
     #expect(Array(try bytes(png).prefix(8)) == pngMagic)
   }
@@ -92,20 +102,23 @@ import Testing
     let missing = dir.file("missing.h5")
     let out = dir.file("f.h5")
     let features = try Self.cdbn(
-      ["features", "--model", missing, "--layer", "1", "--data", run.dataPath, "--out", out], in: dir)
+      ["features", "--model", missing, "--layer", "1", "--data", run.dataPath, "--out", out],
+      in: dir)
     #expect(features.status != 0)
     #expect(features.stderr.contains(missing), "\(Self.describe(features))")
     #expect(!fileExists(out))
 
     // A layer the model does not have.
-    let layer3 = try Self.cdbn(["features", "--model", model, "--layer", "3", "--data", run.dataPath, "--out", out], in: dir)
+    let layer3 = try Self.cdbn(
+      ["features", "--model", model, "--layer", "3", "--data", run.dataPath, "--out", out], in: dir)
     #expect(layer3.status != 0)
     #expect(layer3.stderr.contains(model), "\(Self.describe(layer3))")
     #expect(!fileExists(out))
 
     // A config with a syntax error.
     let bad = dir.file("bad.yaml")
-    try "data:\n  path: [unclosed\nlayers:\n  - {filters: 4\n".write(toFile: bad, atomically: true, encoding: .utf8)
+    try "data:\n  path: [unclosed\nlayers:\n  - {filters: 4\n".write(
+      toFile: bad, atomically: true, encoding: .utf8)
     let badOut = dir.file("bad-model.h5")
     let badRun = try Self.cdbn(["pretrain", bad, "--out", badOut], in: dir)
     #expect(badRun.status != 0)
@@ -144,7 +157,8 @@ import Testing
     #expect(!fileExists(png))
 
     // Bad option values.
-    let threads = try Self.cdbn(["pretrain", run.configPath, "--out", dir.file("t.h5"), "--threads", "0"], in: dir)
+    let threads = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", dir.file("t.h5"), "--threads", "0"], in: dir)
     #expect(threads.status != 0)
     #expect(threads.stderr.contains("--threads"), "\(Self.describe(threads))")
   }

@@ -107,7 +107,8 @@ import Testing
   }
 
   @Test func theDefaultRunParses() throws {
-    let c = try PretrainingConfig(yaml: PretrainingConfig.defaultText(dataPath: "Data/natural-images"), file: "<default>")
+    let c = try PretrainingConfig(
+      yaml: PretrainingConfig.defaultText(dataPath: "Data/natural-images"), file: "<default>")
     #expect(c.layers.count == 2)
     #expect(c.data.patch == [70, 70])
   }
@@ -132,44 +133,77 @@ import Testing
 
   static let badConfigs: [BadConfig] = [
     BadConfig(
-      name: "YAML syntax error", yaml: "\(base)\nlayers:\n  - {filters: 4, filter: [3, 3]\n  - [unclosed\n",
+      name: "YAML syntax error",
+      yaml: "\(base)\nlayers:\n  - {filters: 4, filter: [3, 3]\n  - [unclosed\n",
       mentions: ["YAML"]),
     BadConfig(
       name: "tab-indented YAML", yaml: "data:\n\tpath: data.h5\nlayers: []\n", mentions: ["YAML"]),
     BadConfig(
       name: "unknown layer key",
       yaml: layers("{filters: 4, filter: [3, 3], learning_rat: 0.1}"), mentions: ["learning_rat"]),
-    BadConfig(name: "unknown top-level key", yaml: "\(base)\nepochs: 3\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["epochs"]),
+    BadConfig(
+      name: "unknown top-level key",
+      yaml: "\(base)\nepochs: 3\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["epochs"]),
     BadConfig(
       name: "unknown training key",
-      yaml: "\(base)\ntraining: {batch_sise: 3}\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["batch_sise"]),
-    BadConfig(name: "filters is not a number", yaml: layers("{filters: many, filter: [3, 3]}"), mentions: ["filters", "many"]),
-    BadConfig(name: "learning rate is a word", yaml: layers("{filters: 4, filter: 3, learning_rate: fast}"), mentions: ["learning_rate"]),
-    BadConfig(name: "filter is a string", yaml: layers("{filters: 4, filter: big}"), mentions: ["filter"]),
-    BadConfig(name: "persistent is not a bool", yaml: layers("{filters: 4, filter: 3, persistent: maybe}"), mentions: ["persistent"]),
-    BadConfig(name: "data.path is a list", yaml: "data: {path: [a, b]}\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["path"]),
-    BadConfig(name: "negative learning rate", yaml: layers("{filters: 4, filter: 3, learning_rate: -0.01}"), mentions: ["learning_rate"]),
-    BadConfig(name: "sparsity target 2", yaml: layers("{filters: 4, filter: 3, sparsity_target: 2}"), mentions: ["sparsity_target"]),
-    BadConfig(name: "zero filters", yaml: layers("{filters: 0, filter: 3}"), mentions: ["filters"]),
-    BadConfig(name: "negative sigma", yaml: layers("{visible: gaussian, filters: 4, filter: 3, sigma: -1}"), mentions: ["sigma"]),
-    BadConfig(name: "unknown visible units", yaml: layers("{visible: ternary, filters: 4, filter: 3}"), mentions: ["visible"]),
-    BadConfig(name: "unknown layer kind", yaml: layers("{kind: sparse-coding, filters: 4, filter: 3}"), mentions: ["kind"]),
-    BadConfig(name: "zero pooling", yaml: layers("{filters: 4, filter: 3, pooling: 0}"), mentions: ["pooling"]),
-    BadConfig(name: "negative seed", yaml: "seed: -1\n\(base)\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["seed"]),
+      yaml: "\(base)\ntraining: {batch_sise: 3}\nlayers: [{filters: 4, filter: 3}]\n",
+      mentions: ["batch_sise"]),
     BadConfig(
-      name: "zero batch size", yaml: "\(base)\ntraining: {batch_size: 0}\nlayers: [{filters: 4, filter: 3}]\n",
+      name: "filters is not a number", yaml: layers("{filters: many, filter: [3, 3]}"),
+      mentions: ["filters", "many"]),
+    BadConfig(
+      name: "learning rate is a word", yaml: layers("{filters: 4, filter: 3, learning_rate: fast}"),
+      mentions: ["learning_rate"]),
+    BadConfig(
+      name: "filter is a string", yaml: layers("{filters: 4, filter: big}"), mentions: ["filter"]),
+    BadConfig(
+      name: "persistent is not a bool", yaml: layers("{filters: 4, filter: 3, persistent: maybe}"),
+      mentions: ["persistent"]),
+    BadConfig(
+      name: "data.path is a list",
+      yaml: "data: {path: [a, b]}\nlayers: [{filters: 4, filter: 3}]\n", mentions: ["path"]),
+    BadConfig(
+      name: "negative learning rate", yaml: layers("{filters: 4, filter: 3, learning_rate: -0.01}"),
+      mentions: ["learning_rate"]),
+    BadConfig(
+      name: "sparsity target 2", yaml: layers("{filters: 4, filter: 3, sparsity_target: 2}"),
+      mentions: ["sparsity_target"]),
+    BadConfig(name: "zero filters", yaml: layers("{filters: 0, filter: 3}"), mentions: ["filters"]),
+    BadConfig(
+      name: "negative sigma", yaml: layers("{visible: gaussian, filters: 4, filter: 3, sigma: -1}"),
+      mentions: ["sigma"]),
+    BadConfig(
+      name: "unknown visible units", yaml: layers("{visible: ternary, filters: 4, filter: 3}"),
+      mentions: ["visible"]),
+    BadConfig(
+      name: "unknown layer kind", yaml: layers("{kind: sparse-coding, filters: 4, filter: 3}"),
+      mentions: ["kind"]),
+    BadConfig(
+      name: "zero pooling", yaml: layers("{filters: 4, filter: 3, pooling: 0}"),
+      mentions: ["pooling"]),
+    BadConfig(
+      name: "negative seed", yaml: "seed: -1\n\(base)\nlayers: [{filters: 4, filter: 3}]\n",
+      mentions: ["seed"]),
+    BadConfig(
+      name: "zero batch size",
+      yaml: "\(base)\ntraining: {batch_size: 0}\nlayers: [{filters: 4, filter: 3}]\n",
       mentions: ["batch_size"]),
     BadConfig(
-      name: "whiten cutoff too high", yaml: "\(base)\npreprocessing: {whiten: 0.9}\nlayers: [{filters: 4, filter: 3}]\n",
+      name: "whiten cutoff too high",
+      yaml: "\(base)\npreprocessing: {whiten: 0.9}\nlayers: [{filters: 4, filter: 3}]\n",
       mentions: ["whiten"]),
-    BadConfig(name: "filter larger than the patch", yaml: layers("{filters: 4, filter: [13, 3]}"), mentions: ["filter", "patch"]),
+    BadConfig(
+      name: "filter larger than the patch", yaml: layers("{filters: 4, filter: [13, 3]}"),
+      mentions: ["filter", "patch"]),
     // 12 → 10 → pooled 5: a 7×7 second-layer filter does not fit.
     BadConfig(
-      name: "second-layer filter larger than its input", yaml: layers("{filters: 4, filter: 3}", "{filters: 4, filter: 7}"),
+      name: "second-layer filter larger than its input",
+      yaml: layers("{filters: 4, filter: 3}", "{filters: 4, filter: 7}"),
       mentions: ["layers[1]", "filter"]),
     BadConfig(name: "empty layers list", yaml: "\(base)\nlayers: []\n", mentions: ["layers"]),
     BadConfig(name: "no layers", yaml: "\(base)\n", mentions: ["layers"]),
-    BadConfig(name: "layers is a mapping", yaml: "\(base)\nlayers: {filters: 4}\n", mentions: ["layers"]),
+    BadConfig(
+      name: "layers is a mapping", yaml: "\(base)\nlayers: {filters: 4}\n", mentions: ["layers"]),
     BadConfig(name: "no data", yaml: "layers: [{filters: 4, filter: 3}]\n", mentions: ["data"]),
     BadConfig(name: "empty document", yaml: "", mentions: ["empty"]),
     BadConfig(name: "missing filters", yaml: layers("{filter: 3}"), mentions: ["filters"]),

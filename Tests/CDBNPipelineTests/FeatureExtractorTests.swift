@@ -74,7 +74,8 @@ import Testing
     let modelPath = run.directory.file("model.h5")
     let trained = try run.pretrainer(output: modelPath).run()
     let out = run.directory.file("features.h5")
-    try FeatureExtractor(modelPath: modelPath, depth: 2).run(dataPath: run.dataPath, outputPath: out)
+    try FeatureExtractor(modelPath: modelPath, depth: 2).run(
+      dataPath: run.dataPath, outputPath: out)
     let file = try HDF5File(path: out, mode: .readOnly)
     defer { file.close() }
     let features = try file.root.readFloats("features")

@@ -13,7 +13,8 @@ import Testing
   static func requirePython() throws {
     try #require(
       SystemPython.hasH5py,
-      "/usr/bin/python3 cannot import h5py and numpy: install python3-h5py and python3-numpy (make deps)")
+      "/usr/bin/python3 cannot import h5py and numpy: install python3-h5py and python3-numpy (make deps)"
+    )
   }
 
   @Test func h5pyReadsACheckpointWrittenByCdbn() throws {
@@ -57,13 +58,14 @@ import Testing
           assert h["reconstruction_error"].shape == (2,), h["reconstruction_error"].shape
           assert h["mean_activation"].shape == (2, 4), h["mean_activation"].shape
           assert f["history/1/reconstruction_error"].shape == (3,)
-          np.set_printoptions(precision=9, floatmode="unique")
           print(" ".join(repr(float(x)) for x in f["layers/0/weights"][...].ravel()))
       """
     let result = try SystemPython.run(script, arguments: [out, run.configText])
     try #require(result.status == 0, "python: \(result.output)")
     // h5py sees exactly the float32 weights cdbn holds.
-    let seen = result.output.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }.map { Float($0) }
+    let seen = result.output.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }.map {
+      Float($0)
+    }
     #expect(seen == layer1.weights.scalars)
   }
 
@@ -102,7 +104,8 @@ import Testing
     #expect(rbm.pooling == [2, 2])
     #expect(rbm.sigma == 1)
     #expect(rbm.weights.shape == [3, 1, 5, 5])
-    let expectedWeights: [Float] = (0..<75).map { (i: Int) -> Float in Float((i * 7) % 11 - 5) / 32 }
+    let expectedWeights: [Float] = (0..<75).map { (i: Int) -> Float in Float((i * 7) % 11 - 5) / 32
+    }
     #expect(rbm.weights.scalars == expectedWeights)
     #expect(rbm.hiddenBias == [-0.125, 0, 0.25])
     #expect(rbm.visibleBias == [0.5])
@@ -112,7 +115,8 @@ import Testing
     let data = syntheticImages(count: 5)
     try writeDataFile(dataPath, data)
     let featuresPath = directory.file("features.h5")
-    let shape = try FeatureExtractor(modelPath: path, depth: 1).run(dataPath: dataPath, outputPath: featuresPath)
+    let shape = try FeatureExtractor(modelPath: path, depth: 1).run(
+      dataPath: dataPath, outputPath: featuresPath)
     #expect(shape == [3, 4, 4])
     let file = try HDF5File(path: featuresPath, mode: .readOnly)
     let features = try file.root.readFloats("features")

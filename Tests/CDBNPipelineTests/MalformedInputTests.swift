@@ -195,11 +195,17 @@ import Testing
     defer { directory.remove() }
     let good = directory.file("good.h5")
     try writeHandMadeModel(to: good)
-    for (name, attribute, value) in [("other.h5", "format", "keras"), ("newer.h5", "format_version", "99")] {
+    for (name, attribute, value) in [
+      ("other.h5", "format", "keras"), ("newer.h5", "format_version", "99"),
+    ] {
       let path = directory.file(name)
       try FileManager.default.copyItem(atPath: good, toPath: path)
       let file = try HDF5File(path: path, mode: .readWrite)
-      if let v = Int(value) { try file.root.setAttribute(attribute, v) } else { try file.root.setAttribute(attribute, value) }
+      if let v = Int(value) {
+        try file.root.setAttribute(attribute, v)
+      } else {
+        try file.root.setAttribute(attribute, value)
+      }
       try file.closeChecked()
       let text = thrownDescription { _ = try ModelCheckpoint.read(from: path) }
       #expect(text.contains(path), "\(text)")

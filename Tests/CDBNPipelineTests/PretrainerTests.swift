@@ -38,7 +38,8 @@ func expectProgress(
     #expect(a[1] == b[1])
     // The layers have really been trained: not the seeded initial weights.
     let initial = try ConvRBM(
-      visible: .gaussian, channels: 1, filters: 4, filterHeight: 3, filterWidth: 3, poolHeight: 2, poolWidth: 2,
+      visible: .gaussian, channels: 1, filters: 4, filterHeight: 3, filterWidth: 3, poolHeight: 2,
+      poolWidth: 2,
       sigma: 0.5, seed: 7 &+ 1 &* 0x9E37_79B9_7F4A_7C15)
     #expect(b[0].weights != initial.weights)
     #expect(b[0].visible == .gaussian)
@@ -130,6 +131,29 @@ func expectProgress(
     #expect(rbms(b) == rbms(a))
   }
 
+  @Test func resumingEpochByEpochWithPatchCropsMatchesToo() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    // Random 10×9 crops instead of whole examples.
+    let text = run.configText.replacingOccurrences(
+      of: "  path: \(run.dataPath)\n", with: "  path: \(run.dataPath)\n  patch: [10, 9]\n")
+    let config = try PretrainingConfig(yaml: text, file: "patches.yaml")
+    #expect(config.data.patch == [10, 9])
+    func pretrainer(_ name: String) -> Pretrainer {
+      Pretrainer(
+        config: config, output: run.directory.file(name), reporter: ProgressReporter(quiet: true))
+    }
+    let a = try pretrainer("straight.h5").run()
+    // 2 + 3 epochs: five runs of one epoch each.
+    for _ in 0..<5 { try pretrainer("pieces.h5").run(resume: true, stopAfterEpochs: 1) }
+    let b = try ModelCheckpoint.read(from: run.directory.file("pieces.h5"))
+    #expect(b.progress?.complete == true)
+    #expect(rbms(b) == rbms(a))
+    // Whole examples and crops give different models.
+    let whole = try run.pretrainer(output: run.directory.file("whole.h5")).run()
+    #expect(rbms(whole) != rbms(a))
+  }
+
   @Test func anExistingOutputIsNotOverwrittenWithoutResume() throws {
     let run = try TinyRun()
     defer { run.directory.remove() }
@@ -157,7 +181,8 @@ func expectProgress(
     let changed = tinyConfigText(dataPath: run.dataPath, seed: 7, epochs1: 2, epochs2: 4)
     let config = try PretrainingConfig(yaml: changed, file: "changed.yaml")
     let text = thrownDescription {
-      try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true)).run(resume: true)
+      try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true)).run(
+        resume: true)
     }
     #expect(text.contains(out), "\(text)")
     #expect(text.contains("different config"), "\(text)")
@@ -179,8 +204,10 @@ func expectProgress(
     let a = try run.pretrainer(output: run.directory.file("a.h5")).run()
     var config = try run.config()
     config.seed = 8
-    let b = try Pretrainer(config: config, output: run.directory.file("b.h5"), reporter: ProgressReporter(quiet: true))
-      .run()
+    let b = try Pretrainer(
+      config: config, output: run.directory.file("b.h5"), reporter: ProgressReporter(quiet: true)
+    )
+    .run()
     #expect(rbms(a)[0] != rbms(b)[0])
     #expect(b.progress?.seed == 8)
   }
@@ -200,7 +227,8 @@ func expectProgress(
       """
     let out = directory.file("mnist.h5")
     let config = try PretrainingConfig(yaml: yaml, file: "mnist.yaml")
-    let c = try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true)).run()
+    let c = try Pretrainer(config: config, output: out, reporter: ProgressReporter(quiet: true))
+      .run()
     #expect(c.progress?.complete == true)
     let read = try ModelCheckpoint.read(from: out)
     #expect(rbms(read) == rbms(c))

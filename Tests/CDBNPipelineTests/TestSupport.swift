@@ -1,19 +1,21 @@
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
-import CDBNStorage
 import Dispatch
 import Foundation
 import Testing
+
+@testable import CDBNStorage
 
 /// A fresh directory for one test's files, removed by `remove()`.
 struct TemporaryDirectory {
   let path: String
 
   init() throws {
-    path = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cdbn-pipeline-tests-" + UUID().uuidString
-    ).path
+    path =
+      FileManager.default.temporaryDirectory.appendingPathComponent(
+        "cdbn-pipeline-tests-" + UUID().uuidString
+      ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }
 
@@ -32,7 +34,9 @@ func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath:
 func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
 /// Deterministic images [N, C, H, W] in [0, 1]: a few bright bars on a faint ramp.
-func syntheticImages(count: Int, channels: Int = 1, height: Int = 12, width: Int = 12, seed: UInt64 = 5)
+func syntheticImages(
+  count: Int, channels: Int = 1, height: Int = 12, width: Int = 12, seed: UInt64 = 5
+)
   -> Tensor
 {
   var rng = RandomStream(seed: seed)
@@ -47,7 +51,11 @@ func syntheticImages(count: Int, channels: Int = 1, height: Int = 12, width: Int
         let a = rng.nextInt(below: height)
         let b = rng.nextInt(below: max(1, width - 4))
         for d in 0..<4 {
-          if vertical { t[e, c, min(height - 1, b + d), min(width - 1, a)] = 1 } else { t[e, c, a, min(width - 1, b + d)] = 1 }
+          if vertical {
+            t[e, c, min(height - 1, b + d), min(width - 1, a)] = 1
+          } else {
+            t[e, c, a, min(width - 1, b + d)] = 1
+          }
         }
       }
     }
@@ -128,7 +136,9 @@ struct TinyRun {
     try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
   }
 
-  func config() throws -> PretrainingConfig { try PretrainingConfig(yaml: configText, file: configPath) }
+  func config() throws -> PretrainingConfig {
+    try PretrainingConfig(yaml: configText, file: configPath)
+  }
 
   func pretrainer(output: String) throws -> Pretrainer {
     Pretrainer(config: try config(), output: output, reporter: ProgressReporter(quiet: true))
@@ -136,7 +146,9 @@ struct TinyRun {
 }
 
 /// Runs `body`, expecting it to throw; returns the error's description (for "names the file" checks).
-func thrownDescription(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+func thrownDescription(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation)
+  -> String
+{
   do {
     try body()
   } catch {
@@ -148,13 +160,17 @@ func thrownDescription(_ body: () throws -> Void, sourceLocation: SourceLocation
 
 /// A small hand-made ConvRBM with deterministic, exactly representable weights.
 func handMadeRBM(
-  visible: VisibleUnits = .binary, channels: Int, filters: Int, size: (Int, Int), pooling: (Int, Int),
+  visible: VisibleUnits = .binary, channels: Int, filters: Int, size: (Int, Int),
+  pooling: (Int, Int),
   sigma: Float = 1, salt: Int = 0
 ) throws -> ConvRBM {
   var rbm = try ConvRBM(
-    visible: visible, channels: channels, filters: filters, filterHeight: size.0, filterWidth: size.1,
+    visible: visible, channels: channels, filters: filters, filterHeight: size.0,
+    filterWidth: size.1,
     poolHeight: pooling.0, poolWidth: pooling.1, sigma: sigma, seed: 1)
-  for i in 0..<rbm.weights.count { rbm.weights.scalars[i] = Float((i * 7 + salt * 3) % 11 - 5) / 32 }
+  for i in 0..<rbm.weights.count {
+    rbm.weights.scalars[i] = Float((i * 7 + salt * 3) % 11 - 5) / 32
+  }
   rbm.hiddenBias = (0..<filters).map { Float($0 % 3 - 1) / 8 }
   rbm.visibleBias = (0..<channels).map { Float($0) / 16 }
   return rbm
@@ -181,7 +197,9 @@ enum SystemPython {
   static let hasH5py: Bool = (try? run("import h5py, numpy").status) == 0
 
   /// Runs `script` with `arguments` as `sys.argv[1...]`; returns the status and the combined output.
-  static func run(_ script: String, arguments: [String] = []) throws -> (status: Int32, output: String) {
+  static func run(_ script: String, arguments: [String] = []) throws -> (
+    status: Int32, output: String
+  ) {
     var environment = ProcessInfo.processInfo.environment
     environment["PYTHONPATH"] = nil
     environment["PYTHONHOME"] = nil
@@ -205,7 +223,8 @@ private final class DataBox: @unchecked Sendable {
 /// Runs `executable` with `arguments`, reading stdout and stderr concurrently to the end before
 /// waiting for the exit (so a child filling one pipe can never deadlock against us).
 func runProcess(
-  _ executable: String, _ arguments: [String], workingDirectory: String? = nil, environment: [String: String]? = nil
+  _ executable: String, _ arguments: [String], workingDirectory: String? = nil,
+  environment: [String: String]? = nil
 ) throws -> ProcessResult {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
@@ -217,7 +236,11 @@ func runProcess(
   process.standardOutput = out
   process.standardError = err
   process.standardInput = FileHandle.nullDevice
-  try process.run()
+  // HDF5 (Debian's 1.10) flock()s every file it opens, and a child inherits the parent's
+  // descriptors between its clone and its exec; a file closed and reopened by another test thread in
+  // that window fails with "unable to lock file, errno = 11". Spawning under CDBNStorage's HDF5
+  // lock keeps every HDF5 open and close out of that window (posix_spawn returns after the exec).
+  try HDF5Library.call { try process.run() }
   let errBox = DataBox()
   let group = DispatchGroup()
   let errHandle = err.fileHandleForReading
@@ -232,7 +255,8 @@ func runProcess(
 
 /// The package root: this file is <root>/Tests/CDBNPipelineTests/TestSupport.swift.
 func packageRoot(_ file: String = #filePath) -> URL {
-  URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 }
 
 /// The cdbn executable of the same build as this test bundle (its sibling), else <root>/.build/debug/cdbn.
