@@ -46,7 +46,8 @@ let package = Package(
     .testTarget(name: "CDBNNumericsTests", dependencies: ["CDBNNumerics"]),
     .testTarget(name: "CDBNStorageTests", dependencies: ["CDBNStorage"]),
     .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
-    .testTarget(name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(
+      name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
       name: "CDBNPipelineTests",
       dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),

@@ -31,7 +31,9 @@ public struct ContrastiveDivergence: Sendable, Equatable {
   public func validate() throws {
     func fail(_ m: String) -> ModelError { .invalidConfiguration(m) }
     guard steps >= 1 else { throw fail("cd steps must be at least 1 (got \(steps))") }
-    guard learningRate > 0, learningRate.isFinite else { throw fail("learning_rate must be positive (got \(learningRate))") }
+    guard learningRate > 0, learningRate.isFinite else {
+      throw fail("learning_rate must be positive (got \(learningRate))")
+    }
     guard learningRateDecay > 0, learningRateDecay <= 1 else {
       throw fail("learning_rate_decay must be in (0, 1] (got \(learningRateDecay))")
     }
@@ -39,13 +41,21 @@ public struct ContrastiveDivergence: Sendable, Equatable {
       guard m >= 0, m < 1 else { throw fail("\(name) must be in [0, 1) (got \(m))") }
     }
     guard momentumSwitchEpoch >= 0 else { throw fail("momentum_switch_epoch must be ≥ 0") }
-    guard weightDecay >= 0, weightDecay.isFinite else { throw fail("weight_decay must be ≥ 0 (got \(weightDecay))") }
+    guard weightDecay >= 0, weightDecay.isFinite else {
+      throw fail("weight_decay must be ≥ 0 (got \(weightDecay))")
+    }
     guard sparsityTarget > 0, sparsityTarget < 1 else {
       throw fail("sparsity_target must be in (0, 1) (got \(sparsityTarget))")
     }
-    guard sparsityCost >= 0, sparsityCost.isFinite else { throw fail("sparsity_cost must be ≥ 0 (got \(sparsityCost))") }
-    guard sparsityDecay >= 0, sparsityDecay < 1 else { throw fail("sparsity_decay must be in [0, 1)") }
-    guard sigmaDecay > 0, sigmaDecay <= 1 else { throw fail("sigma_decay must be in (0, 1] (got \(sigmaDecay))") }
+    guard sparsityCost >= 0, sparsityCost.isFinite else {
+      throw fail("sparsity_cost must be ≥ 0 (got \(sparsityCost))")
+    }
+    guard sparsityDecay >= 0, sparsityDecay < 1 else {
+      throw fail("sparsity_decay must be in [0, 1)")
+    }
+    guard sigmaDecay > 0, sigmaDecay <= 1 else {
+      throw fail("sigma_decay must be in (0, 1] (got \(sigmaDecay))")
+    }
     guard sigmaMin > 0 else { throw fail("sigma_min must be positive (got \(sigmaMin))") }
     guard divergenceFactor > 1 else { throw fail("divergence_factor must exceed 1") }
   }

@@ -23,11 +23,13 @@ extension ConvRBM {
     }
     let visibleName = try group.stringAttribute("visible")
     guard let visible = VisibleUnits(rawValue: visibleName) else {
-      throw ModelError.malformedCheckpoint("\(where_): visible is \"\(visibleName)\", expected binary or gaussian")
+      throw ModelError.malformedCheckpoint(
+        "\(where_): visible is \"\(visibleName)\", expected binary or gaussian")
     }
     let pooling = try group.intArrayAttribute("pooling")
     guard pooling.count == 2, pooling.allSatisfy({ $0 > 0 && $0 < 1 << 16 }) else {
-      throw ModelError.malformedCheckpoint("\(where_): pooling must be two positive integers, got \(pooling)")
+      throw ModelError.malformedCheckpoint(
+        "\(where_): pooling must be two positive integers, got \(pooling)")
     }
     let sigma = group.hasAttribute("sigma") ? Float(try group.doubleAttribute("sigma")) : 1
     guard sigma > 0, sigma.isFinite else {
@@ -35,19 +37,25 @@ extension ConvRBM {
     }
     let w = try group.readFloats("weights")
     guard w.shape.count == 4, w.shape.allSatisfy({ $0 > 0 }) else {
-      throw ModelError.malformedCheckpoint("\(where_)/weights: expected [K, C, h, w], got \(w.shape)")
+      throw ModelError.malformedCheckpoint(
+        "\(where_)/weights: expected [K, C, h, w], got \(w.shape)")
     }
     let hb = try group.readFloats("hidden_bias")
     let vb = try group.readFloats("visible_bias")
     guard hb.values.count == w.shape[0] else {
-      throw ModelError.malformedCheckpoint("\(where_)/hidden_bias: \(hb.values.count) values for \(w.shape[0]) filters")
+      throw ModelError.malformedCheckpoint(
+        "\(where_)/hidden_bias: \(hb.values.count) values for \(w.shape[0]) filters")
     }
     guard vb.values.count == w.shape[1] else {
-      throw ModelError.malformedCheckpoint("\(where_)/visible_bias: \(vb.values.count) values for \(w.shape[1]) channels")
+      throw ModelError.malformedCheckpoint(
+        "\(where_)/visible_bias: \(vb.values.count) values for \(w.shape[1]) channels")
     }
-    for (name, values) in [("weights", w.values), ("hidden_bias", hb.values), ("visible_bias", vb.values)] {
+    for (name, values) in [
+      ("weights", w.values), ("hidden_bias", hb.values), ("visible_bias", vb.values),
+    ] {
       if let bad = values.firstIndex(where: { !$0.isFinite }) {
-        throw ModelError.malformedCheckpoint("\(where_)/\(name): value \(values[bad]) at index \(bad) is not finite")
+        throw ModelError.malformedCheckpoint(
+          "\(where_)/\(name): value \(values[bad]) at index \(bad) is not finite")
       }
     }
     self.visible = visible
@@ -67,8 +75,10 @@ extension ConvRBMTrainer {
     try group.setAttribute("seed_low", Int(Int64(bitPattern: seed)))
     if let firstError { try group.setAttribute("first_reconstruction_error", firstError) }
     try group.writeFloats("weight_velocity", shape: rbm.weights.shape, weightVelocity)
-    try group.writeFloats("hidden_bias_velocity", shape: [hiddenBiasVelocity.count], hiddenBiasVelocity)
-    try group.writeFloats("visible_bias_velocity", shape: [visibleBiasVelocity.count], visibleBiasVelocity)
+    try group.writeFloats(
+      "hidden_bias_velocity", shape: [hiddenBiasVelocity.count], hiddenBiasVelocity)
+    try group.writeFloats(
+      "visible_bias_velocity", shape: [visibleBiasVelocity.count], visibleBiasVelocity)
     try group.writeFloats("running_activation", shape: [runningActivation.count], runningActivation)
     if let chains { try group.writeFloats("chains", shape: chains.shape, chains.scalars) }
   }
@@ -77,7 +87,8 @@ extension ConvRBMTrainer {
     func floats(_ name: String, count: Int) throws -> [Float] {
       let r = try group.readFloats(name)
       guard r.values.count == count else {
-        throw ModelError.malformedCheckpoint("\(group.name)/\(name): \(r.values.count) values, expected \(count)")
+        throw ModelError.malformedCheckpoint(
+          "\(group.name)/\(name): \(r.values.count) values, expected \(count)")
       }
       return r.values
     }
@@ -91,7 +102,9 @@ extension ConvRBMTrainer {
       restoredChains = Tensor(shape: c.shape, scalars: c.values)
     }
     step = try group.intAttribute("step")
-    firstError = group.hasAttribute("first_reconstruction_error") ? try group.doubleAttribute("first_reconstruction_error") : nil
+    firstError =
+      group.hasAttribute("first_reconstruction_error")
+      ? try group.doubleAttribute("first_reconstruction_error") : nil
     weightVelocity = w
     hiddenBiasVelocity = hb
     visibleBiasVelocity = vb

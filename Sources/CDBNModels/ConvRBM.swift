@@ -42,7 +42,8 @@ public struct ConvRBM: FeatureLayer, Equatable {
       )
     }
     guard poolHeight > 0, poolWidth > 0 else {
-      throw ModelError.invalidConfiguration("crbm pooling must be positive (got \(poolHeight)×\(poolWidth))")
+      throw ModelError.invalidConfiguration(
+        "crbm pooling must be positive (got \(poolHeight)×\(poolWidth))")
     }
     guard sigma > 0, sigma.isFinite else {
       throw ModelError.invalidConfiguration("crbm sigma must be positive and finite (got \(sigma))")
@@ -77,7 +78,8 @@ public struct ConvRBM: FeatureLayer, Equatable {
 
   public func poolingShape(height: Int, width: Int) -> PoolingShape {
     let s = convolutionShape(height: height, width: width)
-    return PoolingShape(height: s.outputHeight, width: s.outputWidth, poolHeight: poolHeight, poolWidth: poolWidth)
+    return PoolingShape(
+      height: s.outputHeight, width: s.outputWidth, poolHeight: poolHeight, poolWidth: poolWidth)
   }
 
   public func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
@@ -93,7 +95,8 @@ public struct ConvRBM: FeatureLayer, Equatable {
     }
     guard v.shape[2] >= filterHeight, v.shape[3] >= filterWidth else {
       throw ModelError.shapeMismatch(
-        "input \(v.shape[2])×\(v.shape[3]) is smaller than the \(filterHeight)×\(filterWidth) filters")
+        "input \(v.shape[2])×\(v.shape[3]) is smaller than the \(filterHeight)×\(filterWidth) filters"
+      )
     }
     if let i = v.firstNonFinite() {
       throw ModelError.nonFinite("input value \(v.scalars[i]) at flat index \(i)")
@@ -114,7 +117,8 @@ public struct ConvRBM: FeatureLayer, Equatable {
         pooled.scalars.withUnsafeMutableBufferPointer { pp in
           nonisolated(unsafe) let (b, hp, pp) = (b.baseAddress!, hp.baseAddress!, pp.baseAddress!)
           let plan = ChunkPlan(examples: n, floatsPerExample: k * g.plane)
-          let scratch = Scratch(workers: Parallelism.threads, floats: plan.largest * k * g.pooledPlane)
+          let scratch = Scratch(
+            workers: Parallelism.threads, floats: plan.largest * k * g.pooledPlane)
           Parallelism.forEach(plan.ranges.count) { task, worker in
             let off = scratch.buffer(worker)
             for e in plan.ranges[task] {
@@ -146,7 +150,9 @@ public struct ConvRBM: FeatureLayer, Equatable {
       }
     }
     if visible == .binary {
-      v.scalars.withUnsafeMutableBufferPointer { VectorMath.sigmoidInPlace($0.baseAddress!, count: $0.count) }
+      v.scalars.withUnsafeMutableBufferPointer {
+        VectorMath.sigmoidInPlace($0.baseAddress!, count: $0.count)
+      }
     }
     return v
   }
@@ -195,10 +201,13 @@ public struct ConvRBM: FeatureLayer, Equatable {
   }
 
   /// ∂(−ΣF)/∂θ over the batch: the positive-phase statistics scaled by 1/σ².
-  public func freeEnergyGradient(_ v: Tensor) throws -> (weights: Tensor, hiddenBias: [Float], visibleBias: [Float]) {
+  public func freeEnergyGradient(_ v: Tensor) throws -> (
+    weights: Tensor, hiddenBias: [Float], visibleBias: [Float]
+  ) {
     let (h, _) = try hiddenProbabilities(v)
     let s = inputScale
-    var gw = Convolution.weightGradient(input: v, maps: h, filterHeight: filterHeight, filterWidth: filterWidth)
+    var gw = Convolution.weightGradient(
+      input: v, maps: h, filterHeight: filterHeight, filterWidth: filterWidth)
     for i in 0..<gw.count { gw.scalars[i] *= s }
     let (n, k, hh, ww) = h.dims4
     var gb = [Float](repeating: 0, count: k)

@@ -73,7 +73,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     let s = rbm.convolutionShape(height: batch.shape[2], width: batch.shape[3])
     let g = rbm.poolingShape(height: batch.shape[2], width: batch.shape[3])
     if settings.persistent, let c = chains, c.shape != batch.shape {
-      throw ModelError.shapeMismatch("PCD chains are \(c.shape) but the batch is \(batch.shape); keep the batch shape fixed")
+      throw ModelError.shapeMismatch(
+        "PCD chains are \(c.shape) but the batch is \(batch.shape); keep the batch shape fixed")
     }
     let ws = workspace(for: s, pooling: g, examples: n)
     var newChains: Tensor? = nil
@@ -89,7 +90,9 @@ public final class ConvRBMTrainer: LayerTrainer {
       rbm.weights.scalars.withUnsafeBufferPointer { w in
         rbm.hiddenBias.withUnsafeBufferPointer { b in
           nonisolated(unsafe) let (data, w, b) = (data.baseAddress!, w.baseAddress!, b.baseAddress!)
-          nonisolated(unsafe) let chainPointer: UnsafeMutablePointer<Float>? = newChains.map { _ in ws.chainOut }
+          nonisolated(unsafe) let chainPointer: UnsafeMutablePointer<Float>? = newChains.map { _ in
+            ws.chainOut
+          }
           if let chainInput {
             chainInput.scalars.withUnsafeBufferPointer { ci in
               ws.chainOut.update(from: ci.baseAddress!, count: ci.count)
@@ -132,11 +135,15 @@ public final class ConvRBMTrainer: LayerTrainer {
     }
     for i in 0..<gc.count { gc[i] /= visibleUnits }
     if newChains != nil {
-      newChains!.scalars.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ws.chainOut, count: $0.count) }
+      newChains!.scalars.withUnsafeMutableBufferPointer {
+        $0.baseAddress!.update(from: ws.chainOut, count: $0.count)
+      }
     }
     let stats = TrainingStatistics(
-      reconstructionError: squaredError / Double(n * s.inputSize), meanActivation: activation, examples: n)
-    return ConvRBMGradient(weights: gw, hiddenBias: gb, visibleBias: gc, statistics: stats, chains: newChains)
+      reconstructionError: squaredError / Double(n * s.inputSize), meanActivation: activation,
+      examples: n)
+    return ConvRBMGradient(
+      weights: gw, hiddenBias: gb, visibleBias: gc, statistics: stats, chains: newChains)
   }
 
   // MARK: - Update
@@ -149,7 +156,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     guard e.isFinite, g.weights.allSatisfy(\.isFinite), g.hiddenBias.allSatisfy(\.isFinite),
       g.visibleBias.allSatisfy(\.isFinite)
     else {
-      throw ModelError.diverged("NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
+      throw ModelError.diverged(
+        "NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
     }
     if let first = firstError, e > settings.divergenceFactor * max(first, 1e-12) {
       throw ModelError.diverged(
@@ -160,7 +168,9 @@ public final class ConvRBMTrainer: LayerTrainer {
     let mom = settings.momentum(epoch: epoch)
     var next = rbm
     for i in 0..<weightVelocity.count {
-      weightVelocity[i] = mom * weightVelocity[i] + lr * (g.weights[i] - settings.weightDecay * next.weights.scalars[i])
+      weightVelocity[i] =
+        mom * weightVelocity[i] + lr
+        * (g.weights[i] - settings.weightDecay * next.weights.scalars[i])
       next.weights.scalars[i] += weightVelocity[i]
     }
     let rho = settings.sparsityDecay
@@ -175,7 +185,8 @@ public final class ConvRBMTrainer: LayerTrainer {
       next.visibleBias[c] += visibleBiasVelocity[c]
     }
     guard next.weights.firstNonFinite() == nil else {
-      throw ModelError.diverged("weights became NaN or infinite at update \(step) (epoch \(epoch + 1))")
+      throw ModelError.diverged(
+        "weights became NaN or infinite at update \(step) (epoch \(epoch + 1))")
     }
     rbm = next
     if firstError == nil { firstError = e }
@@ -187,7 +198,8 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Runs the Gibbs chain for `count` examples and writes their summed statistics into `partial`.
   private static func chunk(
-    rbm: ConvRBM, settings: ContrastiveDivergence, shape s: ConvolutionShape, pooling g: PoolingShape,
+    rbm: ConvRBM, settings: ContrastiveDivergence, shape s: ConvolutionShape,
+    pooling g: PoolingShape,
     weights w: UnsafePointer<Float>, hiddenBias b: UnsafePointer<Float>,
     data: UnsafePointer<Float>, count: Int, chain: UnsafeMutablePointer<Float>?,
     scratch: WorkerScratch, partial: PartialSums, rng: inout RandomStream
@@ -215,7 +227,8 @@ public final class ConvRBMTrainer: LayerTrainer {
         b: h, ldb: columns, beta: 0, c: scratch.columns, ldc: columns)
       for e in 0..<count {
         for c in 0..<s.channels {
-          (v + e * s.inputSize + c * s.inputPlane).update(repeating: rbm.visibleBias[c], count: s.inputPlane)
+          (v + e * s.inputSize + c * s.inputPlane).update(
+            repeating: rbm.visibleBias[c], count: s.inputPlane)
         }
       }
       Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v)
@@ -223,7 +236,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     }
     func sample(_ probabilities: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
       ProbabilisticMaxPooling.sample(
-        g, count: planes, probabilities: probabilities, off: scratch.off, rng: &rng, hidden: h, pooled: nil)
+        g, count: planes, probabilities: probabilities, off: scratch.off, rng: &rng, hidden: h,
+        pooled: nil)
     }
     func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
       for kk in 0..<k { out[kk] += sign * VectorMath.sum(h + kk * columns, count: columns) }
@@ -246,7 +260,8 @@ public final class ConvRBMTrainer: LayerTrainer {
 
     // One-step reconstruction of the data (the monitored error; CD's first negative state).
     down(samples, into: reconstruction)
-    partial.squaredError[0] = Double(VectorMath.squaredDistance(data, reconstruction, count: count * s.inputSize))
+    partial.squaredError[0] = Double(
+      VectorMath.squaredDistance(data, reconstruction, count: count * s.inputSize))
 
     // Negative phase: CD restarts from the reconstruction; PCD continues its chain.
     var visibleState = UnsafePointer(reconstruction)
@@ -273,7 +288,8 @@ public final class ConvRBMTrainer: LayerTrainer {
       for c in 0..<s.channels {
         let base = e * s.inputSize + c * s.inputPlane
         partial.visibleBias[c] +=
-          VectorMath.sum(data + base, count: s.inputPlane) - VectorMath.sum(reconstruction + base, count: s.inputPlane)
+          VectorMath.sum(data + base, count: s.inputPlane)
+          - VectorMath.sum(reconstruction + base, count: s.inputPlane)
       }
     }
     chain?.update(from: reconstruction, count: count * s.inputSize)
@@ -281,7 +297,9 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   // MARK: - Scratch
 
-  private func workspace(for s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) -> Workspace {
+  private func workspace(for s: ConvolutionShape, pooling g: PoolingShape, examples n: Int)
+    -> Workspace
+  {
     if let ws = workspace, ws.shape == s, ws.examples == n { return ws }
     let ws = Workspace(shape: s, pooling: g, examples: n)
     workspace = ws
@@ -356,10 +374,13 @@ public final class ConvRBMTrainer: LayerTrainer {
     init(shape s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) {
       shape = s
       examples = n
-      let plan = ChunkPlan(examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane)
+      let plan = ChunkPlan(
+        examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane)
       self.plan = plan
       let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
-      workers = (0..<workerCount).map { _ in WorkerScratch(shape: s, pooling: g, chunk: plan.largest) }
+      workers = (0..<workerCount).map { _ in
+        WorkerScratch(shape: s, pooling: g, chunk: plan.largest)
+      }
       partials = plan.ranges.map { _ in PartialSums(shape: s) }
       chainOut = .allocate(capacity: max(1, n * s.inputSize))
       chainOut.initialize(repeating: 0, count: max(1, n * s.inputSize))

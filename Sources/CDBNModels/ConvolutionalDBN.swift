@@ -15,7 +15,8 @@ public struct ConvolutionalDBN: Sendable {
   /// preprocessing, then each layer's pooled probabilities in turn.
   public func features(_ raw: Tensor, depth: Int) throws -> Tensor {
     guard depth >= 1, depth <= layers.count else {
-      throw ModelError.invalidConfiguration("layer \(depth) does not exist; the model has \(layers.count) layer(s)")
+      throw ModelError.invalidConfiguration(
+        "layer \(depth) does not exist; the model has \(layers.count) layer(s)")
     }
     return try propagate(preprocessing.apply(raw), through: depth)
   }
@@ -32,7 +33,9 @@ public struct ConvolutionalDBN: Sendable {
     guard input.count == 3 else { return nil }
     var (c, h, w) = (input[0], input[1], input[2])
     for layer in layers.prefix(depth) {
-      guard layer.inputChannels == c, let size = layer.outputSize(height: h, width: w) else { return nil }
+      guard layer.inputChannels == c, let size = layer.outputSize(height: h, width: w) else {
+        return nil
+      }
       (c, h, w) = (layer.outputChannels, size.height, size.width)
     }
     return [c, h, w]
@@ -48,7 +51,8 @@ public enum LayerKinds {
     let kind = try group.stringAttribute("kind")
     guard let type = all.first(where: { $0.kind == kind }) else {
       throw ModelError.malformedCheckpoint(
-        "\(group.name): unknown layer kind \"\(kind)\" (known: \(all.map { $0.kind }.joined(separator: ", ")))")
+        "\(group.name): unknown layer kind \"\(kind)\" (known: \(all.map { $0.kind }.joined(separator: ", ")))"
+      )
     }
     return try type.init(from: group)
   }

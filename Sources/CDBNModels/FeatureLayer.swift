@@ -58,6 +58,7 @@ public struct TrainingStatistics: Sendable {
   }
 
   public var overallActivation: Double {
-    meanActivation.isEmpty ? 0 : meanActivation.reduce(0) { $0 + Double($1) } / Double(meanActivation.count)
+    meanActivation.isEmpty
+      ? 0 : meanActivation.reduce(0) { $0 + Double($1) } / Double(meanActivation.count)
   }
 }

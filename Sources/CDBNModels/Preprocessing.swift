@@ -34,10 +34,12 @@ public struct Preprocessing: Sendable, Equatable {
 
   public func validate() throws {
     if let f = whitenCutoff, !(f > 0 && f <= 0.5) {
-      throw ModelError.invalidConfiguration("whiten cutoff must be in (0, 0.5] cycles/pixel (got \(f))")
+      throw ModelError.invalidConfiguration(
+        "whiten cutoff must be in (0, 0.5] cycles/pixel (got \(f))")
     }
     if let s = contrastSigma, !(s > 0 && s < 100) {
-      throw ModelError.invalidConfiguration("local contrast sigma must be in (0, 100) pixels (got \(s))")
+      throw ModelError.invalidConfiguration(
+        "local contrast sigma must be in (0, 100) pixels (got \(s))")
     }
   }
 
@@ -51,12 +53,15 @@ public struct Preprocessing: Sendable, Equatable {
       var values = Array(x.scalars[(p * plane)..<((p + 1) * plane)])
       if let f0 = whitenCutoff {
         values = Fourier.filter(values, height: h, width: w) { fy, fx in
-          let rho = ((fy / Float(h)) * (fy / Float(h)) + (fx / Float(w)) * (fx / Float(w))).squareRoot()
+          let rho = ((fy / Float(h)) * (fy / Float(h)) + (fx / Float(w)) * (fx / Float(w)))
+            .squareRoot()
           let r = rho / f0
           return rho * _exp(-(r * r * r * r))
         }
       }
-      if let s = contrastSigma { values = Self.localContrast(values, height: h, width: w, sigma: s) }
+      if let s = contrastSigma {
+        values = Self.localContrast(values, height: h, width: w, sigma: s)
+      }
       if unitVariance { Self.standardise(&values) }
       out.scalars.replaceSubrange((p * plane)..<((p + 1) * plane), with: values)
     }
@@ -65,7 +70,8 @@ public struct Preprocessing: Sendable, Equatable {
 
   static func standardise(_ v: inout [Float]) {
     let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(1, v.count))
-    let variance = v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(1, v.count))
+    let variance =
+      v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(1, v.count))
     let inv = variance > 1e-20 ? Float(1 / variance.squareRoot()) : 1
     for i in 0..<v.count { v[i] = (v[i] - Float(mean)) * inv }
   }
@@ -122,12 +128,16 @@ public struct Preprocessing: Sendable, Equatable {
     for part in parts {
       switch part {
       case "whiten-1/f":
-        p.whitenCutoff = group.hasAttribute("whiten_cutoff") ? Float(try group.doubleAttribute("whiten_cutoff")) : 0.4
+        p.whitenCutoff =
+          group.hasAttribute("whiten_cutoff")
+          ? Float(try group.doubleAttribute("whiten_cutoff")) : 0.4
       case "lcn":
-        p.contrastSigma = group.hasAttribute("lcn_sigma") ? Float(try group.doubleAttribute("lcn_sigma")) : 2
+        p.contrastSigma =
+          group.hasAttribute("lcn_sigma") ? Float(try group.doubleAttribute("lcn_sigma")) : 2
       case "unit-variance": p.unitVariance = true
       default:
-        throw ModelError.malformedCheckpoint("\(group.name): unknown preprocessing kind \"\(part)\" in \"\(kind)\"")
+        throw ModelError.malformedCheckpoint(
+          "\(group.name): unknown preprocessing kind \"\(part)\" in \"\(kind)\"")
       }
     }
     try p.validate()

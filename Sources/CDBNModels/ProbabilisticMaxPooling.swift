@@ -62,7 +62,9 @@ public enum ProbabilisticMaxPooling {
         while i0 < h {
           let i1 = min(i0 + ph, h)
           column.update(repeating: 0, count: w)
-          for i in i0..<i1 { RowKernels.affineAndMax(x + i * w, bias: b, scale: scale, max: column, count: w) }
+          for i in i0..<i1 {
+            RowKernels.affineAndMax(x + i * w, bias: b, scale: scale, max: column, count: w)
+          }
           let mrow = m + bi * wp
           var j0 = 0
           var bj = 0
@@ -108,7 +110,8 @@ public enum ProbabilisticMaxPooling {
           i0 = i1
           bi += 1
         }
-        RowKernels.normalise(sums: sums, off: e0, pooled: pooled.map { $0 + p * g.pooledPlane }, count: g.pooledPlane)
+        RowKernels.normalise(
+          sums: sums, off: e0, pooled: pooled.map { $0 + p * g.pooledPlane }, count: g.pooledPlane)
         i0 = 0
         bi = 0
         while i0 < h {
@@ -137,7 +140,9 @@ public enum ProbabilisticMaxPooling {
     off: UnsafePointer<Float>, rng: inout RandomStream, hidden: UnsafeMutablePointer<Float>,
     pooled: UnsafeMutablePointer<Float>?
   ) {
-    let (h, w, ph, pw, hp, wp) = (g.height, g.width, g.poolHeight, g.poolWidth, g.pooledHeight, g.pooledWidth)
+    let (h, w, ph, pw, hp, wp) = (
+      g.height, g.width, g.poolHeight, g.poolWidth, g.pooledHeight, g.pooledWidth
+    )
     hidden.update(repeating: 0, count: count * g.plane)
     for p in 0..<count {
       let x = probabilities + p * g.plane
@@ -180,7 +185,10 @@ enum RowKernels {
 
   /// Per block: inv = 1/(e0 + sum); e0 ← e0·inv (P(off)); pooled ← sum·inv (P(on)); sums ← inv.
   @inline(__always)
-  static func normalise(sums: UnsafeMutablePointer<Float>, off: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?, count: Int) {
+  static func normalise(
+    sums: UnsafeMutablePointer<Float>, off: UnsafeMutablePointer<Float>,
+    pooled: UnsafeMutablePointer<Float>?, count: Int
+  ) {
     var q = 0
     let sr = UnsafeMutableRawPointer(sums)
     let er = UnsafeMutableRawPointer(off)
@@ -205,7 +213,10 @@ enum RowKernels {
   }
 
   @inline(__always)
-  static func affineAndMax(_ row: UnsafeMutablePointer<Float>, bias: Float, scale: Float, max m: UnsafeMutablePointer<Float>, count: Int) {
+  static func affineAndMax(
+    _ row: UnsafeMutablePointer<Float>, bias: Float, scale: Float,
+    max m: UnsafeMutablePointer<Float>, count: Int
+  ) {
     var j = 0
     let r = UnsafeMutableRawPointer(row)
     let mr = UnsafeMutableRawPointer(m)
@@ -213,7 +224,8 @@ enum RowKernels {
       let v = (r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) + bias) * scale
       r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
       let old = mr.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-      mr.storeBytes(of: old.replacing(with: v, where: v .> old), toByteOffset: j * 4, as: Lanes.self)
+      mr.storeBytes(
+        of: old.replacing(with: v, where: v .> old), toByteOffset: j * 4, as: Lanes.self)
       j += 16
     }
     while j < count {
@@ -225,12 +237,15 @@ enum RowKernels {
   }
 
   @inline(__always)
-  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int) {
+  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int)
+  {
     var j = 0
     let r = UnsafeMutableRawPointer(row)
     let ar = UnsafeRawPointer(a)
     while j + 16 <= count {
-      let v = r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) - ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      let v =
+        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+        - ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
       r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
       j += 16
     }
@@ -246,7 +261,9 @@ enum RowKernels {
     let r = UnsafeRawPointer(row)
     let ar = UnsafeMutableRawPointer(acc)
     while j + 16 <= count {
-      let v = ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) + r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      let v =
+        ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+        + r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
       ar.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
       j += 16
     }
@@ -262,7 +279,9 @@ enum RowKernels {
     let r = UnsafeMutableRawPointer(row)
     let ar = UnsafeRawPointer(a)
     while j + 16 <= count {
-      let v = r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) * ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+      let v =
+        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
+        * ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
       r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
       j += 16
     }

@@ -13,7 +13,8 @@ public enum Convolution {
     let n = input.dims4.n
     var out = Tensor(zeros: [n, s.filters, s.outputHeight, s.outputWidth])
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(
+      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
     input.scalars.withUnsafeBufferPointer { x in
       filters.scalars.withUnsafeBufferPointer { w in
         out.scalars.withUnsafeMutableBufferPointer { o in
@@ -51,13 +52,16 @@ public enum Convolution {
   /// an input-sized result for maps of size (H−fh+1)×(W−fw+1).
   public static func convolveFull(_ maps: Tensor, _ filters: Tensor) -> Tensor {
     let (n, k, ho, wo) = maps.dims4
-    precondition(filters.rank == 4 && filters.shape[0] == k, "maps \(maps.shape) vs filters \(filters.shape)")
+    precondition(
+      filters.rank == 4 && filters.shape[0] == k, "maps \(maps.shape) vs filters \(filters.shape)")
     let s = ConvolutionShape(
-      channels: filters.shape[1], height: ho + filters.shape[2] - 1, width: wo + filters.shape[3] - 1,
+      channels: filters.shape[1], height: ho + filters.shape[2] - 1,
+      width: wo + filters.shape[3] - 1,
       filters: k, filterHeight: filters.shape[2], filterWidth: filters.shape[3])
     var out = Tensor(zeros: [n, s.channels, s.height, s.width])
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(
+      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
     maps.scalars.withUnsafeBufferPointer { h in
       filters.scalars.withUnsafeBufferPointer { w in
         out.scalars.withUnsafeMutableBufferPointer { o in
@@ -73,7 +77,8 @@ public enum Convolution {
               .transposed, .none, m: s.patchSize, n: r.count * s.outputPlane, k: s.filters,
               alpha: 1, a: w, lda: s.patchSize, b: planes, ldb: r.count * s.outputPlane, beta: 0,
               c: cols, ldc: r.count * s.outputPlane)
-            Unfold.col2imAdd(s, count: r.count, columns: cols, output: o + r.lowerBound * s.inputSize)
+            Unfold.col2imAdd(
+              s, count: r.count, columns: cols, output: o + r.lowerBound * s.inputSize)
           }
         }
       }
@@ -83,7 +88,9 @@ public enum Convolution {
 
   /// g[k,c,a,b] = Σ_n Σ_i Σ_j maps[n,k,i,j]·input[n,c,i+a,j+b]: the gradient of
   /// Σ maps ⊙ correlateValid(input, W) with respect to W.
-  public static func weightGradient(input: Tensor, maps: Tensor, filterHeight: Int, filterWidth: Int)
+  public static func weightGradient(
+    input: Tensor, maps: Tensor, filterHeight: Int, filterWidth: Int
+  )
     -> Tensor
   {
     let (n, c, hgt, wid) = input.dims4
@@ -93,7 +100,8 @@ public enum Convolution {
       channels: c, height: hgt, width: wid, filters: k, filterHeight: filterHeight,
       filterWidth: filterWidth)
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(
+      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
     var partials = [Float](repeating: 0, count: plan.ranges.count * s.weightCount)
     input.scalars.withUnsafeBufferPointer { x in
       maps.scalars.withUnsafeBufferPointer { h in
@@ -124,7 +132,9 @@ public enum Convolution {
 
   private static func shape(input: Tensor, filters: Tensor) -> ConvolutionShape {
     let (_, c, h, w) = input.dims4
-    precondition(filters.rank == 4 && filters.shape[1] == c, "input \(input.shape) vs filters \(filters.shape)")
+    precondition(
+      filters.rank == 4 && filters.shape[1] == c, "input \(input.shape) vs filters \(filters.shape)"
+    )
     let s = ConvolutionShape(
       channels: c, height: h, width: w, filters: filters.shape[0], filterHeight: filters.shape[2],
       filterWidth: filters.shape[3])

@@ -37,7 +37,9 @@ public struct ConvolutionShape: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Multiply–adds ×2 of one valid correlation of one example: 2·K·C·fh·fw·Ho·Wo.
-  public var flopsPerExample: Double { 2 * Double(filters) * Double(patchSize) * Double(outputPlane) }
+  public var flopsPerExample: Double {
+    2 * Double(filters) * Double(patchSize) * Double(outputPlane)
+  }
 
   public var description: String {
     "\(channels)×\(height)×\(width) ⋆ \(filters)×\(channels)×\(filterHeight)×\(filterWidth)"

@@ -21,8 +21,10 @@ public enum Fourier {
       fftwf_free(spectrum)
     }
     planner.lock()
-    let forward = fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), real, spectrum, UInt32(FFTW_ESTIMATE))
-    let inverse = fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), spectrum, real, UInt32(FFTW_ESTIMATE))
+    let forward = fftwf_plan_dft_r2c_2d(
+      Int32(height), Int32(width), real, spectrum, UInt32(FFTW_ESTIMATE))
+    let inverse = fftwf_plan_dft_c2r_2d(
+      Int32(height), Int32(width), spectrum, real, UInt32(FFTW_ESTIMATE))
     planner.unlock()
     defer {
       planner.lock()

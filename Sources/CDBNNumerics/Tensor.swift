@@ -37,7 +37,10 @@ public struct Tensor: Sendable, Equatable {
   /// The shape as (N, C, H, W); a tensor of lower rank is read with leading dimensions of 1.
   public var dims4: (n: Int, c: Int, h: Int, w: Int) {
     let padded = [Int](repeating: 1, count: max(0, 4 - shape.count)) + shape
-    return (padded[padded.count - 4], padded[padded.count - 3], padded[padded.count - 2], padded[padded.count - 1])
+    return (
+      padded[padded.count - 4], padded[padded.count - 3], padded[padded.count - 2],
+      padded[padded.count - 1]
+    )
   }
 
   /// The same scalars under another shape with the same number of elements.
@@ -66,7 +69,8 @@ public struct Tensor: Sendable, Equatable {
     let per = shape.dropFirst().reduce(1, *)
     var s = shape
     s[0] = range.count
-    return Tensor(shape: s, scalars: Array(scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
+    return Tensor(
+      shape: s, scalars: Array(scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
   }
 
   /// The first finite-check failure: the flat index of a NaN or infinity, or nil when all are finite.

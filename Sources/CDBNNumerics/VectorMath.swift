@@ -87,13 +87,17 @@ extension VectorMath {
   }
 
   /// Σ (a − b)², with sixteen running sums.
-  public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+  public static func squaredDistance(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
+  ) -> Float {
     var acc = Lanes(repeating: 0)
     var i = 0
     let ra = UnsafeRawPointer(a)
     let rb = UnsafeRawPointer(b)
     while i + 16 <= count {
-      let d = ra.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - rb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      let d =
+        ra.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+        - rb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
       acc += d * d
       i += 16
     }

@@ -10,7 +10,8 @@ public enum BasisPictures {
   /// The bases of layer `depth` (1-based) in input space: [K, C, h, w].
   public static func bases(of model: ConvolutionalDBN, depth: Int) throws -> Tensor {
     guard depth >= 1, depth <= model.layers.count else {
-      throw ModelError.invalidConfiguration("layer \(depth) does not exist; the model has \(model.layers.count) layer(s)")
+      throw ModelError.invalidConfiguration(
+        "layer \(depth) does not exist; the model has \(model.layers.count) layer(s)")
     }
     var current = model.layers[depth - 1].filters  // [K, C_{l}, h, w] over layer-(l−1) pooling units
     for below in model.layers.prefix(depth - 1).reversed() {
@@ -22,7 +23,9 @@ public enum BasisPictures {
       for a in 0..<k {
         for b in 0..<c {
           for i in 0..<(h * pool[0]) {
-            for j in 0..<(w * pool[1]) { spread[a, b, i, j] = current[a, b, i / pool[0], j / pool[1]] * scale }
+            for j in 0..<(w * pool[1]) {
+              spread[a, b, i, j] = current[a, b, i / pool[0], j / pool[1]] * scale
+            }
           }
         }
       }
@@ -35,7 +38,9 @@ public enum BasisPictures {
   /// (grey is zero), one-pixel gaps, `zoom`× nearest-neighbour enlargement. A basis with several
   /// channels is drawn as its channels side by side (audio: one column per time step, one row per
   /// channel, when h is 1).
-  public static func tile(_ bases: Tensor, zoom: Int = 3) -> (pixels: [Float], width: Int, height: Int) {
+  public static func tile(_ bases: Tensor, zoom: Int = 3) -> (
+    pixels: [Float], width: Int, height: Int
+  ) {
     let (k, c, h, w) = bases.dims4
     // A basis as a 2-D patch: channels stacked vertically for 1-D (h = 1) bases, side by side otherwise.
     let (ph, pw) = h == 1 && c > 1 ? (c, w) : (h, w * c)
@@ -70,8 +75,12 @@ public enum BasisPictures {
   }
 
   /// Writes the picture of layer `depth`'s bases to `path` (PNG).
-  public static func write(model: ConvolutionalDBN, depth: Int, to path: String, zoom: Int = 3) throws {
+  public static func write(model: ConvolutionalDBN, depth: Int, to path: String, zoom: Int = 3)
+    throws
+  {
     let t = tile(try bases(of: model, depth: depth), zoom: zoom)
-    try PipelineError.naming(path) { try PNGWriter.write(gray: t.pixels, width: t.width, height: t.height, to: path) }
+    try PipelineError.naming(path) {
+      try PNGWriter.write(gray: t.pixels, width: t.width, height: t.height, to: path)
+    }
   }
 }

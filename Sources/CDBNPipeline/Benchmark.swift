@@ -18,28 +18,47 @@ public enum Benchmark {
   }
 
   public static let workloads: [Workload] = [
-    Workload(name: "W1", visible: .binary, input: [1, 28, 28], filters: 24, filter: [9, 9], pooling: [2, 2], batch: 100),
-    Workload(name: "W2", visible: .gaussian, input: [1, 65, 65], filters: 24, filter: [10, 10], pooling: [2, 2], batch: 20),
-    Workload(name: "W3", visible: .gaussian, input: [80, 1, 305], filters: 300, filter: [1, 6], pooling: [1, 3], batch: 10),
+    Workload(
+      name: "W1", visible: .binary, input: [1, 28, 28], filters: 24, filter: [9, 9],
+      pooling: [2, 2], batch: 100),
+    Workload(
+      name: "W2", visible: .gaussian, input: [1, 65, 65], filters: 24, filter: [10, 10],
+      pooling: [2, 2], batch: 20),
+    Workload(
+      name: "W3", visible: .gaussian, input: [80, 1, 305], filters: 300, filter: [1, 6],
+      pooling: [1, 3], batch: 10),
   ]
 
   /// Runs every workload for about `seconds` each and returns the printed lines.
-  public static func run(seconds: Double = 3, only: Set<String>? = nil, print emit: (String) -> Void) throws {
-    emit("OpenBLAS core: \(BLAS.coreName); cdbn threads: \(Parallelism.threads) (OpenBLAS single-threaded inside them)")
-    emit(String(format: "sgemm 2048x2048x2048: %.1f GFLOP/s on %d threads", sgemmRate(threads: Parallelism.threads), Parallelism.threads))
+  public static func run(
+    seconds: Double = 3, only: Set<String>? = nil, print emit: (String) -> Void
+  ) throws {
+    emit(
+      "OpenBLAS core: \(BLAS.coreName); cdbn threads: \(Parallelism.threads) (OpenBLAS single-threaded inside them)"
+    )
+    emit(
+      String(
+        format: "sgemm 2048x2048x2048: %.1f GFLOP/s on %d threads",
+        sgemmRate(threads: Parallelism.threads), Parallelism.threads))
     for w in workloads where only?.contains(w.name) ?? true {
       let r = try measure(w, seconds: seconds)
       emit(
         String(
-          format: "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update, peak memory %.0f MiB",
-          w.name, w.visible.rawValue, w.input[0], w.input[1], w.input[2], w.filters, w.filter[0], w.filter[1], w.pooling[0],
-          w.pooling[1], w.batch, r.examplesPerSecond, r.gflops, r.secondsPerUpdate * 1e6, peakMemoryMiB()))
+          format:
+            "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update, peak memory %.0f MiB",
+          w.name, w.visible.rawValue, w.input[0], w.input[1], w.input[2], w.filters, w.filter[0],
+          w.filter[1], w.pooling[0],
+          w.pooling[1], w.batch, r.examplesPerSecond, r.gflops, r.secondsPerUpdate * 1e6,
+          peakMemoryMiB()))
     }
   }
 
-  public static func measure(_ w: Workload, seconds: Double) throws -> (examplesPerSecond: Double, gflops: Double, secondsPerUpdate: Double) {
+  public static func measure(_ w: Workload, seconds: Double) throws -> (
+    examplesPerSecond: Double, gflops: Double, secondsPerUpdate: Double
+  ) {
     let rbm = try ConvRBM(
-      visible: w.visible, channels: w.input[0], filters: w.filters, filterHeight: w.filter[0], filterWidth: w.filter[1],
+      visible: w.visible, channels: w.input[0], filters: w.filters, filterHeight: w.filter[0],
+      filterWidth: w.filter[1],
       poolHeight: w.pooling[0], poolWidth: w.pooling[1], sigma: 1, seed: 1)
     var cd = ContrastiveDivergence()
     cd.learningRate = 1e-3
@@ -47,7 +66,9 @@ public enum Benchmark {
     let trainer = try ConvRBMTrainer(rbm: rbm, settings: cd, seed: 1)
     var rng = RandomStream(seed: 2)
     var data = Tensor(zeros: [w.batch] + w.input)
-    for i in 0..<data.count { data.scalars[i] = w.visible == .binary ? (rng.nextFloat() < 0.2 ? 1 : 0) : rng.nextNormal() }
+    for i in 0..<data.count {
+      data.scalars[i] = w.visible == .binary ? (rng.nextFloat() < 0.2 ? 1 : 0) : rng.nextNormal()
+    }
     for _ in 0..<2 { _ = try trainer.train(batch: data, epoch: 10) }
     var updates = 0
     let start = Date()
@@ -75,7 +96,9 @@ public enum Benchmark {
       let start = Date()
       a.withUnsafeBufferPointer { ap in
         c.withUnsafeMutableBufferPointer { cp in
-          BLAS.sgemm(.none, .none, m: n, n: n, k: n, alpha: 1, a: ap.baseAddress!, lda: n, b: ap.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
+          BLAS.sgemm(
+            .none, .none, m: n, n: n, k: n, alpha: 1, a: ap.baseAddress!, lda: n,
+            b: ap.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
         }
       }
       best = max(best, 2 * Double(n * n * n) / Date().timeIntervalSince(start) / 1e9)
@@ -85,7 +108,9 @@ public enum Benchmark {
 
   /// The process's peak resident memory (VmHWM), in MiB.
   public static func peakMemoryMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+      return 0
+    }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
       let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
       return kb / 1024

@@ -13,7 +13,10 @@ struct ConfigReader {
     self.node = node
     self.path = path
     guard let m = node.mapping else {
-      throw PipelineError(file, "\(Self.location(node))\(path.isEmpty ? "the document" : path) must be a mapping of keys to values")
+      throw PipelineError(
+        file,
+        "\(Self.location(node))\(path.isEmpty ? "the document" : path) must be a mapping of keys to values"
+      )
     }
     mapping = m
   }
@@ -63,19 +66,25 @@ struct ConfigReader {
   func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
     guard let n = mapping[key], n.null == nil else { return nil }
     guard let v = n.int else { throw fail(key, "must be an integer, got \"\(n.string ?? "?")\"") }
-    if let range, !range.contains(v) { throw fail(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+    if let range, !range.contains(v) {
+      throw fail(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)")
+    }
     return v
   }
 
   func float(_ key: String) throws -> Float? {
     guard let n = mapping[key], n.null == nil else { return nil }
-    guard let v = n.float, v.isFinite else { throw fail(key, "must be a finite number, got \"\(n.string ?? "?")\"") }
+    guard let v = n.float, v.isFinite else {
+      throw fail(key, "must be a finite number, got \"\(n.string ?? "?")\"")
+    }
     return Float(v)
   }
 
   func bool(_ key: String) throws -> Bool? {
     guard let n = mapping[key], n.null == nil else { return nil }
-    guard let v = n.bool else { throw fail(key, "must be true or false, got \"\(n.string ?? "?")\"") }
+    guard let v = n.bool else {
+      throw fail(key, "must be true or false, got \"\(n.string ?? "?")\"")
+    }
     return v
   }
 

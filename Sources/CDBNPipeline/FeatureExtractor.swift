@@ -22,21 +22,29 @@ public struct FeatureExtractor {
     self.modelPath = modelPath
     checkpoint = try ModelCheckpoint.read(from: modelPath)
     guard depth >= 1, depth <= checkpoint.model.layers.count else {
-      throw PipelineError(modelPath, "has \(checkpoint.model.layers.count) layer(s); --layer must be in 1...\(checkpoint.model.layers.count), got \(depth)")
+      throw PipelineError(
+        modelPath,
+        "has \(checkpoint.model.layers.count) layer(s); --layer must be in 1...\(checkpoint.model.layers.count), got \(depth)"
+      )
     }
     self.depth = depth
   }
 
   /// Extracts features of `dataPath` into `outputPath`; returns the feature shape of one example.
   @discardableResult
-  public func run(dataPath: String, grayscale: Bool = true, outputPath: String, reporter: ProgressReporter? = nil) throws -> [Int] {
-    let source = try PipelineError.naming(dataPath) { try openExamples(path: dataPath, grayscale: grayscale) }
+  public func run(
+    dataPath: String, grayscale: Bool = true, outputPath: String, reporter: ProgressReporter? = nil
+  ) throws -> [Int] {
+    let source = try PipelineError.naming(dataPath) {
+      try openExamples(path: dataPath, grayscale: grayscale)
+    }
     let n = source.count
     guard n > 0 else { throw PipelineError(dataPath, "holds no examples") }
     guard let shape = checkpoint.model.outputShape(depth: depth, input: source.exampleShape) else {
       throw PipelineError(
         dataPath,
-        "examples of shape \(source.exampleShape) do not fit layer \(depth) of \(modelPath) (first layer expects \(checkpoint.model.layers[0].inputChannels) channel(s) and inputs at least as large as the filters)")
+        "examples of shape \(source.exampleShape) do not fit layer \(depth) of \(modelPath) (first layer expects \(checkpoint.model.layers[0].inputChannels) channel(s) and inputs at least as large as the filters)"
+      )
     }
     let per = shape.reduce(1, *)
     let featureShape = flatten ? [per] : shape
@@ -52,17 +60,24 @@ public struct FeatureExtractor {
         try root.setAttribute("data", dataPath)
         try root.setAttribute("shape", featureShape)
         let features = try root.createDataset(
-          "features", type: .float32, shape: [n] + featureShape, chunk: [min(n, batchSize)] + featureShape)
+          "features", type: .float32, shape: [n] + featureShape,
+          chunk: [min(n, batchSize)] + featureShape)
         var start = 0
         while start < n {
           let end = min(n, start + batchSize)
           let raw = try PipelineError.naming(dataPath) { try source.batch(start..<end) }
           if let bad = raw.firstNonFinite() {
-            throw PipelineError(dataPath, "example \(start + bad / max(1, raw.count / (end - start))) holds NaN or infinity")
+            throw PipelineError(
+              dataPath,
+              "example \(start + bad / max(1, raw.count / (end - start))) holds NaN or infinity")
           }
           let f = try checkpoint.model.features(raw, depth: depth)
-          try features.writeFloats(start: [start] + featureShape.map { _ in 0 }, count: [end - start] + featureShape, f.scalars)
-          reporter?.status("features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s")
+          try features.writeFloats(
+            start: [start] + featureShape.map { _ in 0 }, count: [end - start] + featureShape,
+            f.scalars)
+          reporter?.status(
+            "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
+          )
           start = end
         }
         if let labels { try root.writeInts("labels", shape: [n], Array(labels.prefix(n))) }

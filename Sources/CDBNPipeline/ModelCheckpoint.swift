@@ -43,7 +43,9 @@ public struct ModelCheckpoint: Sendable {
   public var progress: TrainingProgress?
   public var history: [LayerHistory]
 
-  public init(config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory]) {
+  public init(
+    config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory]
+  ) {
     self.config = config
     self.model = model
     self.progress = progress
@@ -102,24 +104,33 @@ public struct ModelCheckpoint: Sendable {
     let root = file.root
     if root.hasAttribute("format") {
       let format = try root.stringAttribute("format")
-      guard format == "cdbn" else { throw PipelineError(file.path, "format attribute is \"\(format)\", expected \"cdbn\"") }
+      guard format == "cdbn" else {
+        throw PipelineError(file.path, "format attribute is \"\(format)\", expected \"cdbn\"")
+      }
     }
     if root.hasAttribute("format_version") {
       let v = try root.intAttribute("format_version")
       guard v >= 1, v <= formatVersion else {
-        throw PipelineError(file.path, "format_version \(v) is newer than this cdbn understands (\(formatVersion))")
+        throw PipelineError(
+          file.path, "format_version \(v) is newer than this cdbn understands (\(formatVersion))")
       }
     }
     let config = root.hasAttribute("config") ? try root.stringAttribute("config") : ""
     let preprocessing: Preprocessing =
-      root.contains("preprocessing") ? try Preprocessing(from: root.openGroup("preprocessing")) : .none
-    guard root.contains("layers") else { throw PipelineError(file.path, "no /layers group: not a cdbn model") }
+      root.contains("preprocessing")
+      ? try Preprocessing(from: root.openGroup("preprocessing")) : .none
+    guard root.contains("layers") else {
+      throw PipelineError(file.path, "no /layers group: not a cdbn model")
+    }
     let layersGroup = try root.openGroup("layers")
     let names = try layersGroup.memberNames()
     var layers: [any FeatureLayer] = []
     for i in 0..<names.count {
       guard layersGroup.contains("\(i)") else {
-        throw PipelineError(file.path, "/layers has \(names.count) members but no /layers/\(i); layers must be numbered 0, 1, ...")
+        throw PipelineError(
+          file.path,
+          "/layers has \(names.count) members but no /layers/\(i); layers must be numbered 0, 1, ..."
+        )
       }
       layers.append(try LayerKinds.load(from: layersGroup.openGroup("\(i)")))
     }
@@ -127,14 +138,17 @@ public struct ModelCheckpoint: Sendable {
     for i in 1..<layers.count where layers[i].inputChannels != layers[i - 1].outputChannels {
       throw PipelineError(
         file.path,
-        "/layers/\(i) expects \(layers[i].inputChannels) input channels but /layers/\(i - 1) has \(layers[i - 1].outputChannels) outputs")
+        "/layers/\(i) expects \(layers[i].inputChannels) input channels but /layers/\(i - 1) has \(layers[i - 1].outputChannels) outputs"
+      )
     }
     var progress: TrainingProgress? = nil
     if root.contains("training") {
       let t = try root.openGroup("training")
       progress = TrainingProgress(
-        layer: try t.intAttribute("layer"), epoch: try t.intAttribute("epoch"), step: try t.intAttribute("step"),
-        seed: UInt64(bitPattern: Int64(try t.intAttribute("seed"))), complete: try t.intAttribute("complete") != 0)
+        layer: try t.intAttribute("layer"), epoch: try t.intAttribute("epoch"),
+        step: try t.intAttribute("step"),
+        seed: UInt64(bitPattern: Int64(try t.intAttribute("seed"))),
+        complete: try t.intAttribute("complete") != 0)
     }
     var history: [LayerHistory] = []
     if root.contains("history") {
@@ -146,7 +160,10 @@ public struct ModelCheckpoint: Sendable {
         curve.reconstructionError = try g.readDoubles("reconstruction_error").values
         let act = try g.readFloats("mean_activation")
         let k = act.shape.count == 2 ? act.shape[1] : 0
-        curve.meanActivation = k == 0 ? [] : stride(from: 0, to: act.values.count, by: k).map { Array(act.values[$0..<($0 + k)]) }
+        curve.meanActivation =
+          k == 0
+          ? []
+          : stride(from: 0, to: act.values.count, by: k).map { Array(act.values[$0..<($0 + k)]) }
         curve.seconds = try g.readDoubles("seconds").values
         curve.sigma = g.contains("sigma") ? try g.readDoubles("sigma").values : []
         history.append(curve)
@@ -154,7 +171,8 @@ public struct ModelCheckpoint: Sendable {
       }
     }
     return ModelCheckpoint(
-      config: config, model: ConvolutionalDBN(preprocessing: preprocessing, layers: layers), progress: progress,
+      config: config, model: ConvolutionalDBN(preprocessing: preprocessing, layers: layers),
+      progress: progress,
       history: history)
   }
 
@@ -163,9 +181,13 @@ public struct ModelCheckpoint: Sendable {
     try PipelineError.naming(path) {
       let file = try HDF5File(path: path, mode: .readOnly)
       defer { file.close() }
-      guard file.root.contains("training") else { throw PipelineError(path, "no /training group to resume from") }
+      guard file.root.contains("training") else {
+        throw PipelineError(path, "no /training group to resume from")
+      }
       let t = try file.root.openGroup("training")
-      guard t.contains("state") else { throw PipelineError(path, "no /training/state group to resume from") }
+      guard t.contains("state") else {
+        throw PipelineError(path, "no /training/state group to resume from")
+      }
       try trainer.restoreState(from: t.openGroup("state"))
     }
   }

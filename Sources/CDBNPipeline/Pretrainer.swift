@@ -14,7 +14,9 @@ public final class Pretrainer {
   public let output: String
   public let reporter: ProgressReporter
 
-  public init(config: PretrainingConfig, output: String, reporter: ProgressReporter = ProgressReporter()) {
+  public init(
+    config: PretrainingConfig, output: String, reporter: ProgressReporter = ProgressReporter()
+  ) {
     self.config = config
     self.output = output
     self.reporter = reporter
@@ -26,36 +28,47 @@ public final class Pretrainer {
   public func run(resume: Bool = false, stopAfterEpochs: Int? = nil) throws -> ModelCheckpoint {
     let exists = FileManager.default.fileExists(atPath: output)
     if exists && !resume {
-      throw PipelineError(output, "already exists; pass --resume to continue it, or remove it to start over")
+      throw PipelineError(
+        output, "already exists; pass --resume to continue it, or remove it to start over")
     }
     var checkpoint: ModelCheckpoint
     if resume && exists {
       checkpoint = try ModelCheckpoint.read(from: output)
       guard checkpoint.config == config.text else {
-        throw PipelineError(output, "was trained with a different config; resume with the config stored in it (cdbn inspect shows it)")
+        throw PipelineError(
+          output,
+          "was trained with a different config; resume with the config stored in it (cdbn inspect shows it)"
+        )
       }
       guard let progress = checkpoint.progress else {
         throw PipelineError(output, "has no /training group, so there is nothing to resume")
       }
       if progress.complete {
-        reporter.log("\(output): training already complete (\(checkpoint.model.layers.count) layers)")
+        reporter.log(
+          "\(output): training already complete (\(checkpoint.model.layers.count) layers)")
         return checkpoint
       }
     } else {
       checkpoint = ModelCheckpoint(
-        config: config.text, model: ConvolutionalDBN(preprocessing: config.preprocessing, layers: []),
-        progress: TrainingProgress(layer: 0, epoch: 0, step: 0, seed: config.seed, complete: false), history: [])
+        config: config.text,
+        model: ConvolutionalDBN(preprocessing: config.preprocessing, layers: []),
+        progress: TrainingProgress(layer: 0, epoch: 0, step: 0, seed: config.seed, complete: false),
+        history: [])
     }
     let seed = checkpoint.progress!.seed
-    let source = try PipelineError.naming(config.data.path) { try openExamples(path: config.data.path, grayscale: config.data.grayscale) }
+    let source = try PipelineError.naming(config.data.path) {
+      try openExamples(path: config.data.path, grayscale: config.data.grayscale)
+    }
     let batches = try TrainingBatches(
-      source: source, path: config.data.path, preprocessing: config.preprocessing, patch: config.data.patch,
+      source: source, path: config.data.path, preprocessing: config.preprocessing,
+      patch: config.data.patch,
       limit: config.data.limit, seed: seed)
     try checkInputShape(batches.exampleShape)
     var trainer: (any LayerTrainer)? = nil
     if let progress = checkpoint.progress, resume && exists {
       if progress.epoch > 0 {
-        let t = try makeTrainer(layer: progress.layer, existing: checkpoint.model.layers[progress.layer], seed: seed)
+        let t = try makeTrainer(
+          layer: progress.layer, existing: checkpoint.model.layers[progress.layer], seed: seed)
         try ModelCheckpoint.restoreTrainer(t, from: output)
         trainer = t
       }
@@ -67,14 +80,18 @@ public final class Pretrainer {
       let l = progress.layer
       let spec = config.layers[l]
       let t: any LayerTrainer
-      if let trainer { t = trainer } else {
+      if let trainer {
+        t = trainer
+      } else {
         t = try makeTrainer(layer: l, existing: nil, seed: seed)
         if checkpoint.model.layers.count == l { checkpoint.model.layers.append(t.currentLayer) }
       }
       trainer = t
       if checkpoint.history.count == l { checkpoint.history.append(LayerHistory()) }
-      let perEpoch = try batches.batchesPerEpoch(batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
-      let lower = ConvolutionalDBN(preprocessing: .none, layers: Array(checkpoint.model.layers.prefix(l)))
+      let perEpoch = try batches.batchesPerEpoch(
+        batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
+      let lower = ConvolutionalDBN(
+        preprocessing: .none, layers: Array(checkpoint.model.layers.prefix(l)))
       var epoch = progress.epoch
       while epoch < spec.schedule.epochs {
         if let stop = stopAfterEpochs, epochsRun >= stop { return checkpoint }
@@ -82,7 +99,8 @@ public final class Pretrainer {
         var error = 0.0
         var activation = [Float](repeating: 0, count: spec.filters)
         for b in 0..<perEpoch {
-          let raw = try batches.batch(layer: l, epoch: epoch, index: b, size: spec.schedule.batchSize)
+          let raw = try batches.batch(
+            layer: l, epoch: epoch, index: b, size: spec.schedule.batchSize)
           let input = try lower.propagate(raw, through: l)
           let stats: TrainingStatistics
           do {
@@ -96,7 +114,8 @@ public final class Pretrainer {
           error += stats.reconstructionError
           for k in 0..<activation.count { activation[k] += stats.meanActivation[k] }
           let elapsed = Date().timeIntervalSince(started)
-          let remainingBatches = Double(perEpoch - b - 1) + Double(perEpoch * (spec.schedule.epochs - epoch - 1))
+          let remainingBatches =
+            Double(perEpoch - b - 1) + Double(perEpoch * (spec.schedule.epochs - epoch - 1))
           reporter.status(
             "layer \(l + 1)/\(config.layers.count) epoch \(epoch + 1)/\(spec.schedule.epochs) batch \(b + 1)/\(perEpoch)  recon \(String(format: "%.4f", error / Double(b + 1)))  sparsity \(String(format: "%.4f", stats.overallActivation))  left \(ProgressReporter.duration(elapsed / Double(b + 1) * remainingBatches))"
           )
@@ -114,7 +133,8 @@ public final class Pretrainer {
         let layerDone = epoch >= spec.schedule.epochs
         let lastLayer = l == config.layers.count - 1
         checkpoint.progress = TrainingProgress(
-          layer: layerDone && !lastLayer ? l + 1 : l, epoch: layerDone && !lastLayer ? 0 : epoch, step: t.step,
+          layer: layerDone && !lastLayer ? l + 1 : l, epoch: layerDone && !lastLayer ? 0 : epoch,
+          step: t.step,
           seed: seed, complete: layerDone && lastLayer)
         try checkpoint.write(to: output, trainer: layerDone ? nil : t)
         let mean = meanActivation.reduce(0, +) / Float(max(1, meanActivation.count))
@@ -128,7 +148,8 @@ public final class Pretrainer {
           checkpoint.progress?.epoch = epoch
           try checkpoint.write(to: output)
         } else if checkpoint.progress?.layer == l {
-          checkpoint.progress = TrainingProgress(layer: l + 1, epoch: 0, step: t.step, seed: seed, complete: false)
+          checkpoint.progress = TrainingProgress(
+            layer: l + 1, epoch: 0, step: t.step, seed: seed, complete: false)
         }
       }
       trainer = nil
@@ -137,18 +158,24 @@ public final class Pretrainer {
   }
 
   /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
-  func makeTrainer(layer l: Int, existing: (any FeatureLayer)?, seed: UInt64) throws -> any LayerTrainer {
+  func makeTrainer(layer l: Int, existing: (any FeatureLayer)?, seed: UInt64) throws
+    -> any LayerTrainer
+  {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
     let rbm: ConvRBM
     if let existing {
-      guard let r = existing as? ConvRBM else { throw PipelineError(output, "layer \(l + 1) in the file is not a crbm") }
+      guard let r = existing as? ConvRBM else {
+        throw PipelineError(output, "layer \(l + 1) in the file is not a crbm")
+      }
       rbm = r
     } else {
       let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
       rbm = try ConvRBM(
-        visible: spec.visible, channels: channels, filters: spec.filters, filterHeight: spec.filterSize[0],
-        filterWidth: spec.filterSize[1], poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: spec.sigma,
+        visible: spec.visible, channels: channels, filters: spec.filters,
+        filterHeight: spec.filterSize[0],
+        filterWidth: spec.filterSize[1], poolHeight: spec.pooling[0], poolWidth: spec.pooling[1],
+        sigma: spec.sigma,
         seed: layerSeed)
     }
     return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
@@ -162,7 +189,9 @@ public final class Pretrainer {
     for (i, l) in config.layers.enumerated() {
       guard l.filterSize[0] <= h, l.filterSize[1] <= w else {
         throw PipelineError(
-          config.data.path, "examples reach layer \(i + 1) as \(h)×\(w) maps, smaller than its \(l.filterSize[0])×\(l.filterSize[1]) filters")
+          config.data.path,
+          "examples reach layer \(i + 1) as \(h)×\(w) maps, smaller than its \(l.filterSize[0])×\(l.filterSize[1]) filters"
+        )
       }
       h = (h - l.filterSize[0] + l.pooling[0]) / l.pooling[0]
       w = (w - l.filterSize[1] + l.pooling[1]) / l.pooling[1]

@@ -97,7 +97,9 @@ public struct PretrainingConfig: Sendable {
   public init(yaml: String, file: String) throws {
     let root: Node
     do {
-      guard let n = try Yams.compose(yaml: yaml) else { throw PipelineError(file, "the config is empty") }
+      guard let n = try Yams.compose(yaml: yaml) else {
+        throw PipelineError(file, "the config is empty")
+      }
       root = n
     } catch let e as PipelineError {
       throw e
@@ -109,7 +111,9 @@ public struct PretrainingConfig: Sendable {
     text = yaml
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
 
-    guard let d = try top.child("data") else { throw top.fail("data", "is required (data: {path: ...})") }
+    guard let d = try top.child("data") else {
+      throw top.fail("data", "is required (data: {path: ...})")
+    }
     try d.allowOnly(["path", "grayscale", "patch", "limit"])
     guard let path = try d.string("path") else { throw d.fail("path", "is required") }
     data = DataSource(path: path)
@@ -126,7 +130,9 @@ public struct PretrainingConfig: Sendable {
       preprocessing.whitenCutoff = try p.float("whiten")
       preprocessing.contrastSigma = try p.float("lcn")
       preprocessing.unitVariance = try p.bool("unit_variance") ?? false
-      do { try preprocessing.validate() } catch { throw PipelineError(file, "preprocessing: \(error)") }
+      do { try preprocessing.validate() } catch {
+        throw PipelineError(file, "preprocessing: \(error)")
+      }
     }
 
     var shared = Schedule()
@@ -154,31 +160,46 @@ public struct PretrainingConfig: Sendable {
 
   static func readLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
     try r.allowOnly([
-      "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min", "learning_rate",
-      "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch", "weight_decay",
-      "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent", "divergence_factor",
+      "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min",
+      "learning_rate",
+      "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
+      "weight_decay",
+      "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
+      "divergence_factor",
       "batch_size", "epochs", "batches_per_epoch",
     ])
     let kind = try r.string("kind") ?? ConvRBM.kind
     guard kind == ConvRBM.kind else {
       throw r.fail("kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm)")
     }
-    guard let filters = try r.int("filters", in: 1...65_536) else { throw r.fail("filters", "is required") }
-    guard let size = try r.pair("filter") else { throw r.fail("filter", "is required, e.g. filter: [10, 10]") }
-    guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw r.fail("filter", "sizes must be in 1...1024, got \(size)") }
+    guard let filters = try r.int("filters", in: 1...65_536) else {
+      throw r.fail("filters", "is required")
+    }
+    guard let size = try r.pair("filter") else {
+      throw r.fail("filter", "is required, e.g. filter: [10, 10]")
+    }
+    guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
+      throw r.fail("filter", "sizes must be in 1...1024, got \(size)")
+    }
     var cd = ContrastiveDivergence()
     var layer = Layer(filters: filters, filterSize: size, training: cd, schedule: schedule)
     if let v = try r.string("visible") {
-      guard let units = VisibleUnits(rawValue: v) else { throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"") }
+      guard let units = VisibleUnits(rawValue: v) else {
+        throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"")
+      }
       layer.visible = units
     }
     if let p = try r.pair("pooling") {
-      guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else { throw r.fail("pooling", "sizes must be in 1...64, got \(p)") }
+      guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
+        throw r.fail("pooling", "sizes must be in 1...64, got \(p)")
+      }
       layer.pooling = p
     }
     if let s = try r.float("sigma") { layer.sigma = s }
     guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
-    func set(_ key: String, _ apply: (Float) -> Void) throws { if let v = try r.float(key) { apply(v) } }
+    func set(_ key: String, _ apply: (Float) -> Void) throws {
+      if let v = try r.float(key) { apply(v) }
+    }
     try set("sigma_decay") { cd.sigmaDecay = $0 }
     try set("sigma_min") { cd.sigmaMin = $0 }
     try set("learning_rate") { cd.learningRate = $0 }
@@ -193,7 +214,9 @@ public struct PretrainingConfig: Sendable {
     if let m = try r.int("momentum_switch_epoch", in: 0...1_000_000) { cd.momentumSwitchEpoch = m }
     if let k = try r.int("cd_steps", in: 1...1000) { cd.steps = k }
     if let p = try r.bool("persistent") { cd.persistent = p }
-    do { try cd.validate() } catch { throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)") }
+    do { try cd.validate() } catch {
+      throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)")
+    }
     layer.training = cd
     try readSchedule(r, into: &layer.schedule)
     return layer
@@ -206,7 +229,9 @@ public struct PretrainingConfig: Sendable {
     for (i, l) in layers.enumerated() {
       guard l.filterSize[0] <= h, l.filterSize[1] <= w else {
         throw PipelineError(
-          file, "layers[\(i)]: filter \(l.filterSize[0])×\(l.filterSize[1]) is larger than its \(h)×\(w) input (patch \(patch))")
+          file,
+          "layers[\(i)]: filter \(l.filterSize[0])×\(l.filterSize[1]) is larger than its \(h)×\(w) input (patch \(patch))"
+        )
       }
       h = ((h - l.filterSize[0] + 1) + l.pooling[0] - 1) / l.pooling[0]
       w = ((w - l.filterSize[1] + 1) + l.pooling[1] - 1) / l.pooling[1]

@@ -28,6 +28,8 @@ public final class ProgressReporter: @unchecked Sendable {
   static func duration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }
     let s = Int(seconds.rounded())
-    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    return s >= 3600
+      ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+      : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
   }
 }

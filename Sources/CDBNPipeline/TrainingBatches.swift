@@ -20,7 +20,10 @@ final class TrainingBatches {
   private var order: (key: UInt64, indices: [Int])?
   private let cacheLimit = 128 << 20
 
-  init(source: any ExampleSource, path: String, preprocessing: Preprocessing, patch: [Int]?, limit: Int?, seed: UInt64) throws {
+  init(
+    source: any ExampleSource, path: String, preprocessing: Preprocessing, patch: [Int]?,
+    limit: Int?, seed: UInt64
+  ) throws {
     self.source = source
     self.path = path
     self.preprocessing = preprocessing
@@ -41,7 +44,8 @@ final class TrainingBatches {
     if let requested { return requested }
     if patch != nil { return 50 }
     guard count >= batchSize else {
-      throw PipelineError(path, "\(count) examples cannot fill a batch of \(batchSize); lower batch_size")
+      throw PipelineError(
+        path, "\(count) examples cannot fill a batch of \(batchSize); lower batch_size")
     }
     return count / batchSize
   }
@@ -76,7 +80,8 @@ final class TrainingBatches {
       let image = try preprocessedImage(rng.nextInt(below: count))
       let (_, _, h, w) = image.dims4
       guard h >= patch[0], w >= patch[1] else {
-        throw PipelineError(path, "example is \(h)×\(w), smaller than the \(patch[0])×\(patch[1]) patch")
+        throw PipelineError(
+          path, "example is \(h)×\(w), smaller than the \(patch[0])×\(patch[1]) patch")
       }
       let y = rng.nextInt(below: h - patch[0] + 1)
       let x = rng.nextInt(below: w - patch[1] + 1)
@@ -84,7 +89,8 @@ final class TrainingBatches {
         for r in 0..<patch[0] {
           let src = (ch * h + y + r) * w + x
           let dst = ((i * c + ch) * patch[0] + r) * patch[1]
-          out.scalars.replaceSubrange(dst..<(dst + patch[1]), with: image.scalars[src..<(src + patch[1])])
+          out.scalars.replaceSubrange(
+            dst..<(dst + patch[1]), with: image.scalars[src..<(src + patch[1])])
         }
       }
     }

@@ -15,7 +15,9 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     try compute.apply()
-    guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+    guard seconds > 0, seconds <= 3600 else {
+      throw ValidationError("--seconds must be in (0, 3600]")
+    }
     let names = only.map { Set($0.split(separator: ",").map { String($0) }) }
     try Benchmark.run(seconds: seconds, only: names) { print($0) }
   }

@@ -5,7 +5,8 @@ import CDBNNumerics
 struct CDBNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cdbn",
-    abstract: "Unsupervised convolutional feature learning: convolutional RBMs and deep belief networks.",
+    abstract:
+      "Unsupervised convolutional feature learning: convolutional RBMs and deep belief networks.",
     version: "0.1.0",
     subcommands: [Pretrain.self, Features.self, Visualize.self, Inspect.self, Bench.self])
 }
@@ -17,7 +18,9 @@ struct ComputeOptions: ParsableArguments {
 
   func apply() throws {
     if let threads {
-      guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
+      guard threads >= 1, threads <= 1024 else {
+        throw ValidationError("--threads must be in 1...1024")
+      }
       Parallelism.threads = threads
     }
   }

@@ -30,12 +30,17 @@ struct Features: ParsableCommand {
 
   func run() throws {
     try compute.apply()
-    guard batchSize >= 1, batchSize <= 1_000_000 else { throw ValidationError("--batch-size must be in 1...1000000") }
+    guard batchSize >= 1, batchSize <= 1_000_000 else {
+      throw ValidationError("--batch-size must be in 1...1000000")
+    }
     var extractor = try FeatureExtractor(modelPath: model, depth: layer)
     extractor.flatten = flatten
     extractor.batchSize = batchSize
     let reporter = ProgressReporter()
-    let shape = try extractor.run(dataPath: data, grayscale: !color, outputPath: out, reporter: reporter)
-    reporter.log("wrote \(out): layer \(layer) features, \(shape.map(String.init).joined(separator: "×")) per example")
+    let shape = try extractor.run(
+      dataPath: data, grayscale: !color, outputPath: out, reporter: reporter)
+    reporter.log(
+      "wrote \(out): layer \(layer) features, \(shape.map(String.init).joined(separator: "×")) per example"
+    )
   }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import CDBNPipeline
 
 struct Inspect: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Describe a model file: layers, shapes, training state, history, config.")
+  static let configuration = CommandConfiguration(
+    abstract: "Describe a model file: layers, shapes, training state, history, config.")
 
   @Argument(help: "Model file.")
   var model: String

@@ -5,7 +5,9 @@ import Foundation
 struct Pretrain: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a convolutional DBN layer by layer, with a checkpoint after every epoch.",
-    discussion: "Without CONFIG, trains cdbn's default two-layer model on the whitened natural photographs in Data/natural-images.")
+    discussion:
+      "Without CONFIG, trains cdbn's default two-layer model on the whitened natural photographs in Data/natural-images."
+  )
 
   @Argument(help: "YAML config (see Experiments/ for examples).")
   var config: String?
@@ -35,16 +37,21 @@ struct Pretrain: ParsableCommand {
       settings = try PretrainingConfig(yaml: text, file: config)
     } else {
       let data = try DataLocator.find("natural-images")
-      settings = try PretrainingConfig(yaml: PretrainingConfig.defaultText(dataPath: data), file: "<default config>")
+      settings = try PretrainingConfig(
+        yaml: PretrainingConfig.defaultText(dataPath: data), file: "<default config>")
     }
     if let seed { settings.seed = seed }
     let directory = (out as NSString).deletingLastPathComponent
-    if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    if !directory.isEmpty {
+      try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
     let reporter = ProgressReporter(quiet: quiet)
     let started = Date()
-    let result = try Pretrainer(config: settings, output: out, reporter: reporter).run(resume: resume)
+    let result = try Pretrainer(config: settings, output: out, reporter: reporter).run(
+      resume: resume)
     reporter.log(
-      "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+      "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+    )
   }
 }
 
@@ -52,13 +59,17 @@ struct Pretrain: ParsableCommand {
 enum DataLocator {
   static func find(_ name: String) throws -> String {
     var candidates = ["Data/\(name)"]
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+      .deletingLastPathComponent()
     for _ in 0..<5 {
       candidates.append(dir.appendingPathComponent("Data/\(name)").path)
       dir = dir.deletingLastPathComponent()
     }
     guard let hit = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-      throw PipelineError("Data/\(name)", "not found next to the working directory or the cdbn executable; pass a config with data.path")
+      throw PipelineError(
+        "Data/\(name)",
+        "not found next to the working directory or the cdbn executable; pass a config with data.path"
+      )
     }
     return hit
   }

@@ -4,7 +4,8 @@ import Testing
 @testable import CDBNModels
 @testable import CDBNNumerics
 
-func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, positive: Bool = false) -> Tensor {
+func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, positive: Bool = false) -> Tensor
+{
   var rng = RandomStream(seed: seed)
   var t = Tensor(zeros: shape)
   for i in 0..<t.count { t.scalars[i] = positive ? rng.nextFloat() : scale * rng.nextNormal() }
@@ -26,7 +27,13 @@ struct NaiveCD1 {
         for i in 0..<ho {
           for j in 0..<wo {
             var s = Double(rbm.hiddenBias[kk])
-            for ch in 0..<c { for a in 0..<fh { for b in 0..<fw { s += Double(rbm.weights[kk, ch, a, b]) * Double(v[e, ch, i + a, j + b]) } } }
+            for ch in 0..<c {
+              for a in 0..<fh {
+                for b in 0..<fw {
+                  s += Double(rbm.weights[kk, ch, a, b]) * Double(v[e, ch, i + a, j + b])
+                }
+              }
+            }
             plane[i * wo + j] = s * Double(rbm.inputScale)
           }
         }
@@ -41,7 +48,9 @@ struct NaiveCD1 {
       for bj in 0..<g.pooledWidth {
         var u: [Int] = []
         for i in (bi * g.poolHeight)..<min((bi + 1) * g.poolHeight, g.height) {
-          for j in (bj * g.poolWidth)..<min((bj + 1) * g.poolWidth, g.width) { u.append(i * g.width + j) }
+          for j in (bj * g.poolWidth)..<min((bj + 1) * g.poolWidth, g.width) {
+            u.append(i * g.width + j)
+          }
         }
         out.append(u)
       }
@@ -61,13 +70,16 @@ struct NaiveCD1 {
   }
 
   /// Returns the statistics the trainer should produce for `v` with the stream `rng`.
-  func statistics(_ v: Tensor, rng: inout RandomStream) -> (w: [Double], b: [Double], c: [Double], error: Double) {
+  func statistics(_ v: Tensor, rng: inout RandomStream) -> (
+    w: [Double], b: [Double], c: [Double], error: Double
+  ) {
     let (n, c, h, w) = v.dims4
     let (k, _, fh, fw) = rbm.weights.dims4
     let g = rbm.poolingShape(height: h, width: w)
     let positive = bottomUp(v).map { $0.map { probabilities($0, g) } }
     // Sample in the trainer's order.
-    var sample = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: g.plane), count: k), count: n)
+    var sample = [[[Double]]](
+      repeating: [[Double]](repeating: [Double](repeating: 0, count: g.plane), count: k), count: n)
     for kk in 0..<k {
       for e in 0..<n {
         let (p, off) = positive[e][kk]
@@ -99,7 +111,9 @@ struct NaiveCD1 {
               for a in 0..<fh {
                 for b in 0..<fw {
                   let (i, j) = (y - a, x - b)
-                  if i >= 0, j >= 0, i < g.height, j < g.width { s += Double(rbm.weights[kk, ch, a, b]) * sample[e][kk][i * g.width + j] }
+                  if i >= 0, j >= 0, i < g.height, j < g.width {
+                    s += Double(rbm.weights[kk, ch, a, b]) * sample[e][kk][i * g.width + j]
+                  }
                 }
               }
             }
@@ -123,7 +137,8 @@ struct NaiveCD1 {
             for ch in 0..<c {
               for a in 0..<fh {
                 for b in 0..<fw {
-                  gw[((kk * c + ch) * fh + a) * fw + b] += pp * Double(v[e, ch, i + a, j + b]) - pn * Double(recon[e, ch, i + a, j + b])
+                  gw[((kk * c + ch) * fh + a) * fw + b] +=
+                    pp * Double(v[e, ch, i + a, j + b]) - pn * Double(recon[e, ch, i + a, j + b])
                 }
               }
             }
@@ -134,21 +149,28 @@ struct NaiveCD1 {
         for y in 0..<h {
           for x in 0..<w {
             gc[ch] += Double(v[e, ch, y, x] - recon[e, ch, y, x])
-            error += Double((v[e, ch, y, x] - recon[e, ch, y, x]) * (v[e, ch, y, x] - recon[e, ch, y, x]))
+            error += Double(
+              (v[e, ch, y, x] - recon[e, ch, y, x]) * (v[e, ch, y, x] - recon[e, ch, y, x]))
           }
         }
       }
     }
     let hiddenUnits = Double(n * g.plane)
     let visibleUnits = Double(n * h * w)
-    return (gw.map { $0 / hiddenUnits }, gb.map { $0 / hiddenUnits }, gc.map { $0 / visibleUnits }, error / Double(v.count))
+    return (
+      gw.map { $0 / hiddenUnits }, gb.map { $0 / hiddenUnits }, gc.map { $0 / visibleUnits },
+      error / Double(v.count)
+    )
   }
 }
 
 @Suite struct ConvRBMTests {
-  static func model(_ visible: VisibleUnits, channels: Int, pool: (Int, Int), filter: (Int, Int)) throws -> ConvRBM {
+  static func model(_ visible: VisibleUnits, channels: Int, pool: (Int, Int), filter: (Int, Int))
+    throws -> ConvRBM
+  {
     var rbm = try ConvRBM(
-      visible: visible, channels: channels, filters: 3, filterHeight: filter.0, filterWidth: filter.1,
+      visible: visible, channels: channels, filters: 3, filterHeight: filter.0,
+      filterWidth: filter.1,
       poolHeight: pool.0, poolWidth: pool.1, sigma: 0.7, seed: 11)
     rbm.weights = randomTensor(rbm.weights.shape, seed: 12, scale: 0.4)
     rbm.hiddenBias = [0.2, -0.5, 0.1]
@@ -168,9 +190,15 @@ struct NaiveCD1 {
       let fast = try trainer.gradient(of: v)
       var rng = RandomStream(seed: 99, stream: 0)
       let slow = NaiveCD1(rbm: rbm).statistics(v, rng: &rng)
-      for i in 0..<slow.w.count { #expect(abs(Double(fast.weights[i]) - slow.w[i]) < 1e-4, "dW[\(i)]") }
-      for i in 0..<slow.b.count { #expect(abs(Double(fast.hiddenBias[i]) - slow.b[i]) < 1e-5, "db[\(i)]") }
-      for i in 0..<slow.c.count { #expect(abs(Double(fast.visibleBias[i]) - slow.c[i]) < 1e-5, "dc[\(i)]") }
+      for i in 0..<slow.w.count {
+        #expect(abs(Double(fast.weights[i]) - slow.w[i]) < 1e-4, "dW[\(i)]")
+      }
+      for i in 0..<slow.b.count {
+        #expect(abs(Double(fast.hiddenBias[i]) - slow.b[i]) < 1e-5, "db[\(i)]")
+      }
+      for i in 0..<slow.c.count {
+        #expect(abs(Double(fast.visibleBias[i]) - slow.c[i]) < 1e-5, "dc[\(i)]")
+      }
       #expect(abs(fast.statistics.reconstructionError - slow.error) < 1e-4 * max(1, slow.error))
     }
   }
@@ -189,7 +217,8 @@ struct NaiveCD1 {
       var minus = rbm
       minus.weights.scalars[i] -= eps
       let numeric = -(try total(plus) - total(minus)) / Double(2 * eps)
-      #expect(abs(numeric - Double(analytic.weights.scalars[i])) < 2e-3 * max(1, abs(numeric)), "W[\(i)]")
+      #expect(
+        abs(numeric - Double(analytic.weights.scalars[i])) < 2e-3 * max(1, abs(numeric)), "W[\(i)]")
     }
     for k in 0..<3 {
       var plus = rbm
@@ -197,7 +226,8 @@ struct NaiveCD1 {
       var minus = rbm
       minus.hiddenBias[k] -= eps
       let numeric = -(try total(plus) - total(minus)) / Double(2 * eps)
-      #expect(abs(numeric - Double(analytic.hiddenBias[k])) < 2e-3 * max(1, abs(numeric)), "b[\(k)]")
+      #expect(
+        abs(numeric - Double(analytic.hiddenBias[k])) < 2e-3 * max(1, abs(numeric)), "b[\(k)]")
     }
     for c in 0..<2 {
       var plus = rbm
@@ -205,7 +235,8 @@ struct NaiveCD1 {
       var minus = rbm
       minus.visibleBias[c] -= eps
       let numeric = -(try total(plus) - total(minus)) / Double(2 * eps)
-      #expect(abs(numeric - Double(analytic.visibleBias[c])) < 2e-3 * max(1, abs(numeric)), "c[\(c)]")
+      #expect(
+        abs(numeric - Double(analytic.visibleBias[c])) < 2e-3 * max(1, abs(numeric)), "c[\(c)]")
     }
   }
 
@@ -232,7 +263,9 @@ struct NaiveCD1 {
     nan.scalars[7] = .nan
     #expect(throws: ModelError.self) { try rbm.features(nan) }
     #expect(throws: ModelError.self) {
-      try ConvRBM(visible: .gaussian, channels: 1, filters: 0, filterHeight: 3, filterWidth: 3, poolHeight: 2, poolWidth: 2, seed: 1)
+      try ConvRBM(
+        visible: .gaussian, channels: 1, filters: 0, filterHeight: 3, filterWidth: 3, poolHeight: 2,
+        poolWidth: 2, seed: 1)
     }
     var bad = ContrastiveDivergence()
     bad.learningRate = -1

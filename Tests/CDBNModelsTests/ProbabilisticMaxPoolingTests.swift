@@ -6,13 +6,17 @@ import Testing
 
 /// Marginals of a plane by enumerating every allowed joint state: each block off, or exactly one of
 /// its units on; P(state) ∝ exp(Σ I over the units that are on).
-func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (hidden: [Double], pooled: [Double]) {
+func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
+  hidden: [Double], pooled: [Double]
+) {
   var blocks: [[Int]] = []
   for bi in 0..<g.pooledHeight {
     for bj in 0..<g.pooledWidth {
       var units: [Int] = []
       for i in (bi * g.poolHeight)..<min((bi + 1) * g.poolHeight, g.height) {
-        for j in (bj * g.poolWidth)..<min((bj + 1) * g.poolWidth, g.width) { units.append(i * g.width + j) }
+        for j in (bj * g.poolWidth)..<min((bj + 1) * g.poolWidth, g.width) {
+          units.append(i * g.width + j)
+        }
       }
       blocks.append(units)
     }
@@ -36,7 +40,9 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (hidden: [Dou
     let p = exp(energy - top)
     z += p
     for u in on { hidden[u] += p }
-    for (bi, units) in blocks.enumerated() where on.contains(where: units.contains) { pooled[bi] += p }
+    for (bi, units) in blocks.enumerated() where on.contains(where: units.contains) {
+      pooled[bi] += p
+    }
   }
   return (hidden.map { $0 / z }, pooled.map { $0 / z })
 }
@@ -89,7 +95,8 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (hidden: [Dou
     var off = [Float](repeating: 0, count: 1)
     values.withUnsafeMutableBufferPointer { v in
       off.withUnsafeMutableBufferPointer { o in
-        ProbabilisticMaxPooling.probabilities(g, count: 1, values: v.baseAddress!, bias: nil, pooled: nil, off: o.baseAddress!)
+        ProbabilisticMaxPooling.probabilities(
+          g, count: 1, values: v.baseAddress!, bias: nil, pooled: nil, off: o.baseAddress!)
       }
     }
     var rng = RandomStream(seed: 77)
@@ -101,7 +108,8 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (hidden: [Dou
       sample.withUnsafeMutableBufferPointer { s in
         pooled.withUnsafeMutableBufferPointer { p in
           ProbabilisticMaxPooling.sample(
-            g, count: 1, probabilities: values, off: off, rng: &rng, hidden: s.baseAddress!, pooled: p.baseAddress!)
+            g, count: 1, probabilities: values, off: off, rng: &rng, hidden: s.baseAddress!,
+            pooled: p.baseAddress!)
         }
       }
       let on = sample.indices.filter { sample[$0] == 1 }

@@ -22,9 +22,12 @@ func bars(count: Int, size: Int, seed: UInt64) -> Tensor {
 }
 
 @Suite struct TrainingTests {
-  static func trainer(seed: UInt64, persistent: Bool = false, rate: Float = 0.1) throws -> ConvRBMTrainer {
+  static func trainer(seed: UInt64, persistent: Bool = false, rate: Float = 0.1) throws
+    -> ConvRBMTrainer
+  {
     let rbm = try ConvRBM(
-      visible: .binary, channels: 1, filters: 8, filterHeight: 5, filterWidth: 5, poolHeight: 2, poolWidth: 2,
+      visible: .binary, channels: 1, filters: 8, filterHeight: 5, filterWidth: 5, poolHeight: 2,
+      poolWidth: 2,
       seed: seed)
     var cd = ContrastiveDivergence()
     cd.learningRate = rate
@@ -72,7 +75,8 @@ func bars(count: Int, size: Int, seed: UInt64) -> Tensor {
 
   @Test func divergenceStopsWithATypedErrorAndKeepsTheLastGoodWeights() throws {
     var rbm = try ConvRBM(
-      visible: .gaussian, channels: 1, filters: 4, filterHeight: 3, filterWidth: 3, poolHeight: 2, poolWidth: 2,
+      visible: .gaussian, channels: 1, filters: 4, filterHeight: 3, filterWidth: 3, poolHeight: 2,
+      poolWidth: 2,
       sigma: 0.1, seed: 1)
     rbm.weights = randomTensor(rbm.weights.shape, seed: 2, scale: 1)
     var cd = ContrastiveDivergence()
@@ -87,7 +91,10 @@ func bars(count: Int, size: Int, seed: UInt64) -> Tensor {
         _ = try t.train(batch: data, epoch: epoch)
       }
     }
-    if case .diverged = error {} else { Issue.record("expected .diverged, got \(String(describing: error))") }
+    if case .diverged = error {
+    } else {
+      Issue.record("expected .diverged, got \(String(describing: error))")
+    }
     #expect(t.rbm == good)
     #expect(t.rbm.weights.firstNonFinite() == nil)
   }

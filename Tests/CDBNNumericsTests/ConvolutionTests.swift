@@ -13,7 +13,9 @@ enum Naive {
         for i in 0...(h - fh) {
           for j in 0...(wd - fw) {
             var s: Float = 0
-            for ch in 0..<c { for a in 0..<fh { for b in 0..<fw { s += w[kk, ch, a, b] * x[e, ch, i + a, j + b] } } }
+            for ch in 0..<c {
+              for a in 0..<fh { for b in 0..<fw { s += w[kk, ch, a, b] * x[e, ch, i + a, j + b] } }
+            }
             out[e, kk, i, j] = s
           }
         }
@@ -31,7 +33,11 @@ enum Naive {
       for kk in 0..<k {
         for i in 0..<ho {
           for j in 0..<wo {
-            for ch in 0..<c { for a in 0..<fh { for b in 0..<fw { out[e, ch, i + a, j + b] += w[kk, ch, a, b] * maps[e, kk, i, j] } } }
+            for ch in 0..<c {
+              for a in 0..<fh {
+                for b in 0..<fw { out[e, ch, i + a, j + b] += w[kk, ch, a, b] * maps[e, kk, i, j] }
+              }
+            }
           }
         }
       }
@@ -49,7 +55,9 @@ enum Naive {
           for a in 0..<fh {
             for b in 0..<fw {
               var s: Float = 0
-              for i in 0..<ho { for j in 0..<wo { s += maps[e, kk, i, j] * x[e, ch, i + a, j + b] } }
+              for i in 0..<ho {
+                for j in 0..<wo { s += maps[e, kk, i, j] * x[e, ch, i + a, j + b] }
+              }
               g[kk, ch, a, b] += s
             }
           }
@@ -95,15 +103,18 @@ let convolutionCases: [([Int], [Int])] = [
   @Test(arguments: convolutionCases)
   func fullConvolutionMatchesNaiveLoops(input: [Int], filter: [Int]) {
     let w = random([filter[0], input[1], filter[1], filter[2]], seed: 3)
-    let maps = random([input[0], filter[0], input[2] - filter[1] + 1, input[3] - filter[2] + 1], seed: 4)
+    let maps = random(
+      [input[0], filter[0], input[2] - filter[1] + 1, input[3] - filter[2] + 1], seed: 4)
     #expect(maxDifference(Convolution.convolveFull(maps, w), Naive.full(maps, w)) < 1e-3)
   }
 
   @Test(arguments: convolutionCases)
   func weightGradientMatchesNaiveLoops(input: [Int], filter: [Int]) {
     let x = random(input, seed: 5)
-    let maps = random([input[0], filter[0], input[2] - filter[1] + 1, input[3] - filter[2] + 1], seed: 6)
-    let fast = Convolution.weightGradient(input: x, maps: maps, filterHeight: filter[1], filterWidth: filter[2])
+    let maps = random(
+      [input[0], filter[0], input[2] - filter[1] + 1, input[3] - filter[2] + 1], seed: 6)
+    let fast = Convolution.weightGradient(
+      input: x, maps: maps, filterHeight: filter[1], filterWidth: filter[2])
     #expect(maxDifference(fast, Naive.weightGradient(x, maps, fh: filter[1], fw: filter[2])) < 2e-3)
   }
 
@@ -112,8 +123,12 @@ let convolutionCases: [([Int], [Int])] = [
     let x = random([2, 3, 9, 8], seed: 7)
     let w = random([4, 3, 3, 2], seed: 8)
     let m = random([2, 4, 7, 7], seed: 9)
-    let lhs = zip(Convolution.correlateValid(x, w).scalars, m.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
-    let rhs = zip(x.scalars, Convolution.convolveFull(m, w).scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+    let lhs = zip(Convolution.correlateValid(x, w).scalars, m.scalars).reduce(0.0) {
+      $0 + Double($1.0 * $1.1)
+    }
+    let rhs = zip(x.scalars, Convolution.convolveFull(m, w).scalars).reduce(0.0) {
+      $0 + Double($1.0 * $1.1)
+    }
     #expect(abs(lhs - rhs) < 1e-3 * max(1, abs(lhs)))
   }
 
@@ -144,7 +159,9 @@ let convolutionCases: [([Int], [Int])] = [
         let plan = ChunkPlan(examples: n, floatsPerExample: per)
         #expect(plan.ranges.first?.lowerBound == 0)
         #expect(plan.ranges.last?.upperBound == n)
-        for (a, b) in zip(plan.ranges, plan.ranges.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+        for (a, b) in zip(plan.ranges, plan.ranges.dropFirst()) {
+          #expect(a.upperBound == b.lowerBound)
+        }
         #expect(plan.largest - (plan.ranges.map(\.count).min() ?? 0) <= 1)
       }
     }

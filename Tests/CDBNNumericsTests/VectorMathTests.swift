@@ -97,7 +97,9 @@ import Testing
             var re = 0.0
             for yy in 0..<h {
               for x2 in 0..<w {
-                let angle = 2 * Double.pi * (Double(v * (y - yy)) / Double(h) + Double(u * (xx - x2)) / Double(w))
+                let angle =
+                  2 * Double.pi
+                  * (Double(v * (y - yy)) / Double(h) + Double(u * (xx - x2)) / Double(w))
                 re += Double(x[yy * w + x2]) * cos(angle)
               }
             }
