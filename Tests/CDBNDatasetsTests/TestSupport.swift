@@ -3,9 +3,10 @@ import Testing
 
 @testable import CDBNDatasets
 
-/// Shared data that ships with the workplace; tests that need it read it in place.
+/// The real data embedded in the repository's Data/ folder; tests read it in place.
 enum SharedData {
-  static let root = "/work/shared/data"
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Data").path
   static let t10kImages = root + "/mnist/t10k-images-idx3-ubyte.gz"
   static let t10kLabels = root + "/mnist/t10k-labels-idx1-ubyte.gz"
   static let csv5k = root + "/mnist/mnist_5k.csv.gz"

@@ -213,7 +213,8 @@ func expectProgress(
   }
 
   @Test func mnistWithALimitTrains() throws {
-    let mnist = "/work/shared/data/mnist/t10k-images-idx3-ubyte.gz"
+    let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Data/mnist/t10k-images-idx3-ubyte.gz").path
     try #require(fileExists(mnist), "MNIST test images not found at \(mnist)")
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
