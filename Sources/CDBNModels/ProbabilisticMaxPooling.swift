@@ -236,58 +236,42 @@ enum RowKernels {
     }
   }
 
+  /// dst[j] ← op(dst[j], src[j]): SIMD16 steps, then the scalar op for the tail (a padded vector
+  /// tail was slower: W1's rows are 20 wide).
   @inline(__always)
-  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int)
-  {
+  static func combine(
+    _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
+    _ op: (Lanes, Lanes) -> Lanes, _ scalarOp: (Float, Float) -> Float
+  ) {
     var j = 0
-    let r = UnsafeMutableRawPointer(row)
-    let ar = UnsafeRawPointer(a)
+    let d = UnsafeMutableRawPointer(dst)
+    let r = UnsafeRawPointer(src)
     while j + 16 <= count {
-      let v =
-        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-        - ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
+      let v = op(
+        d.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self),
+        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self))
+      d.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
       j += 16
     }
     while j < count {
-      row[j] -= a[j]
+      dst[j] = scalarOp(dst[j], src[j])
       j += 1
     }
+  }
+
+  @inline(__always)
+  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int)
+  {
+    combine(row, a, count: count, -, -)
   }
 
   @inline(__always)
   static func add(_ row: UnsafePointer<Float>, to acc: UnsafeMutablePointer<Float>, count: Int) {
-    var j = 0
-    let r = UnsafeRawPointer(row)
-    let ar = UnsafeMutableRawPointer(acc)
-    while j + 16 <= count {
-      let v =
-        ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-        + r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-      ar.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
-      j += 16
-    }
-    while j < count {
-      acc[j] += row[j]
-      j += 1
-    }
+    combine(acc, row, count: count, +, +)
   }
 
   @inline(__always)
   static func multiply(_ row: UnsafeMutablePointer<Float>, by a: UnsafePointer<Float>, count: Int) {
-    var j = 0
-    let r = UnsafeMutableRawPointer(row)
-    let ar = UnsafeRawPointer(a)
-    while j + 16 <= count {
-      let v =
-        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-        * ar.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
-      j += 16
-    }
-    while j < count {
-      row[j] *= a[j]
-      j += 1
-    }
+    combine(row, a, count: count, *, *)
   }
 }

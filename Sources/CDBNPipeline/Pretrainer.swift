@@ -68,7 +68,8 @@ public final class Pretrainer {
     if let progress = checkpoint.progress, resume && exists {
       if progress.epoch > 0 {
         let t = try makeTrainer(
-          layer: progress.layer, existing: checkpoint.model.layers[progress.layer], seed: seed)
+          layer: progress.layer, existing: checkpoint.model.layers[progress.layer], seed: seed,
+          inputChannels: batches.exampleShape[0])
         try ModelCheckpoint.restoreTrainer(t, from: output)
         trainer = t
       }
@@ -83,7 +84,8 @@ public final class Pretrainer {
       if let trainer {
         t = trainer
       } else {
-        t = try makeTrainer(layer: l, existing: nil, seed: seed)
+        t = try makeTrainer(
+          layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0])
         if checkpoint.model.layers.count == l { checkpoint.model.layers.append(t.currentLayer) }
       }
       trainer = t
@@ -158,7 +160,8 @@ public final class Pretrainer {
   }
 
   /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
-  func makeTrainer(layer l: Int, existing: (any FeatureLayer)?, seed: UInt64) throws
+  func makeTrainer(layer l: Int, existing: (any FeatureLayer)?, seed: UInt64, inputChannels: Int)
+    throws
     -> any LayerTrainer
   {
     let spec = config.layers[l]
@@ -181,20 +184,13 @@ public final class Pretrainer {
     return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
   }
 
-  private var inputChannels = 1
-
+  /// Throws unless examples of `shape` [C, H, W] reach every layer at least as large as its filters.
   private func checkInputShape(_ shape: [Int]) throws {
-    inputChannels = shape[0]
-    var (h, w) = (shape[1], shape[2])
-    for (i, l) in config.layers.enumerated() {
-      guard l.filterSize[0] <= h, l.filterSize[1] <= w else {
-        throw PipelineError(
-          config.data.path,
-          "examples reach layer \(i + 1) as \(h)×\(w) maps, smaller than its \(l.filterSize[0])×\(l.filterSize[1]) filters"
-        )
-      }
-      h = (h - l.filterSize[0] + l.pooling[0]) / l.pooling[0]
-      w = (w - l.filterSize[1] + l.pooling[1]) / l.pooling[1]
+    if let (i, h, w) = config.firstTooSmallLayer(height: shape[1], width: shape[2]) {
+      let f = config.layers[i].filterSize
+      throw PipelineError(
+        config.data.path,
+        "examples reach layer \(i + 1) as \(h)×\(w) maps, smaller than its \(f[0])×\(f[1]) filters")
     }
   }
 }

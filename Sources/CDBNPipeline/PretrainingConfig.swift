@@ -222,19 +222,26 @@ public struct PretrainingConfig: Sendable {
     return layer
   }
 
-  /// Checks that every layer fits on the one below (channels and sizes), for the training patch.
+  /// Checks that the training patch reaches every layer at least as large as its filters.
   func checkShapes(file: String) throws {
     guard let patch = data.patch else { return }
-    var (h, w) = (patch[0], patch[1])
-    for (i, l) in layers.enumerated() {
-      guard l.filterSize[0] <= h, l.filterSize[1] <= w else {
-        throw PipelineError(
-          file,
-          "layers[\(i)]: filter \(l.filterSize[0])×\(l.filterSize[1]) is larger than its \(h)×\(w) input (patch \(patch))"
-        )
-      }
-      h = ((h - l.filterSize[0] + 1) + l.pooling[0] - 1) / l.pooling[0]
-      w = ((w - l.filterSize[1] + 1) + l.pooling[1] - 1) / l.pooling[1]
+    if let (i, h, w) = firstTooSmallLayer(height: patch[0], width: patch[1]) {
+      let f = layers[i].filterSize
+      throw PipelineError(
+        file,
+        "layers[\(i)]: filter \(f[0])×\(f[1]) is larger than its \(h)×\(w) input (patch \(patch))")
     }
+  }
+
+  /// Walks an input of `height`×`width` up the stack (valid correlation, then pooling with ragged
+  /// edge blocks) and returns the first layer whose filters do not fit, with the size it would see.
+  func firstTooSmallLayer(height: Int, width: Int) -> (layer: Int, height: Int, width: Int)? {
+    var (h, w) = (height, width)
+    for (i, l) in layers.enumerated() {
+      guard l.filterSize[0] <= h, l.filterSize[1] <= w else { return (i, h, w) }
+      h = (h - l.filterSize[0] + l.pooling[0]) / l.pooling[0]
+      w = (w - l.filterSize[1] + l.pooling[1]) / l.pooling[1]
+    }
+    return nil
   }
 }
