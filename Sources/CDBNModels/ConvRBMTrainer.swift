@@ -205,20 +205,31 @@ public final class ConvRBMTrainer: LayerTrainer {
     scratch: WorkerScratch, partial: PartialSums, rng: inout RandomStream
   ) {
     let k = s.filters
-    let columns = count * s.outputPlane
-    let planes = k * count
+    // Block-major columns (see `ColumnOrder.pooling`): pooling and sampling run on whole vectors.
+    let order = ColumnOrder.pooling(g.poolHeight, g.poolWidth)
+    let o = order.geometry(s, count: count)
+    let columns = o.columns
     let scale = rbm.inputScale
     let binary = rbm.visible == .binary
+    let valid: UnsafePointer<Float>? = o.isRagged ? UnsafePointer(scratch.valid) : nil
+    if o.isRagged {
+      scratch.valid.update(repeating: 0, count: columns)
+      for e in 0..<count {
+        for i in 0..<o.height {
+          for j in 0..<o.width { scratch.valid[o.column(example: e, row: i, column: j)] = 1 }
+        }
+      }
+    }
 
     // Bottom-up: unfold `v`, one sgemm, then pooling probabilities into `h`.
     func up(_ v: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
-      Unfold.im2col(s, count: count, input: v, columns: scratch.columns)
+      Unfold.im2col(s, count: count, input: v, columns: scratch.columns, order: order)
       BLAS.sgemm(
         .none, .none, m: k, n: columns, k: s.patchSize, alpha: 1, a: w, lda: s.patchSize,
         b: scratch.columns, ldb: columns, beta: 0, c: h, ldc: columns)
-      ProbabilisticMaxPooling.probabilities(
-        g, count: planes, values: h, bias: b, planesPerBias: count, scale: scale, pooled: nil,
-        off: scratch.off)
+      ProbabilisticMaxPooling.blockProbabilities(
+        rows: k, offsets: o.offsets, length: o.length, values: h, bias: b, scale: scale,
+        valid: valid, off: scratch.off, pooled: nil)
     }
     // Top-down: visible mean of the hidden states `h` into `v`.
     func down(_ h: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
@@ -231,12 +242,13 @@ public final class ConvRBMTrainer: LayerTrainer {
             repeating: rbm.visibleBias[c], count: s.inputPlane)
         }
       }
-      Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v)
+      Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v, order: order)
       if binary { VectorMath.sigmoidInPlace(v, count: count * s.inputSize) }
     }
     func sample(_ probabilities: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
-      ProbabilisticMaxPooling.sample(
-        g, count: planes, probabilities: probabilities, off: scratch.off, rng: &rng, hidden: h,
+      ProbabilisticMaxPooling.blockSample(
+        rows: k, offsets: o.offsets, length: o.length, probabilities: probabilities,
+        off: scratch.off, valid: valid, uniforms: scratch.uniforms, rng: &rng, hidden: h,
         pooled: nil)
     }
     func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
@@ -308,7 +320,8 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
   final class WorkerScratch: @unchecked Sendable {
-    let columns, positive, negative, samples, off, visible: UnsafeMutablePointer<Float>
+    let columns, positive, negative, samples, off, visible, uniforms, valid:
+      UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
     init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int) {
@@ -317,14 +330,18 @@ public final class ConvRBMTrainer: LayerTrainer {
         p.initialize(repeating: 0, count: max(1, n))
         return p
       }
-      let hidden = s.filters * chunk * s.outputPlane
-      columns = make(s.patchSize * chunk * s.outputPlane)
+      let o = ColumnOrder.pooling(g.poolHeight, g.poolWidth).geometry(s, count: chunk)
+      let hidden = s.filters * o.columns
+      // Zero-filled: im2col never writes the columns of missing block members, and they must be finite.
+      columns = make(s.patchSize * o.columns)
       positive = make(hidden)
       negative = make(hidden)
       samples = make(hidden)
-      off = make(s.filters * chunk * g.pooledPlane)
+      off = make(s.filters * o.length)
       visible = make(chunk * s.inputSize)
-      all = [columns, positive, negative, samples, off, visible]
+      uniforms = make(o.length)
+      valid = make(o.columns)
+      all = [columns, positive, negative, samples, off, visible, uniforms, valid]
     }
 
     deinit { for p in all { p.deallocate() } }

@@ -29,249 +29,222 @@ public struct PoolingShape: Sendable, Equatable {
 ///   P(h_i = 1 | v) = exp(I_i) / (1 + Σ_{j∈B} exp(I_j)),   P(p = 0 | v) = 1 / (1 + Σ_{j∈B} exp(I_j)).
 ///
 /// Computed with m = max(0, max_B I) subtracted from every exponent, so nothing overflows.
-/// All functions work on `count` consecutive planes and allocate nothing.
+///
+/// The kernels work in the block-major layout of `ColumnOrder.pooling`: a row (one group's units over
+/// a chunk) holds ph·pw runs of L values, run o holding member o of every block. A block's members are
+/// then the same lane of ph·pw vectors, so one pass of SIMD arithmetic handles 16 blocks at a time.
+/// The raster functions (`probabilities`, `sample`) reorder planes into that layout and back.
+/// Nothing here allocates except the raster functions' stack scratch.
 public enum ProbabilisticMaxPooling {
-  /// Turns bottom-up sums into probabilities, in place.
+  typealias Lanes = SIMD16<Float>
+
+  /// Turns bottom-up sums into probabilities, in place, in the block-major layout.
   ///
   /// - Parameters:
-  ///   - values: `count` planes of raw sums x; on return P(h = 1 | v) with I = (x + bias)·scale.
-  ///   - bias: one bias per group of `planesPerBias` consecutive planes (nil: no bias).
+  ///   - values: rows × offsets × length raw sums x; on return P(h = 1 | v), with
+  ///     I = (x + bias[row])·scale.
+  ///   - bias: one bias per row (nil: no bias).
   ///   - scale: 1/σ² for Gaussian visible units, 1 for binary.
-  ///   - pooled: if not nil, receives P(p = 1 | v) per block.
-  ///   - off: scratch of count·pooledPlane floats; receives P(p = 0 | v) per block.
+  ///   - valid: offsets × length, 1 for existing units and 0 for the missing members of ragged
+  ///     blocks (whose probabilities come out exactly 0); nil when no block is ragged.
+  ///   - off: rows × length; receives P(p = 0 | v) per block.
+  ///   - pooled: rows × length; if not nil, receives P(p = 1 | v) per block.
+  public static func blockProbabilities(
+    rows: Int, offsets: Int, length: Int, values: UnsafeMutablePointer<Float>,
+    bias: UnsafePointer<Float>?, scale: Float, valid: UnsafePointer<Float>?,
+    off: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?
+  ) {
+    let minusInfinity = Lanes(repeating: -.infinity)
+    let zero = Lanes(repeating: 0)
+    let one = Lanes(repeating: 1)
+    for r in 0..<rows {
+      let row = values + r * offsets * length
+      let b = bias?[r] ?? 0
+      var q = 0
+      while q < length {
+        let n = min(16, length - q)
+        // The scaled inputs and their block maximum (with 0, the off state's exponent).
+        var m = zero
+        for o in 0..<offsets {
+          let p = row + o * length + q
+          var x = (load(p, n) + b) * scale
+          if let valid { x.replace(with: minusInfinity, where: load(valid + o * length + q, n) .== 0) }
+          m.replace(with: x, where: x .> m)
+          store(x, p, n)
+        }
+        // Exponents relative to the maximum, and their sum with the off state's e^{−m}.
+        let e0 = VectorMath.exp(-m)
+        var sum = e0
+        for o in 0..<offsets {
+          let p = row + o * length + q
+          var e = VectorMath.exp(load(p, n) - m)
+          // The clamped exp maps −∞ to a tiny positive number; missing units must be exactly 0.
+          if let valid { e *= load(valid + o * length + q, n) }
+          sum += e
+          store(e, p, n)
+        }
+        let inverse = one / sum
+        for o in 0..<offsets {
+          let p = row + o * length + q
+          store(load(p, n) * inverse, p, n)
+        }
+        store(e0 * inverse, off + r * length + q, n)
+        if let pooled { store((sum - e0) * inverse, pooled + r * length + q, n) }
+        q += 16
+      }
+    }
+  }
+
+  /// Draws one multinomial sample per block from `blockProbabilities`' output: `hidden` (rows ×
+  /// offsets × length) gets a one-hot or all-zero block, `pooled` (rows × length, if not nil) the
+  /// block's pooling state. One uniform per block, drawn row by row and block by block in order;
+  /// `uniforms` is scratch for `length` floats.
+  public static func blockSample(
+    rows: Int, offsets: Int, length: Int, probabilities: UnsafePointer<Float>,
+    off: UnsafePointer<Float>, valid: UnsafePointer<Float>?,
+    uniforms: UnsafeMutablePointer<Float>, rng: inout RandomStream,
+    hidden: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?
+  ) {
+    let zero = Lanes(repeating: 0)
+    let one = Lanes(repeating: 1)
+    for r in 0..<rows {
+      for q in 0..<length { uniforms[q] = rng.nextFloat() }
+      let p = probabilities + r * offsets * length
+      let h = hidden + r * offsets * length
+      var q = 0
+      while q < length {
+        let n = min(16, length - q)
+        let u = load(uniforms + q, n)
+        // Walk the cumulative distribution: off, then each member in order.
+        var cumulative = load(off + r * length + q, n)
+        var taken = u .< cumulative
+        if let pooled { store(zero.replacing(with: one, where: .!taken), pooled + r * length + q, n) }
+        for o in 0..<offsets {
+          cumulative += load(p + o * length + q, n)
+          let on = .!taken .& (u .< cumulative)
+          taken = taken .| on
+          store(zero.replacing(with: one, where: on), h + o * length + q, n)
+        }
+        // Rounding can leave the cumulative sum a hair below 1: the last existing member takes that
+        // slack (rare, so a scalar fix-up).
+        if any(.!taken) {
+          for lane in 0..<n where !taken[lane] {
+            var o = offsets - 1
+            while let valid, o > 0, valid[o * length + q + lane] == 0 { o -= 1 }
+            h[o * length + q + lane] = 1
+          }
+        }
+        q += 16
+      }
+    }
+  }
+
+  /// `blockProbabilities` for `count` raster planes [Hh, Wh] (values in place).
+  ///
+  /// - Parameters:
+  ///   - bias: one bias per group of `planesPerBias` consecutive planes (nil: no bias).
+  ///   - pooled: if not nil, receives P(p = 1 | v) per block, [count, Hp, Wp].
+  ///   - off: count·pooledPlane floats; receives P(p = 0 | v) per block.
   public static func probabilities(
     _ g: PoolingShape, count: Int, values: UnsafeMutablePointer<Float>,
     bias: UnsafePointer<Float>?, planesPerBias: Int = 1, scale: Float = 1,
     pooled: UnsafeMutablePointer<Float>?, off: UnsafeMutablePointer<Float>
   ) {
-    let (h, w, ph, pw, wp) = (g.height, g.width, g.poolHeight, g.poolWidth, g.pooledWidth)
-    // Work a band of ph rows at a time. Per-block quantities (max, sum, 1/sum) are computed once per
-    // block and spread over a row of w values, so every pass over the detection units is a plain
-    // contiguous loop the compiler vectorises.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * w + g.pooledPlane) { tmp in
-      let column = tmp.baseAddress!  // per-column max or sum over the band's rows
-      let spread = column + w  // a per-block value repeated over its columns
-      let sums = spread + w  // per-block sums, then their reciprocals
-      // Pass 1: biased, scaled input; subtract each block's max(0, max I).
-      for p in 0..<count {
-        let b = bias.map { $0[p / planesPerBias] } ?? 0
-        let x = values + p * g.plane
-        let m = off + p * g.pooledPlane
-        var i0 = 0
-        var bi = 0
-        while i0 < h {
-          let i1 = min(i0 + ph, h)
-          column.update(repeating: 0, count: w)
-          for i in i0..<i1 {
-            RowKernels.affineAndMax(x + i * w, bias: b, scale: scale, max: column, count: w)
-          }
-          let mrow = m + bi * wp
-          var j0 = 0
-          var bj = 0
-          while j0 < w {
-            let j1 = min(j0 + pw, w)
-            var mx = column[j0]
-            for j in (j0 + 1)..<max(j0 + 1, j1) { mx = max(mx, column[j]) }
-            for j in j0..<j1 { spread[j] = mx }
-            mrow[bj] = -mx  // the off state's exponent, 0 − m
-            j0 = j1
-            bj += 1
-          }
-          for i in i0..<i1 { RowKernels.subtract(spread, from: x + i * w, count: w) }
-          i0 = i1
-          bi += 1
-        }
-      }
-      // Pass 2: one vectorised exp over everything.
-      VectorMath.expInPlace(values, count: count * g.plane)
-      VectorMath.expInPlace(off, count: count * g.pooledPlane)
-      // Pass 3: normalise each block by e^{−m} + Σ e^{I−m}: block sums, then all the reciprocals
-      // of a plane in one vector loop (a scalar divide per block was the slowest part), then spread.
+    let o = g.blockGeometry
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * o.columns) { scratch in
+      let block = scratch.baseAddress!
+      let valid = g.validity(into: block + o.columns)
+      block.initialize(repeating: 0, count: o.columns)
       for p in 0..<count {
         let x = values + p * g.plane
-        let e0 = off + p * g.pooledPlane
-        var i0 = 0
-        var bi = 0
-        while i0 < h {
-          let i1 = min(i0 + ph, h)
-          column.update(repeating: 0, count: w)
-          for i in i0..<i1 { RowKernels.add(x + i * w, to: column, count: w) }
-          let srow = sums + bi * wp
-          var j0 = 0
-          var bj = 0
-          while j0 < w {
-            let j1 = min(j0 + pw, w)
-            var sum: Float = 0
-            for j in j0..<j1 { sum += column[j] }
-            srow[bj] = sum
-            j0 = j1
-            bj += 1
-          }
-          i0 = i1
-          bi += 1
-        }
-        RowKernels.normalise(
-          sums: sums, off: e0, pooled: pooled.map { $0 + p * g.pooledPlane }, count: g.pooledPlane)
-        i0 = 0
-        bi = 0
-        while i0 < h {
-          let i1 = min(i0 + ph, h)
-          let irow = sums + bi * wp
-          var j0 = 0
-          var bj = 0
-          while j0 < w {
-            let j1 = min(j0 + pw, w)
-            for j in j0..<j1 { spread[j] = irow[bj] }
-            j0 = j1
-            bj += 1
-          }
-          for i in i0..<i1 { RowKernels.multiply(x + i * w, by: spread, count: w) }
-          i0 = i1
-          bi += 1
-        }
+        g.toBlocks(x, block)
+        blockProbabilities(
+          rows: 1, offsets: o.offsets, length: o.length, values: block,
+          bias: bias.map { $0 + p / planesPerBias }, scale: scale, valid: valid,
+          off: off + p * g.pooledPlane, pooled: pooled.map { $0 + p * g.pooledPlane })
+        g.fromBlocks(block, x)
       }
     }
   }
 
-  /// Draws one multinomial sample per block from the probabilities of `probabilities(...)`:
-  /// `hidden` gets a one-hot (or all-zero) block, `pooled` (if not nil) the block's pooling state.
+  /// `blockSample` for `count` raster planes: one uniform per block, plane by plane.
   public static func sample(
     _ g: PoolingShape, count: Int, probabilities: UnsafePointer<Float>,
     off: UnsafePointer<Float>, rng: inout RandomStream, hidden: UnsafeMutablePointer<Float>,
     pooled: UnsafeMutablePointer<Float>?
   ) {
-    let (h, w, ph, pw, hp, wp) = (
-      g.height, g.width, g.poolHeight, g.poolWidth, g.pooledHeight, g.pooledWidth
-    )
-    hidden.update(repeating: 0, count: count * g.plane)
-    for p in 0..<count {
-      let x = probabilities + p * g.plane
-      let out = hidden + p * g.plane
-      let e0 = off + p * g.pooledPlane
-      for bi in 0..<hp {
-        let i0 = bi * ph
-        let i1 = min(i0 + ph, h)
-        for bj in 0..<wp {
-          let q = bi * wp + bj
-          let u = rng.nextFloat()
-          var cumulative = e0[q]
-          var on = false
-          if u >= cumulative {
-            let j0 = bj * pw
-            let j1 = min(j0 + pw, w)
-            var last = i0 * w + j0
-            search: for i in i0..<i1 {
-              for j in j0..<j1 {
-                last = i * w + j
-                cumulative += x[last]
-                if u < cumulative { break search }
-              }
-            }
-            // Rounding can leave the cumulative sum a hair below 1: the last unit takes that slack.
-            out[last] = 1
-            on = true
-          }
-          pooled?[p * g.pooledPlane + q] = on ? 1 : 0
-        }
+    let o = g.blockGeometry
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * o.columns + o.length) { scratch in
+      let block = scratch.baseAddress!
+      let states = block + o.columns
+      let uniforms = states + o.columns
+      let valid = g.validity(into: uniforms + o.length)
+      block.initialize(repeating: 0, count: o.columns)
+      for p in 0..<count {
+        g.toBlocks(probabilities + p * g.plane, block)
+        blockSample(
+          rows: 1, offsets: o.offsets, length: o.length, probabilities: block,
+          off: off + p * g.pooledPlane, valid: valid, uniforms: uniforms, rng: &rng,
+          hidden: states, pooled: pooled.map { $0 + p * g.pooledPlane })
+        g.fromBlocks(states, hidden + p * g.plane)
       }
     }
   }
+
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>, _ n: Int) -> Lanes {
+    if n == 16 { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+    var v = Lanes(repeating: 0)
+    for i in 0..<n { v[i] = p[i] }
+    return v
+  }
+
+  @inline(__always)
+  static func load(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Lanes {
+    load(UnsafePointer(p), n)
+  }
+
+  @inline(__always)
+  static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n == 16 {
+      UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+      return
+    }
+    for i in 0..<n { p[i] = v[i] }
+  }
 }
 
-/// Row loops of the pooling passes in explicit SIMD: the compiler cannot prove the rows and the
-/// scratch rows apart, so it would not vectorise the plain loops.
-enum RowKernels {
-  typealias Lanes = SIMD16<Float>
+extension PoolingShape {
+  /// The block-major layout of one plane.
+  var blockGeometry: ColumnGeometry {
+    ColumnGeometry(
+      height: height, width: width, poolHeight: poolHeight, poolWidth: poolWidth, count: 1)
+  }
 
-  /// Per block: inv = 1/(e0 + sum); e0 ← e0·inv (P(off)); pooled ← sum·inv (P(on)); sums ← inv.
-  @inline(__always)
-  static func normalise(
-    sums: UnsafeMutablePointer<Float>, off: UnsafeMutablePointer<Float>,
-    pooled: UnsafeMutablePointer<Float>?, count: Int
-  ) {
-    var q = 0
-    let sr = UnsafeMutableRawPointer(sums)
-    let er = UnsafeMutableRawPointer(off)
-    let pr = pooled.map { UnsafeMutableRawPointer($0) }
-    let one = Lanes(repeating: 1)
-    while q + 16 <= count {
-      let s = sr.loadUnaligned(fromByteOffset: q * 4, as: Lanes.self)
-      let e = er.loadUnaligned(fromByteOffset: q * 4, as: Lanes.self)
-      let inv = one / (e + s)
-      er.storeBytes(of: e * inv, toByteOffset: q * 4, as: Lanes.self)
-      pr?.storeBytes(of: s * inv, toByteOffset: q * 4, as: Lanes.self)
-      sr.storeBytes(of: inv, toByteOffset: q * 4, as: Lanes.self)
-      q += 16
+  /// Writes the validity mask of one plane to `buffer` and returns it, or nil when no block is ragged.
+  func validity(into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>? {
+    let o = blockGeometry
+    guard o.isRagged else { return nil }
+    buffer.initialize(repeating: 0, count: o.columns)
+    for i in 0..<height {
+      for j in 0..<width { buffer[o.column(example: 0, row: i, column: j)] = 1 }
     }
-    while q < count {
-      let inv = 1 / (off[q] + sums[q])
-      off[q] *= inv
-      pooled?[q] = sums[q] * inv
-      sums[q] = inv
-      q += 1
+    return UnsafePointer(buffer)
+  }
+
+  /// Copies a raster plane into the block-major layout (missing members untouched).
+  func toBlocks(_ plane: UnsafePointer<Float>, _ block: UnsafeMutablePointer<Float>) {
+    let o = blockGeometry
+    for i in 0..<height {
+      for j in 0..<width { block[o.column(example: 0, row: i, column: j)] = plane[i * width + j] }
     }
   }
 
-  @inline(__always)
-  static func affineAndMax(
-    _ row: UnsafeMutablePointer<Float>, bias: Float, scale: Float,
-    max m: UnsafeMutablePointer<Float>, count: Int
-  ) {
-    var j = 0
-    let r = UnsafeMutableRawPointer(row)
-    let mr = UnsafeMutableRawPointer(m)
-    while j + 16 <= count {
-      let v = (r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self) + bias) * scale
-      r.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
-      let old = mr.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self)
-      mr.storeBytes(
-        of: old.replacing(with: v, where: v .> old), toByteOffset: j * 4, as: Lanes.self)
-      j += 16
+  /// Copies a block-major plane back into raster order.
+  func fromBlocks(_ block: UnsafePointer<Float>, _ plane: UnsafeMutablePointer<Float>) {
+    let o = blockGeometry
+    for i in 0..<height {
+      for j in 0..<width { plane[i * width + j] = block[o.column(example: 0, row: i, column: j)] }
     }
-    while j < count {
-      let v = (row[j] + bias) * scale
-      row[j] = v
-      if v > m[j] { m[j] = v }
-      j += 1
-    }
-  }
-
-  /// dst[j] ← op(dst[j], src[j]): SIMD16 steps, then the scalar op for the tail (a padded vector
-  /// tail was slower: W1's rows are 20 wide).
-  @inline(__always)
-  static func combine(
-    _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
-    _ op: (Lanes, Lanes) -> Lanes, _ scalarOp: (Float, Float) -> Float
-  ) {
-    var j = 0
-    let d = UnsafeMutableRawPointer(dst)
-    let r = UnsafeRawPointer(src)
-    while j + 16 <= count {
-      let v = op(
-        d.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self),
-        r.loadUnaligned(fromByteOffset: j * 4, as: Lanes.self))
-      d.storeBytes(of: v, toByteOffset: j * 4, as: Lanes.self)
-      j += 16
-    }
-    while j < count {
-      dst[j] = scalarOp(dst[j], src[j])
-      j += 1
-    }
-  }
-
-  @inline(__always)
-  static func subtract(_ a: UnsafePointer<Float>, from row: UnsafeMutablePointer<Float>, count: Int)
-  {
-    combine(row, a, count: count, -, -)
-  }
-
-  @inline(__always)
-  static func add(_ row: UnsafePointer<Float>, to acc: UnsafeMutablePointer<Float>, count: Int) {
-    combine(acc, row, count: count, +, +)
-  }
-
-  @inline(__always)
-  static func multiply(_ row: UnsafeMutablePointer<Float>, by a: UnsafePointer<Float>, count: Int) {
-    combine(row, a, count: count, *, *)
   }
 }

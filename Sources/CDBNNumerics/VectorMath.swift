@@ -5,7 +5,7 @@
 public enum VectorMath {
   public typealias Lanes = SIMD16<Float>
 
-  @inline(__always)
+  @_alwaysEmitIntoClient @inline(__always)
   public static func exp(_ v: Lanes) -> Lanes {
     // n = round(x·log2 e) by the 1.5·2²³ trick: adding it leaves n in the low mantissa bits, so both
     // the rounding and the float→int conversion stay in vector registers.
@@ -32,7 +32,7 @@ public enum VectorMath {
     return y * pow2
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public static func exp(_ x: Float) -> Float {
     exp(Lanes(repeating: x))[0]
   }

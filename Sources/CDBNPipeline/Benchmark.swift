@@ -45,16 +45,17 @@ public enum Benchmark {
       emit(
         String(
           format:
-            "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update, peak memory %.0f MiB",
+            "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update (CPU %.0f µs), peak memory %.0f MiB",
           w.name, w.visible.rawValue, w.input[0], w.input[1], w.input[2], w.filters, w.filter[0],
           w.filter[1], w.pooling[0],
           w.pooling[1], w.batch, r.examplesPerSecond, r.gflops, r.secondsPerUpdate * 1e6,
-          peakMemoryMiB()))
+          r.cpuSecondsPerUpdate * 1e6, peakMemoryMiB()))
     }
   }
 
   public static func measure(_ w: Workload, seconds: Double) throws -> (
-    examplesPerSecond: Double, gflops: Double, secondsPerUpdate: Double
+    examplesPerSecond: Double, gflops: Double, secondsPerUpdate: Double,
+    cpuSecondsPerUpdate: Double
   ) {
     let rbm = try ConvRBM(
       visible: w.visible, channels: w.input[0], filters: w.filters, filterHeight: w.filter[0],
@@ -72,15 +73,20 @@ public enum Benchmark {
     for _ in 0..<2 { _ = try trainer.train(batch: data, epoch: 10) }
     var updates = 0
     let start = Date()
+    let startCPU = processCPUSeconds()
     var elapsed = 0.0
     repeat {
       _ = try trainer.train(batch: data, epoch: 10)
       updates += 1
       elapsed = Date().timeIntervalSince(start)
     } while elapsed < seconds
+    let cpu = processCPUSeconds() - startCPU
     let examples = Double(updates * w.batch) / elapsed
     let shape = rbm.convolutionShape(height: w.input[1], width: w.input[2])
-    return (examples, 5 * shape.flopsPerExample * examples / 1e9, elapsed / Double(updates))
+    return (
+      examples, 5 * shape.flopsPerExample * examples / 1e9, elapsed / Double(updates),
+      cpu / Double(updates)
+    )
   }
 
   /// sgemm GFLOP/s on 2048² matrices with OpenBLAS using `threads` threads.
@@ -104,6 +110,14 @@ public enum Benchmark {
       best = max(best, 2 * Double(n * n * n) / Date().timeIntervalSince(start) / 1e9)
     }
     return best
+  }
+
+  /// CPU time used by all of the process's threads: wall time is noisy when other work shares the
+  /// cores, CPU time per update much less so.
+  static func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
   }
 
   /// The process's peak resident memory (VmHWM), in MiB.
