@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEMO_DIR ?= runs/demo
 APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config \
-	python3-h5py python3-numpy
+	liblinear-dev libsvm-dev python3-h5py python3-numpy
 
 # Release builds use the build machine's vector width for the SIMD16 kernels (AVX-512 where there is
 # one); `make release CPU=` builds for the generic target instead.

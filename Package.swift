@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CDBNDatasets", targets: ["CDBNDatasets"]),
     .library(name: "CDBNModels", targets: ["CDBNModels"]),
     .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
+    .library(name: "CDBNClassifiers", targets: ["CDBNClassifiers"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,6 +24,9 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+    // Debian's LIBLINEAR and LIBSVM have no pkg-config file: headers in /usr/include, linked by name.
+    .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
+    .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
 
     .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW"]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
@@ -30,6 +34,8 @@ let package = Package(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
     .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
+    .target(
+      name: "CDBNClassifiers", dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM"]),
     .target(
       name: "CDBNPipeline",
       dependencies: [
@@ -51,5 +57,8 @@ let package = Package(
     .testTarget(
       name: "CDBNPipelineTests",
       dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
+    .testTarget(
+      name: "CDBNClassifiersTests",
+      dependencies: ["CDBNClassifiers", "CDBNNumerics", "CDBNStorage"]),
   ]
 )

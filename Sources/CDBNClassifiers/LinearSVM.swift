@@ -1,0 +1,93 @@
+import CDBNStorage
+
+/// A linear SVM trained by LIBLINEAR (L2-regularised, L2-loss, dual coordinate descent; one-vs-rest
+/// over the classes) and applied in Swift.
+///
+/// Training minimises ½‖w‖² + C Σ max(0, 1 − y·(w·x + b))² per class against the rest, with the
+/// bias as the weight of a constant feature 1 (so, as in LIBLINEAR, the bias is regularised too).
+/// After training the weights are copied out and LIBLINEAR's model freed: a saved model is just
+/// `weights` [K, D], `bias` [K] and `classes` [K], and the score of class c is w_c·x + b_c.
+public struct LinearSVM: Classifier {
+  public var c: Double
+  /// LIBLINEAR's stopping tolerance; 0.1 is its default for this solver.
+  public var eps: Double
+  public var kind: ClassifierKind { .linearSVM }
+  public private(set) var classes: [Int] = []
+  /// [K, D], row c for `classes[c]`.
+  public private(set) var weights: [Float] = []
+  /// [K].
+  public private(set) var bias: [Float] = []
+
+  public init(c: Double = 1, eps: Double = 0.1) {
+    self.c = c
+    self.eps = eps
+  }
+
+  public var featureCount: Int { classes.isEmpty ? 0 : weights.count / classes.count }
+
+  public mutating func fit(_ x: FeatureMatrix, labels: [Int]) throws {
+    _ = try fit(x, labels: labels, probe: nil)
+  }
+
+  /// Fits and, when `probe` is given, returns LIBLINEAR's own predictions for it (labels), made
+  /// before its model is freed: the reference the Swift predictions are tested against.
+  mutating func fit(_ x: FeatureMatrix, labels: [Int], probe: FeatureMatrix?) throws -> [Int]? {
+    try validatePenalty(c, kind)
+    guard eps > 0, eps.isFinite else {
+      throw ClassifierError.invalidParameter("linear-svm: eps must be positive, got \(eps)")
+    }
+    let encoded = try ClassLabels(validating: x, labels: labels)
+    if let probe { try probe.requireFinite("probe features") }
+    let trained = try LIBLINEAR.train(
+      x, classIndices: encoded.indices, classCount: encoded.classes.count, c: c, eps: eps,
+      bias: true, probe: probe)
+    classes = encoded.classes
+    weights = trained.weights
+    bias = trained.bias
+    return trained.probePredictions?.map { encoded.classes[$0] }
+  }
+
+  /// w_c·x + b_c for every row and class: [N, K] row-major, columns in `classes` order.
+  public func decisionValues(_ x: FeatureMatrix) throws -> [Float] {
+    try validatePrediction(x, featureCount: featureCount, kind: kind)
+    return LinearScores.compute(x, weights: weights, bias: bias)
+  }
+
+  /// The class with the highest score. An exact tie goes to the first in `classes` order, where
+  /// LIBLINEAR would pick the first in its order of appearance in the training data: the only
+  /// case in which the two can differ.
+  public func predict(_ x: FeatureMatrix) throws -> [Int] {
+    let scores = try decisionValues(x)
+    return LinearScores.argmax(scores, classes: classes.count).map { classes[$0] }
+  }
+
+  /// Attributes `kind` = "linear-svm", `C`, `eps`; datasets `weights` [K, D] float32, `bias` [K]
+  /// float32, `classes` [K] int64.
+  public func save(to group: HDF5Group) throws {
+    guard !classes.isEmpty else {
+      throw ClassifierError.notFitted("linear-svm: nothing to save before fitting")
+    }
+    try group.setAttribute("kind", kind.rawValue)
+    try group.setAttribute("C", c)
+    try group.setAttribute("eps", eps)
+    try group.writeInts("classes", shape: [classes.count], classes)
+    try group.writeFloats("weights", shape: [classes.count, featureCount], weights)
+    try group.writeFloats("bias", shape: [classes.count], bias)
+  }
+
+  public static func load(from group: HDF5Group) throws -> LinearSVM {
+    try ClassifierKind.linearSVM.requireSaved(in: group)
+    let reader = ModelGroupReader(group)
+    var model = LinearSVM(c: try reader.positive("C"), eps: try reader.positive("eps"))
+    let classes = try reader.classes()
+    let w = try reader.floats("weights", rank: 2)
+    guard w.shape[0] == classes.count, w.shape[1] > 0 else {
+      throw ClassifierError.malformedModel(
+        "\(group.name)/weights: shape \(w.shape) does not fit \(classes.count) classes")
+    }
+    model.classes = classes
+    model.weights = w.values
+    model.bias = try reader.floats("bias", shape: [classes.count]).values
+    return model
+  }
+}
