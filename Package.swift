@@ -39,7 +39,7 @@ let package = Package(
     .target(
       name: "CDBNPipeline",
       dependencies: [
-        "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels",
+        "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CDBNClassifiers",
         .product(name: "Yams", package: "Yams"),
       ]),
     .executableTarget(

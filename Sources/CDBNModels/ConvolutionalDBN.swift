@@ -21,6 +21,23 @@ public struct ConvolutionalDBN: Sendable {
     return try propagate(preprocessing.apply(raw), through: depth)
   }
 
+  /// Features of several layers (1-based `depths`, in any order) from one feed-forward pass.
+  public func features(_ raw: Tensor, depths: [Int]) throws -> [Tensor] {
+    guard let deepest = depths.max(), let shallowest = depths.min(), shallowest >= 1,
+      deepest <= layers.count
+    else {
+      throw ModelError.invalidConfiguration(
+        "layers \(depths) do not all exist; the model has \(layers.count) layer(s)")
+    }
+    var outputs: [Tensor] = []
+    var x = try preprocessing.apply(raw)
+    for layer in layers.prefix(deepest) {
+      x = try layer.features(x)
+      outputs.append(x)
+    }
+    return depths.map { outputs[$0 - 1] }
+  }
+
   /// Runs already-preprocessed input through the first `depth` layers.
   public func propagate(_ input: Tensor, through depth: Int) throws -> Tensor {
     var x = input

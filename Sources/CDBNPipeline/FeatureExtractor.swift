@@ -4,30 +4,38 @@ import CDBNNumerics
 import CDBNStorage
 import Foundation
 
-/// Writes the features of one layer of a model for every example of a data set to an HDF5 file,
-/// batch by batch (hyperslab writes), so neither the data nor the features are ever all in memory.
+/// Writes the features of one layer (or several, joined) of a model for every example of a data set
+/// to an HDF5 file, batch by batch (hyperslab writes), so neither the data nor the features are ever
+/// all in memory.
 ///
-/// Layout: `/features` [N, K, Hp, Wp] float32 (or [N, K·Hp·Wp] when flattened), `/labels` [N] and
-/// `/ids` [N] when the input has them; root attributes `model`, `layer`, `data`, `kind` = "cdbn-features".
+/// Layout: `/features` [N, K, Hp, Wp] float32 (or [N, K·Hp·Wp] when flattened; several layers are
+/// always flattened and joined in the order given), `/labels` [N] and `/ids` [N] when the input has
+/// them; root attributes `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
 /// Written to a temporary file and renamed, so a failed run leaves no partial file behind.
 public struct FeatureExtractor {
   public let modelPath: String
   public let checkpoint: ModelCheckpoint
-  /// 1-based layer number.
-  public let depth: Int
+  /// 1-based layer numbers whose features are written.
+  public let depths: [Int]
   public var batchSize = 64
   public var flatten = false
 
   public init(modelPath: String, depth: Int) throws {
+    try self.init(modelPath: modelPath, depths: [depth])
+  }
+
+  public init(modelPath: String, depths: [Int]) throws {
     self.modelPath = modelPath
     checkpoint = try ModelCheckpoint.read(from: modelPath)
-    guard depth >= 1, depth <= checkpoint.model.layers.count else {
-      throw PipelineError(
-        modelPath,
-        "has \(checkpoint.model.layers.count) layer(s); --layer must be in 1...\(checkpoint.model.layers.count), got \(depth)"
-      )
+    let count = checkpoint.model.layers.count
+    guard !depths.isEmpty, Set(depths).count == depths.count else {
+      throw PipelineError(modelPath, "--layer needs distinct layer numbers, got \(depths)")
     }
-    self.depth = depth
+    for depth in depths where depth < 1 || depth > count {
+      throw PipelineError(
+        modelPath, "has \(count) layer(s); --layer must be in 1...\(count), got \(depth)")
+    }
+    self.depths = depths
   }
 
   /// Extracts features of `dataPath` into `outputPath`; returns the feature shape of one example.
@@ -40,14 +48,20 @@ public struct FeatureExtractor {
     }
     let n = source.count
     guard n > 0 else { throw PipelineError(dataPath, "holds no examples") }
-    guard let shape = checkpoint.model.outputShape(depth: depth, input: source.exampleShape) else {
-      throw PipelineError(
-        dataPath,
-        "examples of shape \(source.exampleShape) do not fit layer \(depth) of \(modelPath) (first layer expects \(checkpoint.model.layers[0].inputChannels) channel(s) and inputs at least as large as the filters)"
-      )
+    var shapes: [[Int]] = []
+    for depth in depths {
+      guard let shape = checkpoint.model.outputShape(depth: depth, input: source.exampleShape)
+      else {
+        throw PipelineError(
+          dataPath,
+          "examples of shape \(source.exampleShape) do not fit layer \(depth) of \(modelPath) (first layer expects \(checkpoint.model.layers[0].inputChannels) channel(s) and inputs at least as large as the filters)"
+        )
+      }
+      shapes.append(shape)
     }
-    let per = shape.reduce(1, *)
-    let featureShape = flatten ? [per] : shape
+    let sizes = shapes.map { $0.reduce(1, *) }
+    let per = sizes.reduce(0, +)
+    let featureShape = flatten || depths.count > 1 ? [per] : shapes[0]
     let labels = source.labels
     let ids = source.ids
     let started = Date()
@@ -56,7 +70,8 @@ public struct FeatureExtractor {
         let root = file.root
         try root.setAttribute("kind", "cdbn-features")
         try root.setAttribute("model", modelPath)
-        try root.setAttribute("layer", depth)
+        try root.setAttribute("layers", depths)
+        if depths.count == 1 { try root.setAttribute("layer", depths[0]) }
         try root.setAttribute("data", dataPath)
         try root.setAttribute("shape", featureShape)
         let features = try root.createDataset(
@@ -71,10 +86,10 @@ public struct FeatureExtractor {
               dataPath,
               "example \(start + bad / max(1, raw.count / (end - start))) holds NaN or infinity")
           }
-          let f = try checkpoint.model.features(raw, depth: depth)
+          let outputs = try checkpoint.model.features(raw, depths: depths)
           try features.writeFloats(
             start: [start] + featureShape.map { _ in 0 }, count: [end - start] + featureShape,
-            f.scalars)
+            Self.joined(outputs, sizes: sizes, examples: end - start))
           reporter?.status(
             "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
           )
@@ -85,5 +100,20 @@ public struct FeatureExtractor {
       }
     }
     return featureShape
+  }
+
+  /// Per example, each layer's features one after the other.
+  static func joined(_ outputs: [Tensor], sizes: [Int], examples: Int) -> [Float] {
+    if outputs.count == 1 { return outputs[0].scalars }
+    let per = sizes.reduce(0, +)
+    var joined = [Float](repeating: 0, count: examples * per)
+    for e in 0..<examples {
+      var offset = e * per
+      for (output, size) in zip(outputs, sizes) {
+        joined[offset..<(offset + size)] = output.scalars[(e * size)..<((e + 1) * size)]
+        offset += size
+      }
+    }
+    return joined
   }
 }

@@ -8,7 +8,9 @@ struct CDBNCommand: ParsableCommand {
     abstract:
       "Unsupervised convolutional feature learning: convolutional RBMs and deep belief networks.",
     version: "0.1.0",
-    subcommands: [Pretrain.self, Features.self, Visualize.self, Inspect.self, Bench.self])
+    subcommands: [
+      Pretrain.self, Features.self, Classify.self, Visualize.self, Inspect.self, Bench.self,
+    ])
 }
 
 /// Options every compute-heavy command shares.

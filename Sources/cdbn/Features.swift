@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDBNPipeline
+import Foundation
 
 struct Features: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -8,8 +9,11 @@ struct Features: ParsableCommand {
   @Option(help: "Model file written by cdbn pretrain (or any file with the same /layers schema).")
   var model: String
 
-  @Option(help: "Layer whose features to write, 1 = first.")
-  var layer: Int
+  @Option(
+    help: ArgumentHelp(
+      "Layer whose features to write, 1 = first; several, like 1,2, are flattened and joined.",
+      valueName: "layers"))
+  var layer: String
 
   @Option(help: "Images folder, HDF5 file with /data [N, C, H, W], MNIST IDX file, or MNIST CSV.")
   var data: String
@@ -33,7 +37,11 @@ struct Features: ParsableCommand {
     guard batchSize >= 1, batchSize <= 1_000_000 else {
       throw ValidationError("--batch-size must be in 1...1000000")
     }
-    var extractor = try FeatureExtractor(modelPath: model, depth: layer)
+    let depths = layer.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !depths.isEmpty, depths.allSatisfy({ $0 != nil }) else {
+      throw ValidationError("--layer takes layer numbers like 2 or 1,2, got \"\(layer)\"")
+    }
+    var extractor = try FeatureExtractor(modelPath: model, depths: depths.map { $0! })
     extractor.flatten = flatten
     extractor.batchSize = batchSize
     let reporter = ProgressReporter()

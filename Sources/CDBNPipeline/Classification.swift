@@ -1,0 +1,147 @@
+import CDBNClassifiers
+import CDBNNumerics
+import CDBNStorage
+import Foundation
+
+/// `cdbn classify`: fits a classifier on one feature file and tests it on another, or applies a saved
+/// classifier to a feature file.
+///
+/// The result file (written to a temporary file and renamed) holds root attributes `kind` =
+/// "cdbn-classification", `classifier`, `train`, `test`, `c` (and `gamma`), `error_percent`; the
+/// fitted model in `/model` (with its standardisation); `/predictions`, `/labels`, `/ids` of the test
+/// set; `/classes` and `/confusion` [K, K] (rows true, columns predicted); and, when C was chosen
+/// by cross-validation, `/cross_validation` with `c`, `gamma` and mean held-out `accuracy` per point.
+public struct Classification {
+  public var kind: ClassifierKind
+  /// Nil: chosen by cross-validation.
+  public var c: Double?
+  public var gamma: Double?
+  public var folds = 5
+  /// Keys the folds and the training subset.
+  public var seed: UInt64 = 1
+  /// Train on this many randomly chosen training examples (all when nil).
+  public var trainLimit: Int?
+  public var standardize = true
+
+  public init(kind: ClassifierKind) { self.kind = kind }
+
+  /// What a run measured.
+  public struct Result: Sendable {
+    public var report: ClassificationReport
+    public var search: GridSearchResult?
+    public var chosen: GridPoint?
+    public var trainExamples: Int
+    public var fitSeconds: Double
+    public var testSeconds: Double
+  }
+
+  /// Fits on `trainPath`, tests on `testPath`, writes `outputPath` when given.
+  public func run(
+    trainPath: String, testPath: String, outputPath: String?, reporter: ProgressReporter? = nil
+  ) throws -> Result {
+    var train = try FeatureFile.read(trainPath)
+    let test = try FeatureFile.read(testPath)
+    let trainLabels = try train.requireLabels()
+    let testLabels = try test.requireLabels()
+    guard train.features.columns == test.features.columns else {
+      throw PipelineError(
+        testPath,
+        "has \(test.features.columns) features per example but \(trainPath) has \(train.features.columns)"
+      )
+    }
+    if let limit = trainLimit {
+      guard limit >= 2, limit <= trainLabels.count else {
+        throw PipelineError(
+          trainPath, "has \(trainLabels.count) examples; cannot train on \(limit) of them")
+      }
+      var rng = RandomStream(seed: seed, stream: 0x5EB)
+      train = train.selecting(rows: Array(rng.permutation(trainLabels.count).prefix(limit)))
+    }
+    let labels = try train.requireLabels()
+    reporter?.log(
+      "\(kind.rawValue): \(labels.count) training examples × \(train.features.columns) features"
+        + (c == nil ? ", C by \(folds)-fold cross-validation" : ""))
+    let started = Date()
+    let trainer = ClassifierTrainer(
+      kind: kind, c: c, gamma: gamma, folds: folds, seed: seed, standardize: standardize)
+    let outcome = try PipelineError.naming(trainPath) { try trainer.fit(train.features, labels: labels) }
+    let fitSeconds = Date().timeIntervalSince(started)
+    let testStarted = Date()
+    let predicted = try PipelineError.naming(testPath) {
+      try outcome.classifier.predict(test.features)
+    }
+    let report = try ClassificationReport(trueLabels: testLabels, predicted: predicted)
+    let result = Result(
+      report: report, search: outcome.search, chosen: outcome.chosen, trainExamples: labels.count,
+      fitSeconds: fitSeconds, testSeconds: Date().timeIntervalSince(testStarted))
+    if let outputPath {
+      try write(
+        outputPath, model: outcome.classifier, result: result, test: test, predicted: predicted,
+        trainPath: trainPath)
+    }
+    return result
+  }
+
+  /// Applies the classifier saved in `modelPath` (a `cdbn classify` result) to `testPath`.
+  public static func apply(modelPath: String, testPath: String, outputPath: String?) throws
+    -> ClassificationReport
+  {
+    let model = try PipelineError.naming(modelPath) {
+      let file = try HDF5File(path: modelPath, mode: .readOnly)
+      guard file.root.isGroup("model") else {
+        throw PipelineError(modelPath, "has no /model group (write one with cdbn classify --out)")
+      }
+      return try StandardizedClassifier.load(from: try file.root.openGroup("model"))
+    }
+    let test = try FeatureFile.read(testPath)
+    let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
+    let report = try ClassificationReport(trueLabels: try test.requireLabels(), predicted: predicted)
+    if let outputPath {
+      var run = Classification(kind: model.kind)
+      run.c = nil
+      let result = Result(
+        report: report, search: nil, chosen: nil, trainExamples: 0, fitSeconds: 0, testSeconds: 0)
+      try run.write(
+        outputPath, model: model, result: result, test: test, predicted: predicted,
+        trainPath: modelPath)
+    }
+    return report
+  }
+
+  func write(
+    _ path: String, model: StandardizedClassifier, result: Result, test: FeatureFile,
+    predicted: [Int], trainPath: String
+  ) throws {
+    try PipelineError.naming(path) {
+      try HDF5File.atomicWrite(to: path) { file in
+        let root = file.root
+        try root.setAttribute("kind", "cdbn-classification")
+        try root.setAttribute("classifier", kind.rawValue)
+        try root.setAttribute("train", trainPath)
+        try root.setAttribute("test", test.path)
+        try root.setAttribute("train_examples", result.trainExamples)
+        try root.setAttribute("error_percent", result.report.errorPercent)
+        if let chosen = result.chosen {
+          try root.setAttribute("c", chosen.c)
+          if let g = chosen.gamma { try root.setAttribute("gamma", g) }
+        }
+        try model.save(to: try root.createGroup("model"))
+        let n = predicted.count
+        try root.writeInts("predictions", shape: [n], predicted)
+        if let labels = test.labels { try root.writeInts("labels", shape: [n], labels) }
+        if let ids = test.ids { try root.writeStrings("ids", ids) }
+        let k = result.report.classes.count
+        try root.writeInts("classes", shape: [k], result.report.classes)
+        try root.writeInts("confusion", shape: [k, k], result.report.confusion.flatMap { $0 })
+        if let search = result.search {
+          let cv = try root.createGroup("cross_validation")
+          let p = search.points.count
+          try cv.writeDoubles("c", shape: [p], search.points.map(\.c))
+          try cv.writeDoubles("gamma", shape: [p], search.points.map { $0.gamma ?? .nan })
+          try cv.writeDoubles("accuracy", shape: [p], search.accuracies)
+          try cv.setAttribute("folds", folds)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import CDBNClassifiers
+import CDBNPipeline
+import Foundation
+
+struct Classify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a classifier on a feature file and test it on another (or apply a saved one).",
+    discussion: """
+      Features are standardised with the training set's mean and deviation. Without --c, C (and γ \
+      for rbf-svm) is chosen by stratified K-fold cross-validation on the training set over a log \
+      grid. Prints the test error, per-class accuracy and the confusion matrix.
+      """)
+
+  @Option(help: "Training feature file (/features, /labels), as written by cdbn features.")
+  var train: String?
+
+  @Option(help: "Test feature file.")
+  var test: String
+
+  @Option(help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM) or softmax.")
+  var classifier = "linear-svm"
+
+  @Option(help: "A saved classifier (the --out of an earlier run) to apply instead of training.")
+  var model: String?
+
+  @Option(help: "Regularisation constant C; chosen by cross-validation when absent.")
+  var c: Double?
+
+  @Option(help: "RBF kernel width γ (rbf-svm only); 1/D when absent and C is given.")
+  var gamma: Double?
+
+  @Option(help: "Folds of the cross-validation that chooses C.")
+  var cv = 5
+
+  @Option(help: "Train on this many randomly chosen training examples.")
+  var trainLimit: Int?
+
+  @Option(help: "Seed of the folds and of the training subset.")
+  var seed: UInt64 = 1
+
+  @Option(help: "Result file: predictions, confusion matrix and the fitted model.")
+  var out: String?
+
+  @Flag(help: "Replace an existing --out file.")
+  var force = false
+
+  @OptionGroup var compute: ComputeOptions
+
+  func run() throws {
+    try compute.apply()
+    if let out, !force, FileManager.default.fileExists(atPath: out) {
+      throw ValidationError("\(out) exists; pass --force to replace it")
+    }
+    let reporter = ProgressReporter()
+    if let model {
+      guard train == nil else { throw ValidationError("give --train or --model, not both") }
+      let report = try Classification.apply(modelPath: model, testPath: test, outputPath: out)
+      print(report.rendered())
+      return
+    }
+    guard let train else { throw ValidationError("--train is needed (or --model to apply one)") }
+    guard cv >= 2, cv <= 100 else { throw ValidationError("--cv must be in 2...100") }
+    if let c, !(c > 0 && c.isFinite) { throw ValidationError("--c must be positive") }
+    if let gamma, !(gamma > 0 && gamma.isFinite) {
+      throw ValidationError("--gamma must be positive")
+    }
+    var run = Classification(kind: try ClassifierKind(parsing: classifier))
+    run.c = c
+    run.gamma = gamma
+    run.folds = cv
+    run.seed = seed
+    run.trainLimit = trainLimit
+    let result = try run.run(trainPath: train, testPath: test, outputPath: out, reporter: reporter)
+    if let search = result.search { print(search.rendered()) }
+    if let chosen = result.chosen { print("fitted with \(chosen)") }
+    print(result.report.rendered())
+    print(
+      String(
+        format: "train %.2f s on %d examples, test %.2f s", result.fitSeconds,
+        result.trainExamples, result.testSeconds))
+    if let out { reporter.log("wrote \(out)") }
+  }
+}
