@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CDBNDatasets", targets: ["CDBNDatasets"]),
     .library(name: "CDBNModels", targets: ["CDBNModels"]),
     .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
+    .library(name: "CDBNConvNet", targets: ["CDBNConvNet"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +31,7 @@ let package = Package(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
     .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
+    .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage"]),
     .target(
       name: "CDBNPipeline",
       dependencies: [
@@ -48,6 +50,8 @@ let package = Package(
     .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
     .testTarget(
       name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(
+      name: "CDBNConvNetTests", dependencies: ["CDBNConvNet", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
       name: "CDBNPipelineTests",
       dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
