@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "CDBNModels", targets: ["CDBNModels"]),
     .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
     .library(name: "CDBNClassifiers", targets: ["CDBNClassifiers"]),
+    .library(name: "CDBNConvNet", targets: ["CDBNConvNet"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,13 +35,14 @@ let package = Package(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
     .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
+    .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage"]),
     .target(
       name: "CDBNClassifiers", dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM"]),
     .target(
       name: "CDBNPipeline",
       dependencies: [
         "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CDBNClassifiers",
-        .product(name: "Yams", package: "Yams"),
+        "CDBNConvNet", .product(name: "Yams", package: "Yams"),
       ]),
     .executableTarget(
       name: "cdbn",
@@ -54,6 +56,8 @@ let package = Package(
     .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
     .testTarget(
       name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(
+      name: "CDBNConvNetTests", dependencies: ["CDBNConvNet", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
       name: "CDBNPipelineTests",
       dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
