@@ -94,6 +94,17 @@ public struct EpochReport: Sendable, Equatable {
   public var learningRate: Float
   /// Updates completed so far.
   public var step: Int
+
+  public init(
+    epoch: Int, loss: Double, accuracy: Double, seconds: Double, learningRate: Float, step: Int
+  ) {
+    self.epoch = epoch
+    self.loss = loss
+    self.accuracy = accuracy
+    self.seconds = seconds
+    self.learningRate = learningRate
+    self.step = step
+  }
 }
 
 /// Trains a `Network` with mini-batch SGD.

@@ -21,21 +21,22 @@ public struct ConvolutionalDBN: Sendable {
     return try propagate(preprocessing.apply(raw), through: depth)
   }
 
-  /// Features of several layers (1-based `depths`, in any order) from one feed-forward pass.
+  /// Features of several layers (1-based `depths`, in any order; 0 is the preprocessed input) from
+  /// one feed-forward pass.
   public func features(_ raw: Tensor, depths: [Int]) throws -> [Tensor] {
-    guard let deepest = depths.max(), let shallowest = depths.min(), shallowest >= 1,
+    guard let deepest = depths.max(), let shallowest = depths.min(), shallowest >= 0,
       deepest <= layers.count
     else {
       throw ModelError.invalidConfiguration(
         "layers \(depths) do not all exist; the model has \(layers.count) layer(s)")
     }
-    var outputs: [Tensor] = []
-    var x = try preprocessing.apply(raw)
+    var x = preprocessing.apply(raw)
+    var outputs = [x]
     for layer in layers.prefix(deepest) {
       x = try layer.features(x)
       outputs.append(x)
     }
-    return depths.map { outputs[$0 - 1] }
+    return depths.map { outputs[$0] }
   }
 
   /// Runs already-preprocessed input through the first `depth` layers.

@@ -108,6 +108,35 @@ public struct Classification {
     return report
   }
 
+  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`; writes
+  /// `/predictions`, `/labels`, `/classes` and `/confusion` to `outputPath` when given.
+  public static func applyCNN(modelPath: String, testPath: String, outputPath: String?) throws
+    -> ClassificationReport
+  {
+    let cnn = try TrainedCNN(path: modelPath)
+    let (data, labels) = try LabelledExamples.load(testPath, grayscale: true, limit: nil, seed: 0)
+    let predicted = try PipelineError.naming(modelPath) { try cnn.predict(data) }
+    let report = try ClassificationReport(trueLabels: labels, predicted: predicted)
+    if let outputPath {
+      try PipelineError.naming(outputPath) {
+        try HDF5File.atomicWrite(to: outputPath) { file in
+          let root = file.root
+          try root.setAttribute("kind", "cdbn-classification")
+          try root.setAttribute("classifier", "cnn")
+          try root.setAttribute("model", modelPath)
+          try root.setAttribute("test", testPath)
+          try root.setAttribute("error_percent", report.errorPercent)
+          try root.writeInts("predictions", shape: [predicted.count], predicted)
+          try root.writeInts("labels", shape: [labels.count], labels)
+          let k = report.classes.count
+          try root.writeInts("classes", shape: [k], report.classes)
+          try root.writeInts("confusion", shape: [k, k], report.confusion.flatMap { $0 })
+        }
+      }
+    }
+    return report
+  }
+
   func write(
     _ path: String, model: StandardizedClassifier, result: Result, test: FeatureFile,
     predicted: [Int], trainPath: String

@@ -31,9 +31,11 @@ public struct FeatureExtractor {
     guard !depths.isEmpty, Set(depths).count == depths.count else {
       throw PipelineError(modelPath, "--layer needs distinct layer numbers, got \(depths)")
     }
-    for depth in depths where depth < 1 || depth > count {
+    for depth in depths where depth < 0 || depth > count {
       throw PipelineError(
-        modelPath, "has \(count) layer(s); --layer must be in 1...\(count), got \(depth)")
+        modelPath,
+        "has \(count) layer(s); --layer must be in 1...\(count) (or 0, the preprocessed input), got \(depth)"
+      )
     }
     self.depths = depths
   }

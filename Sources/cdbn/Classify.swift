@@ -15,10 +15,10 @@ struct Classify: ParsableCommand {
   @Option(help: "Training feature file (/features, /labels), as written by cdbn features.")
   var train: String?
 
-  @Option(help: "Test feature file.")
+  @Option(help: "Test feature file (for cnn: labelled examples, as train-cnn reads them).")
   var test: String
 
-  @Option(help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM) or softmax.")
+  @Option(help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM), softmax, or cnn (with --model from train-cnn).")
   var classifier = "linear-svm"
 
   @Option(help: "A saved classifier (the --out of an earlier run) to apply instead of training.")
@@ -53,6 +53,14 @@ struct Classify: ParsableCommand {
       throw ValidationError("\(out) exists; pass --force to replace it")
     }
     let reporter = ProgressReporter()
+    if classifier == "cnn" {
+      guard let model, train == nil else {
+        throw ValidationError("--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
+      }
+      let report = try Classification.applyCNN(modelPath: model, testPath: test, outputPath: out)
+      print(report.rendered())
+      return
+    }
     if let model {
       guard train == nil else { throw ValidationError("give --train or --model, not both") }
       let report = try Classification.apply(modelPath: model, testPath: test, outputPath: out)
@@ -73,7 +81,7 @@ struct Classify: ParsableCommand {
     run.trainLimit = trainLimit
     let result = try run.run(trainPath: train, testPath: test, outputPath: out, reporter: reporter)
     if let search = result.search { print(search.rendered()) }
-    if let chosen = result.chosen { print("fitted with \(chosen)") }
+    if let chosen = result.chosen { print("fitted with \(chosen) [c \(chosen.c)]") }
     print(result.report.rendered())
     print(
       String(

@@ -11,7 +11,7 @@ struct Features: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Layer whose features to write, 1 = first; several, like 1,2, are flattened and joined.",
+      "Layer whose features to write, 1 = first, 0 = the preprocessed input; several, like 1,2, are flattened and joined.",
       valueName: "layers"))
   var layer: String
 

@@ -1,0 +1,254 @@
+import CDBNConvNet
+import CDBNDatasets
+import CDBNModels
+import CDBNNumerics
+import CDBNStorage
+import Foundation
+
+/// `cdbn train-cnn`: trains a CNN on labelled examples, optionally starting its first convolution
+/// layers from a CDBN's filters, and checkpoints after every epoch so `--resume` continues exactly.
+///
+/// The model file (written to a temporary file and renamed) holds root attributes `format` = "cdbn",
+/// `kind` = "cnn", `format_version`, `config` (the YAML), `data`, `init` (the CDBN, if any),
+/// `train_limit`; `/preprocessing` (the CDBN's, applied to the data; "none" without `--init`);
+/// `/classes` (the label of each output); `/network` (see CDBNConvNet's checkpoint schema);
+/// `/training` (optimizer state, epoch, step, seed); `/history` with `loss`, `accuracy`, `seconds`.
+public struct CNNTraining {
+  public let config: CNNConfig
+  public var dataPath: String
+  public var outputPath: String
+  public var initModelPath: String?
+  /// Train on this many randomly chosen examples (keyed by the config's seed).
+  public var trainLimit: Int?
+  public var grayscale = true
+
+  public init(config: CNNConfig, dataPath: String, outputPath: String) {
+    self.config = config
+    self.dataPath = dataPath
+    self.outputPath = outputPath
+  }
+
+  /// Trains to the config's epoch count (from the checkpoint at `outputPath` with `resume`).
+  @discardableResult
+  public func run(resume: Bool = false, reporter: ProgressReporter? = nil) throws -> [EpochReport] {
+    let preprocessing: Preprocessing
+    var initial: ConvolutionalDBN? = nil
+    if resume {
+      preprocessing = try Self.readPreprocessing(outputPath)
+    } else if let initModelPath {
+      let model = try ModelCheckpoint.read(from: initModelPath).model
+      initial = model
+      preprocessing = model.preprocessing
+    } else {
+      preprocessing = .none
+    }
+    var (data, labels) = try LabelledExamples.load(
+      dataPath, grayscale: grayscale, limit: trainLimit, seed: config.seed)
+    data = preprocessing.apply(data)
+    let classes = Array(Set(labels)).sorted()
+    let network: Network
+    let trainer: ConvNetTrainer
+    var history: [EpochReport] = []
+    if resume {
+      let file = try PipelineError.naming(outputPath) {
+        try HDF5File(path: outputPath, mode: .readOnly)
+      }
+      let root = file.root
+      let stored = try PipelineError.naming(outputPath) { try root.stringAttribute("config") }
+      guard stored == config.text else {
+        throw PipelineError(outputPath, "was trained with a different config; --resume needs the same one")
+      }
+      let storedClasses = try PipelineError.naming(outputPath) { try root.readInts("classes").values }
+      guard storedClasses == classes else {
+        throw PipelineError(dataPath, "has classes \(classes) but \(outputPath) was trained on \(storedClasses)")
+      }
+      network = try PipelineError.naming(outputPath) { try Network(from: root.openGroup("network")) }
+      trainer = try PipelineError.naming(outputPath) {
+        try ConvNetTrainer(network: network, from: root.openGroup("training"))
+      }
+      history = try Self.readHistory(root)
+      reporter?.log("resuming \(outputPath) after epoch \(trainer.epoch)")
+    } else {
+      let spec = NetworkSpec(inputShape: Array(data.shape.dropFirst()), layers: config.layers)
+      network = try PipelineError.naming(outputPath) { try Network(spec: spec, seed: config.seed) }
+      guard classes.count <= network.classes else {
+        throw PipelineError(
+          dataPath, "has \(classes.count) classes but the network's last layer gives \(network.classes) scores")
+      }
+      if let initial, let initModelPath { try Self.copyFilters(from: initial, path: initModelPath, into: network, reporter: reporter) }
+      trainer = try PipelineError.naming(outputPath) {
+        try ConvNetTrainer(network: network, settings: config.settings, seed: config.seed)
+      }
+    }
+    let indices = labels.map { classes.firstIndex(of: $0)! }
+    let remaining = config.epochs - trainer.epoch
+    reporter?.log(
+      "train-cnn: \(labels.count) examples \(data.shape.dropFirst().map(String.init).joined(separator: "×")), \(network.parameterCount) parameters, \(remaining) epoch(s) to go"
+    )
+    try PipelineError.naming(outputPath) {
+      try trainer.train(data: data, labels: indices, epochs: remaining) { report in
+        history.append(report)
+        try write(network: network, trainer: trainer, preprocessing: preprocessing, classes: classes, history: history)
+        reporter?.log(
+          String(
+            format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
+            config.epochs, report.loss, 100 * report.accuracy, report.seconds))
+      }
+    }
+    if remaining <= 0 {
+      reporter?.log("\(outputPath) already has \(trainer.epoch) epoch(s); nothing to do")
+    }
+    return history
+  }
+
+  /// Copies CDBN layer i's filters and biases into the network's i-th convolution layer, for as
+  /// many layers as both have. Gaussian layers' 1/σ² input scaling is folded into the copy.
+  static func copyFilters(
+    from model: ConvolutionalDBN, path: String, into network: Network, reporter: ProgressReporter?
+  ) throws {
+    let convolutions = network.layers.indices.filter { network.layers[$0].kind == "conv" }
+    let pairs = min(convolutions.count, model.layers.count)
+    guard pairs > 0 else { throw PipelineError(path, "the network has no conv layer to initialise") }
+    for i in 0..<pairs {
+      guard let rbm = model.layers[i] as? ConvRBM else {
+        throw PipelineError(path, "layer \(i + 1) is \(type(of: model.layers[i]).kind), not crbm; only CRBM filters can start a CNN")
+      }
+      let scale = rbm.inputScale
+      var weights = rbm.weights
+      for j in 0..<weights.count { weights.scalars[j] *= scale }
+      do {
+        try network.setFilters(
+          layer: convolutions[i], weights: weights, bias: rbm.hiddenBias.map { $0 * scale })
+      } catch {
+        throw PipelineError(path, "layer \(i + 1) cannot start conv layer \(convolutions[i] + 1): \(error)")
+      }
+    }
+    reporter?.log("initialised \(pairs) conv layer(s) from \(path)")
+  }
+
+  func write(
+    network: Network, trainer: ConvNetTrainer, preprocessing: Preprocessing, classes: [Int],
+    history: [EpochReport]
+  ) throws {
+    try HDF5File.atomicWrite(to: outputPath) { file in
+      let root = file.root
+      try root.setAttribute("format", "cdbn")
+      try root.setAttribute("kind", "cnn")
+      try root.setAttribute("format_version", 1)
+      try root.setAttribute("config", config.text)
+      try root.setAttribute("data", dataPath)
+      if let initModelPath { try root.setAttribute("init", initModelPath) }
+      if let trainLimit { try root.setAttribute("train_limit", trainLimit) }
+      try preprocessing.save(to: root.createGroup("preprocessing"))
+      try root.writeInts("classes", shape: [classes.count], classes)
+      try network.save(to: root.createGroup("network"))
+      try trainer.saveState(to: root.createGroup("training"))
+      let h = try root.createGroup("history")
+      try h.writeDoubles("loss", shape: [history.count], history.map(\.loss))
+      try h.writeDoubles("accuracy", shape: [history.count], history.map(\.accuracy))
+      try h.writeDoubles("seconds", shape: [history.count], history.map(\.seconds))
+    }
+  }
+
+  static func readPreprocessing(_ path: String) throws -> Preprocessing {
+    try PipelineError.naming(path) {
+      let root = try HDF5File(path: path, mode: .readOnly).root
+      return root.contains("preprocessing")
+        ? try Preprocessing(from: root.openGroup("preprocessing")) : .none
+    }
+  }
+
+  static func readHistory(_ root: HDF5Group) throws -> [EpochReport] {
+    guard root.isGroup("history") else { return [] }
+    let h = try root.openGroup("history")
+    let loss = try h.readDoubles("loss").values
+    let accuracy = try h.readDoubles("accuracy").values
+    let seconds = try h.readDoubles("seconds").values
+    return loss.indices.map {
+      EpochReport(
+        epoch: $0 + 1, loss: loss[$0], accuracy: accuracy[$0], seconds: seconds[$0], learningRate: 0,
+        step: 0)
+    }
+  }
+}
+
+/// A trained CNN with what it needs to classify raw examples: preprocessing and output labels.
+public struct TrainedCNN {
+  public let network: Network
+  public let preprocessing: Preprocessing
+  public let classes: [Int]
+
+  public init(path: String) throws {
+    (network, preprocessing, classes) = try PipelineError.naming(path) {
+      let root = try HDF5File(path: path, mode: .readOnly).root
+      guard root.isGroup("network") else {
+        throw PipelineError(path, "has no /network group (write one with cdbn train-cnn)")
+      }
+      let network = try Network(from: root.openGroup("network"))
+      let classes = try root.readInts("classes").values
+      guard !classes.isEmpty, classes.count <= network.classes else {
+        throw PipelineError(path, "/classes has \(classes.count) labels for \(network.classes) outputs")
+      }
+      return (network, try CNNTraining.readPreprocessing(path), classes)
+    }
+  }
+
+  /// The predicted label of every example.
+  public func predict(_ raw: Tensor) throws -> [Int] {
+    let p = try network.predict(preprocessing.apply(raw))
+    let k = p.shape[1]
+    return (0..<p.shape[0]).map { n in
+      var best = 0
+      for j in 0..<min(k, classes.count) where p.scalars[n * k + j] > p.scalars[n * k + best] {
+        best = j
+      }
+      return classes[best]
+    }
+  }
+}
+
+/// Labelled examples read whole into memory, optionally a random subset.
+enum LabelledExamples {
+  static func load(_ path: String, grayscale: Bool, limit: Int?, seed: UInt64) throws -> (
+    Tensor, [Int]
+  ) {
+    try PipelineError.naming(path) {
+      let source = try openExamples(path: path, grayscale: grayscale)
+      guard let all = source.labels else {
+        throw PipelineError(path, "has no labels; a classifier needs the class of each example")
+      }
+      let n = source.count
+      guard n > 0 else { throw PipelineError(path, "holds no examples") }
+      var rows = Array(0..<n)
+      if let limit {
+        guard limit >= 1, limit <= n else {
+          throw PipelineError(path, "has \(n) examples; cannot take \(limit) of them")
+        }
+        var rng = RandomStream(seed: seed, stream: 0x5EB)
+        rows = Array(rng.permutation(n).prefix(limit))
+      }
+      let per = source.exampleShape.reduce(1, *)
+      var data = Tensor(zeros: [rows.count] + source.exampleShape)
+      // Read in batches, keep the chosen rows.
+      var position = [Int](repeating: -1, count: n)
+      for (i, r) in rows.enumerated() { position[r] = i }
+      let batch = 1024
+      var start = 0
+      while start < n {
+        let end = min(n, start + batch)
+        if position[start..<end].contains(where: { $0 >= 0 }) {
+          let b = try source.batch(start..<end)
+          for r in start..<end where position[r] >= 0 {
+            let dst = position[r] * per
+            data.scalars[dst..<(dst + per)] = b.scalars[((r - start) * per)..<((r - start + 1) * per)]
+          }
+        }
+        start = end
+      }
+      if let bad = data.firstNonFinite() {
+        throw PipelineError(path, "example \(rows[bad / per]) holds NaN or infinity")
+      }
+      return (data, rows.map { all[$0] })
+    }
+  }
+}
