@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "CDBNModels", targets: ["CDBNModels"]),
     .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
     .library(name: "CDBNClassifiers", targets: ["CDBNClassifiers"]),
+    .library(name: "CDBNAudio", targets: ["CDBNAudio"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,9 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+    .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+    .systemLibrary(
+      name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
     // Debian's LIBLINEAR and LIBSVM have no pkg-config file: headers in /usr/include, linked by name.
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
@@ -36,6 +40,9 @@ let package = Package(
     .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
     .target(
       name: "CDBNClassifiers", dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM"]),
+    .target(
+      name: "CDBNAudio",
+      dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CSndfile", "CSamplerate"]),
     .target(
       name: "CDBNPipeline",
       dependencies: [
@@ -60,5 +67,8 @@ let package = Package(
     .testTarget(
       name: "CDBNClassifiersTests",
       dependencies: ["CDBNClassifiers", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(
+      name: "CDBNAudioTests",
+      dependencies: ["CDBNAudio", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
   ]
 )
