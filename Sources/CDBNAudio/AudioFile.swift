@@ -4,8 +4,9 @@ import Foundation
 /// Reads audio files through libsndfile: NIST SPHERE (TIMIT), RIFF WAV, FLAC, AIFF, ...
 ///
 /// Before libsndfile sees a file, an empty file is reported as such and a SPHERE header is checked
-/// against the file's real size (libsndfile trusts sample_count), so a truncated download or a header
-/// that lies is a `DatasetError` naming the file, never a short or garbage signal.
+/// against the file's real size (libsndfile trusts sample_count), as is a RIFF WAVE data chunk
+/// (libsndfile silently shortens a truncated one), so a truncated download or a header that lies is a
+/// `DatasetError` naming the file, never a short or garbage signal.
 public enum AudioFile {
   /// Largest signal accepted, in samples over all channels (2³⁰: 18 hours of 16 kHz audio).
   public static let maximumSamples = 1 << 30
@@ -47,9 +48,41 @@ public enum AudioFile {
     return header
   }
 
-  /// Missing, empty and SPHERE-header checks.
+  /// Missing, empty, SPHERE-header and RIFF data-chunk checks.
   static func checkBeforeDecoding(path: String) throws {
-    _ = try sphereHeader(path: path)
+    let (prefix, size) = try prefixAndSize(path: path)
+    if SphereHeader.looksLikeSphere(prefix) {
+      let header = try SphereHeader(parsing: prefix, path: path)
+      try header.validate(fileSize: size, path: path)
+    } else {
+      try checkRIFF(prefix, fileSize: size, path: path)
+    }
+  }
+
+  /// libsndfile reads a RIFF WAVE file whose data chunk runs past the end of the file as a shorter
+  /// signal without complaint; this reports it as truncated. The chunks are walked within the first
+  /// 4096 bytes; a data size of 0 or 0xFFFFFFFF (streamed files) is not checked.
+  static func checkRIFF(_ prefix: [UInt8], fileSize: Int, path: String) throws {
+    guard prefix.count >= 12, prefix[0..<4].elementsEqual("RIFF".utf8),
+      prefix[8..<12].elementsEqual("WAVE".utf8)
+    else { return }
+    func le32(_ i: Int) -> Int {
+      Int(prefix[i]) | Int(prefix[i + 1]) << 8 | Int(prefix[i + 2]) << 16 | Int(prefix[i + 3]) << 24
+    }
+    var offset = 12
+    while offset + 8 <= prefix.count {
+      let size = le32(offset + 4)
+      if prefix[offset..<(offset + 4)].elementsEqual("data".utf8) {
+        let available = fileSize - (offset + 8)
+        if size != 0 && size != 0xFFFF_FFFF && size > available {
+          throw DatasetError(
+            .truncated, path: path,
+            "WAVE data chunk claims \(size) bytes but only \(available) bytes follow")
+        }
+        return
+      }
+      offset += 8 + size + (size & 1)
+    }
   }
 
   /// The first 4096 bytes of `path` (enough for any SPHERE header TIMIT uses; larger headers are

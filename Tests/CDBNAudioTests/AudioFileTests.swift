@@ -60,6 +60,17 @@ import Testing
     expectDatasetError(.unsupportedFormat, path: garbage) { _ = try AudioFile.read(path: garbage) }
   }
 
+  @Test func truncatedWaveFile() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let whole = AudioFixtures.wav(
+      AudioFixtures.sine(frequency: 440, sampleRate: 16000, count: 1000), sampleRate: 16000)
+    let cut = try folder.write("cut.wav", Array(whole[0..<500]))
+    expectDatasetError(.truncated, path: cut, mentioning: "2000 bytes") {
+      _ = try AudioFile.read(path: cut)
+    }
+  }
+
   @Test func truncatedSphereFile() throws {
     let folder = try TemporaryFolder()
     defer { folder.remove() }
