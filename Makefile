@@ -3,14 +3,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEMO_DIR ?= runs/demo
 APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config \
-	liblinear-dev libsvm-dev python3-h5py python3-numpy
+	liblinear-dev libsvm-dev libsndfile1-dev libsamplerate0-dev python3-h5py python3-numpy
 
 # Release builds use the build machine's vector width for the SIMD16 kernels (AVX-512 where there is
 # one); `make release CPU=` builds for the generic target instead.
 CPU ?= native
 RELEASE_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU))
 
-.PHONY: deps build release test demo bench format clean
+.PHONY: deps librosa build release test demo bench format clean
 
 # Installs the Debian packages that are missing (sudo when not root).
 deps:
@@ -20,6 +20,20 @@ deps:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+
+# librosa (pinned in .ci/requirements-librosa.txt) for the MFCC comparison test, which is skipped without
+# it. pip installs into Debian's /usr/bin/python3 next to its python3-numpy, which is kept as it is; the
+# first MFCC call compiles numba's caches (~20 s), done here so the test itself stays fast.
+PYTHON := /usr/bin/python3
+librosa: deps
+	@if ! $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q python3-pip; \
+	fi
+	SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$SUDO $(PYTHON) -m pip install -q --break-system-packages --root-user-action=ignore \
+	  -r .ci/requirements-librosa.txt "numpy==$$($(PYTHON) -c 'import numpy; print(numpy.__version__)')"
+	$(PYTHON) -c "import numpy, librosa; librosa.feature.delta(librosa.feature.mfcc(y=numpy.zeros(16000, numpy.float32), sr=16000, n_fft=400, hop_length=160, n_mels=40))"
 
 build: deps
 	$(SWIFT) build

@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "CDBNPipeline", targets: ["CDBNPipeline"]),
     .library(name: "CDBNClassifiers", targets: ["CDBNClassifiers"]),
     .library(name: "CDBNConvNet", targets: ["CDBNConvNet"]),
+    .library(name: "CDBNAudio", targets: ["CDBNAudio"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,9 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+    .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+    .systemLibrary(
+      name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
     // Debian's LIBLINEAR and LIBSVM have no pkg-config file: headers in /usr/include, linked by name.
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
@@ -38,6 +42,9 @@ let package = Package(
     .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage"]),
     .target(
       name: "CDBNClassifiers", dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM"]),
+    .target(
+      name: "CDBNAudio",
+      dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CSndfile", "CSamplerate"]),
     .target(
       name: "CDBNPipeline",
       dependencies: [
@@ -64,5 +71,8 @@ let package = Package(
     .testTarget(
       name: "CDBNClassifiersTests",
       dependencies: ["CDBNClassifiers", "CDBNNumerics", "CDBNStorage"]),
+    .testTarget(
+      name: "CDBNAudioTests",
+      dependencies: ["CDBNAudio", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
   ]
 )

@@ -47,4 +47,42 @@ public enum Fourier {
     fftwf_execute(inverse)
     return (0..<plane.count).map { real[$0] }
   }
+
+  /// Power spectra |X[k]|², k = 0...length/2, of `count` real frames of `length` samples stored one
+  /// after another in `frames` (already windowed and zero-padded by the caller); returns
+  /// count × (length/2 + 1) values, frame-major. One FFTW plan serves every frame.
+  public static func powerSpectra(_ frames: [Float], count: Int, length: Int) -> [Float] {
+    precondition(count >= 0 && length > 0 && frames.count == count * length)
+    let bins = length / 2 + 1
+    if count == 0 { return [] }
+    let real = fftwf_alloc_real(length)!
+    let spectrum = fftwf_alloc_complex(bins)!
+    defer {
+      fftwf_free(real)
+      fftwf_free(spectrum)
+    }
+    planner.lock()
+    let plan = fftwf_plan_dft_r2c_1d(Int32(length), real, spectrum, UInt32(FFTW_ESTIMATE))
+    planner.unlock()
+    defer {
+      planner.lock()
+      fftwf_destroy_plan(plan)
+      planner.unlock()
+    }
+    var out = [Float](repeating: 0, count: count * bins)
+    frames.withUnsafeBufferPointer { input in
+      out.withUnsafeMutableBufferPointer { power in
+        for f in 0..<count {
+          real.update(from: input.baseAddress! + f * length, count: length)
+          fftwf_execute(plan)
+          for k in 0..<bins {
+            let re = spectrum[k].0
+            let im = spectrum[k].1
+            power[f * bins + k] = re * re + im * im
+          }
+        }
+      }
+    }
+    return out
+  }
 }

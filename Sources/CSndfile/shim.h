@@ -1,0 +1,2 @@
+// libsndfile for Swift (NIST SPHERE, RIFF WAV, FLAC, ...). Only CDBNAudio's internal SoundFile.swift sees this.
+#include <sndfile.h>
