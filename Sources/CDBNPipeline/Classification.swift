@@ -39,23 +39,17 @@ public struct Classification {
   public func run(
     trainPath: String, testPath: String, outputPath: String?, reporter: ProgressReporter? = nil
   ) throws -> Result {
-    var train = try FeatureFile.read(trainPath)
+    if let limit = trainLimit, limit < 2 {
+      throw PipelineError(trainPath, "cannot train on \(limit) example(s)")
+    }
+    let train = try FeatureFile.read(trainPath, limit: trainLimit, seed: seed)
     let test = try FeatureFile.read(testPath)
-    let trainLabels = try train.requireLabels()
     let testLabels = try test.requireLabels()
     guard train.features.columns == test.features.columns else {
       throw PipelineError(
         testPath,
         "has \(test.features.columns) features per example but \(trainPath) has \(train.features.columns)"
       )
-    }
-    if let limit = trainLimit {
-      guard limit >= 2, limit <= trainLabels.count else {
-        throw PipelineError(
-          trainPath, "has \(trainLabels.count) examples; cannot train on \(limit) of them")
-      }
-      var rng = RandomStream(seed: seed, stream: 0x5EB)
-      train = train.selecting(rows: Array(rng.permutation(trainLabels.count).prefix(limit)))
     }
     let labels = try train.requireLabels()
     reporter?.log(

@@ -1,4 +1,5 @@
 import CDBNClassifiers
+import CDBNNumerics
 import CDBNStorage
 
 /// A feature file as `cdbn features` writes it: `/features` [N, ...] float32, `/labels` [N] and
@@ -20,8 +21,9 @@ public struct FeatureFile: Sendable {
     self.ids = ids
   }
 
-  /// Reads and checks a feature file: rank, size, finiteness, label and id counts.
-  public static func read(_ path: String) throws -> FeatureFile {
+  /// Reads and checks a feature file: rank, size, finiteness, label and id counts. With `limit`,
+  /// only that many randomly chosen rows (keyed by `seed`) are read, block by block.
+  public static func read(_ path: String, limit: Int? = nil, seed: UInt64 = 1) throws -> FeatureFile {
     try PipelineError.naming(path) {
       let file = try HDF5File(path: path, mode: .readOnly)
       let root = file.root
@@ -35,20 +37,27 @@ public struct FeatureFile: Sendable {
       }
       let n = shape[0]
       let d = shape.dropFirst().reduce(1, *)
-      guard n.multipliedReportingOverflow(by: d).overflow == false, n * d <= maximumValues else {
+      var rows = Array(0..<n)
+      if let limit {
+        guard limit >= 1, limit <= n else {
+          throw PipelineError(path, "has \(n) examples; cannot take \(limit) of them")
+        }
+        var rng = RandomStream(seed: seed, stream: 0x5EB)
+        rows = Array(rng.permutation(n).prefix(limit))
+      }
+      guard rows.count.multipliedReportingOverflow(by: d).overflow == false,
+        rows.count * d <= maximumValues
+      else {
         throw PipelineError(path, "/features \(shape) is too large to hold in memory")
       }
-      let values = try root.readFloats("features").values
-      if let bad = values.firstIndex(where: { !$0.isFinite }) {
-        throw PipelineError(path, "/features holds NaN or infinity in example \(bad / d)")
-      }
+      let values = try readRows(dataset, rows: rows, rowLength: d, path: path)
       var labels: [Int]? = nil
       if root.contains("labels") {
         let read = try root.readInts("labels").values
         guard read.count == n else {
           throw PipelineError(path, "/labels has \(read.count) entries but /features has \(n) rows")
         }
-        labels = read
+        labels = rows.map { read[$0] }
       }
       var ids: [String]? = nil
       if root.contains("ids") {
@@ -56,12 +65,42 @@ public struct FeatureFile: Sendable {
         guard read.count == n else {
           throw PipelineError(path, "/ids has \(read.count) entries but /features has \(n) rows")
         }
-        ids = read
+        ids = rows.map { read[$0] }
       }
       return FeatureFile(
-        path: path, features: try FeatureMatrix(rows: n, columns: d, values: values),
+        path: path, features: try FeatureMatrix(rows: rows.count, columns: d, values: values),
         labels: labels, ids: ids)
     }
+  }
+
+  /// Rows `rows` of `dataset` (in that order), read in blocks of consecutive rows so that a small
+  /// subset of a large file costs only its blocks; checked for NaN and infinity.
+  static func readRows(_ dataset: HDF5Dataset, rows: [Int], rowLength d: Int, path: String) throws
+    -> [Float]
+  {
+    let n = dataset.shape[0]
+    let rest = Array(dataset.shape.dropFirst())
+    var position = [Int](repeating: -1, count: n)
+    for (i, r) in rows.enumerated() { position[r] = i }
+    var values = [Float](repeating: 0, count: rows.count * d)
+    let block = max(1, (1 << 22) / d)
+    var start = 0
+    while start < n {
+      let end = min(n, start + block)
+      if position[start..<end].contains(where: { $0 >= 0 }) {
+        let read = try dataset.readFloats(
+          start: [start] + rest.map { _ in 0 }, count: [end - start] + rest)
+        for r in start..<end where position[r] >= 0 {
+          let row = read[((r - start) * d)..<((r - start + 1) * d)]
+          if row.contains(where: { !$0.isFinite }) {
+            throw PipelineError(path, "/features holds NaN or infinity in example \(r)")
+          }
+          values[(position[r] * d)..<((position[r] + 1) * d)] = row
+        }
+      }
+      start = end
+    }
+    return values
   }
 
   /// The labels, or an error naming the file when it has none.
@@ -70,12 +109,5 @@ public struct FeatureFile: Sendable {
       throw PipelineError(path, "has no /labels; a classifier needs the true class of each example")
     }
     return labels
-  }
-
-  /// The rows at `indices`, in that order.
-  public func selecting(rows indices: [Int]) -> FeatureFile {
-    FeatureFile(
-      path: path, features: features.selecting(rows: indices),
-      labels: labels.map { l in indices.map { l[$0] } }, ids: ids.map { i in indices.map { i[$0] } })
   }
 }

@@ -87,7 +87,43 @@ import Testing
     #expect(maxDifference(features.values, raw.scalars) > 1e-3)
   }
 
-  @Test(arguments: [0, 3, -1])
+  @Test func severalLayersAreJoinedPerExampleAndLayerZeroIsTheInput() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    let model = try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("data.h5")
+    let data = syntheticImages(count: 5)
+    try writeDataFile(dataPath, data)
+    let out = directory.file("joined.h5")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depths: [2, 0])
+    extractor.batchSize = 2
+    // Layer 2 (3×2×2 = 12) then the 1×12×12 input (144), whatever the order of the model's layers.
+    #expect(try extractor.run(dataPath: dataPath, outputPath: out) == [156])
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    #expect(features.shape == [5, 156])
+    let second = try model.features(data, depth: 2)
+    for e in 0..<5 {
+      let row = Array(features.values[(e * 156)..<((e + 1) * 156)])
+      #expect(maxDifference(Array(row[0..<12]), Array(second.scalars[(e * 12)..<((e + 1) * 12)])) <= 1e-6)
+      #expect(Array(row[12...]) == Array(data.scalars[(e * 144)..<((e + 1) * 144)]))
+    }
+    #expect(try file.root.intArrayAttribute("layers") == [2, 0])
+    #expect(!file.root.hasAttribute("layer"))
+  }
+
+  @Test func repeatedLayersAreAnError() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let text = thrownDescription { _ = try FeatureExtractor(modelPath: modelPath, depths: [1, 1]) }
+    #expect(text.contains("distinct"), "\(text)")
+  }
+
+  @Test(arguments: [3, -1])
   func anOutOfRangeLayerIsAnError(depth: Int) throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
