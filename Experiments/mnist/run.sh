@@ -48,11 +48,13 @@ results="$out/errors.txt"
 : >"$results"
 error_of() { sed -n 's/^error \([0-9.]*\)%.*/\1/p' | head -1; }
 
-# 3. Linear SVM (LIBLINEAR) on each subset: C by 5-fold cross-validation on the first subset of each
-#    size (training data only), reused for that size's other subsets.
+# 3. Linear SVM (LIBLINEAR) on each subset, on the features as they are (probabilities and pixels in
+#    [0, 1]): C by 3-fold cross-validation on the first subset of each size (training data only),
+#    reused for that size's other subsets.
 svm() {  # svm NAME FEATURES SIZE SEED [C]
   local name=$1 features=$2 size=$3 seed=$4 c=${5:-}
-  local args=(--train "$out/train-$features.h5" --test "$out/test-$features.h5" --classifier linear-svm --seed "$seed")
+  local args=(--train "$out/train-$features.h5" --test "$out/test-$features.h5" --classifier linear-svm --seed "$seed"
+    --no-standardize --cv 3 --c-values 0.003,0.01,0.03,0.1,0.3,1)
   [ "$size" != all ] && args+=(--train-limit "$size")
   [ -n "$c" ] && args+=(--c "$c")
   $cdbn classify "${args[@]}" >"$out/svm-$name-$size-$seed.txt"
@@ -128,8 +130,9 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
   done
   echo
   echo "CDBN: \`$config\`; features \`cdbn features --layer 1,2\` (pooled probabilities of both layers,"
-  echo "flattened and joined). SVM: LIBLINEAR L2-loss dual, features standardised on the training subset, C by 5-fold"
-  echo "cross-validation on the first subset of each size and reused for its other subsets (60,000: the C of 5,000)."
+  echo "flattened and joined). SVM: LIBLINEAR L2-loss dual on the unstandardised features, C from"
+  echo "{0.003, 0.01, 0.03, 0.1, 0.3, 1} by 3-fold cross-validation on the first subset of each size, reused for its"
+  echo "other subsets (60,000: the C of 5,000)."
   echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\` and \`cnn.yaml\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN = \`cdbn train-cnn --init\`."
   echo
   echo "## Wall time of each step"

@@ -22,6 +22,8 @@ public struct Classification {
   /// Train on this many randomly chosen training examples (all when nil).
   public var trainLimit: Int?
   public var standardize = true
+  /// The cross-validation grid (default: the classifier kind's).
+  public var grid: [GridPoint]?
 
   public init(kind: ClassifierKind) { self.kind = kind }
 
@@ -57,7 +59,8 @@ public struct Classification {
         + (c == nil ? ", C by \(folds)-fold cross-validation" : ""))
     let started = Date()
     let trainer = ClassifierTrainer(
-      kind: kind, c: c, gamma: gamma, folds: folds, seed: seed, standardize: standardize)
+      kind: kind, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
+      standardize: standardize)
     let outcome = try PipelineError.naming(trainPath) { try trainer.fit(train.features, labels: labels) }
     let fitSeconds = Date().timeIntervalSince(started)
     let testStarted = Date()

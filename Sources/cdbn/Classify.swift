@@ -27,6 +27,9 @@ struct Classify: ParsableCommand {
   @Option(help: "Regularisation constant C; chosen by cross-validation when absent.")
   var c: Double?
 
+  @Option(help: "Comma-separated C values for the cross-validation (default: 2^-7 … 2^7).")
+  var cValues: String?
+
   @Option(help: "RBF kernel width γ (rbf-svm only); 1/D when absent and C is given.")
   var gamma: Double?
 
@@ -38,6 +41,9 @@ struct Classify: ParsableCommand {
 
   @Option(help: "Seed of the folds and of the training subset.")
   var seed: UInt64 = 1
+
+  @Flag(help: "Use the features as they are, without standardising them.")
+  var noStandardize = false
 
   @Option(help: "Result file: predictions, confusion matrix and the fitted model.")
   var out: String?
@@ -79,6 +85,14 @@ struct Classify: ParsableCommand {
     run.folds = cv
     run.seed = seed
     run.trainLimit = trainLimit
+    run.standardize = !noStandardize
+    if let cValues {
+      let values = cValues.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0!.isFinite }) else {
+        throw ValidationError("--c-values takes positive numbers like 0.01,0.1,1, got \"\(cValues)\"")
+      }
+      run.grid = values.map { GridPoint(c: $0!, gamma: gamma) }
+    }
     let result = try run.run(trainPath: train, testPath: test, outputPath: out, reporter: reporter)
     if let search = result.search { print(search.rendered()) }
     if let chosen = result.chosen { print("fitted with \(chosen) [c \(chosen.c)]") }

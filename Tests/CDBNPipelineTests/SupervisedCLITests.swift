@@ -1,0 +1,177 @@
+import CDBNConvNet
+import CDBNModels
+import CDBNNumerics
+import CDBNPipeline
+import CDBNStorage
+import Foundation
+import Testing
+
+/// `cdbn classify` and `cdbn train-cnn` end to end, on small synthetic files.
+@Suite struct SupervisedCLITests {
+  /// Three well-separated Gaussian blobs in `d` dimensions: labels 0, 1, 2.
+  static func writeBlobs(
+    _ path: String, count: Int, d: Int = 6, seed: UInt64, labelCount: Int? = nil,
+    nanAt: Int? = nil
+  ) throws {
+    var rng = RandomStream(seed: seed)
+    var values = [Float](repeating: 0, count: count * d)
+    for n in 0..<count {
+      for j in 0..<d { values[n * d + j] = 0.3 * rng.nextNormal() + (j == n % 3 ? 3 : 0) }
+    }
+    if let nanAt { values[nanAt * d] = .nan }
+    let file = try HDF5File(path: path, mode: .truncate)
+    try file.root.writeFloats("features", shape: [count, d], values)
+    let labels = (0..<(labelCount ?? count)).map { $0 % 3 }
+    try file.root.writeInts("labels", shape: [labels.count], labels)
+    try file.closeChecked()
+  }
+
+  @Test func classifyFitsTestsWritesAndReappliesAModel() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (train, test, out) = (dir.file("train.h5"), dir.file("test.h5"), dir.file("result.h5"))
+    try Self.writeBlobs(train, count: 60, seed: 1)
+    try Self.writeBlobs(test, count: 30, seed: 2)
+    for kind in ["linear-svm", "softmax", "rbf-svm"] {
+      try? FileManager.default.removeItem(atPath: out)
+      let r = try CLITests.cdbn(
+        ["classify", "--train", train, "--test", test, "--classifier", kind, "--cv", "3", "--out", out],
+        in: dir)
+      try #require(r.status == 0, "\(kind): \(CLITests.describe(r))")
+      #expect(r.stdout.contains("3-fold cross-validation"), "\(r.stdout)")
+      #expect(r.stdout.contains("error 0.00%"), "\(kind): \(r.stdout)")
+      let file = try HDF5File(path: out, mode: .readOnly)
+      #expect(try file.root.readInts("predictions").values == (0..<30).map { $0 % 3 })
+      #expect(try file.root.readInts("confusion").shape == [3, 3])
+      #expect(try file.root.stringAttribute("classifier") == kind)
+      #expect(file.root.isGroup("model") && file.root.isGroup("cross_validation"))
+      file.close()
+    }
+    // The saved model applied to the test set gives the same answer.
+    let again = try CLITests.cdbn(["classify", "--model", out, "--test", test], in: dir)
+    #expect(again.status == 0 && again.stdout.contains("error 0.00%"), "\(CLITests.describe(again))")
+    // An existing --out is not replaced without --force.
+    let refused = try CLITests.cdbn(
+      ["classify", "--train", train, "--test", test, "--c", "1", "--out", out], in: dir)
+    #expect(refused.status != 0 && refused.stderr.contains("--force"), "\(CLITests.describe(refused))")
+  }
+
+  @Test func classifyRejectsBadFeatureFilesAndWritesNothing() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let good = dir.file("good.h5")
+    try Self.writeBlobs(good, count: 30, seed: 1)
+    let fewLabels = dir.file("few-labels.h5")
+    try Self.writeBlobs(fewLabels, count: 30, seed: 1, labelCount: 29)
+    let withNaN = dir.file("nan.h5")
+    try Self.writeBlobs(withNaN, count: 30, seed: 1, nanAt: 7)
+    let wide = dir.file("wide.h5")
+    try Self.writeBlobs(wide, count: 30, d: 7, seed: 1)
+    let cases: [(train: String, test: String, names: String, says: String)] = [
+      (fewLabels, good, fewLabels, "labels"),
+      (withNaN, good, withNaN, "NaN"),
+      (good, wide, wide, "features per example"),
+      (dir.file("missing.h5"), good, dir.file("missing.h5"), "missing"),
+    ]
+    for c in cases {
+      let out = dir.file("out.h5")
+      let r = try CLITests.cdbn(
+        ["classify", "--train", c.train, "--test", c.test, "--c", "1", "--out", out], in: dir)
+      #expect(r.status != 0, "\(CLITests.describe(r))")
+      #expect(r.stderr.contains(c.names), "\(CLITests.describe(r))")
+      #expect(r.stderr.localizedCaseInsensitiveContains(c.says) || c.says == "missing", "\(r.stderr)")
+      #expect(!fileExists(out))
+    }
+  }
+
+  static let cnnConfig = """
+    seed: 4
+    training: {epochs: 3, batch_size: 8, learning_rate: 0.05, momentum: 0.9, max_shift: 1}
+    layers:
+      - {kind: conv, filters: 4, kernel: 3}
+      - {kind: sigmoid}
+      - {kind: maxpool, size: 2}
+      - {kind: dense, outputs: 3}
+    """
+
+  static func networkWeights(_ path: String) throws -> [[Float]] {
+    let file = try HDF5File(path: path, mode: .readOnly)
+    defer { file.close() }
+    let network = try Network(from: file.root.openGroup("network"))
+    return network.parameters.map(\.scalars)
+  }
+
+  @Test func trainCNNResumesExactlyAndClassifies() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let data = dir.file("data.h5")
+    try writeDataFile(data, syntheticImages(count: 24))
+    let config = dir.file("cnn.yaml")
+    try Self.cnnConfig.write(toFile: config, atomically: true, encoding: .utf8)
+
+    let straight = dir.file("straight.h5")
+    let r = try CLITests.cdbn(["train-cnn", config, "--data", data, "--out", straight], in: dir)
+    try #require(r.status == 0, "\(CLITests.describe(r))")
+    #expect(r.stderr.contains("epoch 3/3"), "\(r.stderr)")
+
+    let resumed = dir.file("resumed.h5")
+    let first = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", resumed, "--epochs", "1"], in: dir)
+    try #require(first.status == 0, "\(CLITests.describe(first))")
+    let second = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", resumed, "--resume"], in: dir)
+    try #require(second.status == 0, "\(CLITests.describe(second))")
+    #expect(try Self.networkWeights(resumed) == Self.networkWeights(straight))
+
+    let classify = try CLITests.cdbn(
+      ["classify", "--classifier", "cnn", "--model", straight, "--test", data], in: dir)
+    #expect(classify.status == 0 && classify.stdout.hasPrefix("error "), "\(CLITests.describe(classify))")
+    // Without --resume an existing model is not overwritten.
+    let again = try CLITests.cdbn(["train-cnn", config, "--data", data, "--out", straight], in: dir)
+    #expect(again.status != 0 && again.stderr.contains("--resume"), "\(CLITests.describe(again))")
+  }
+
+  @Test func trainCNNStartsFromTheCDBNsFilters() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let data = dir.file("data.h5")
+    try writeDataFile(data, syntheticImages(count: 8))
+    let model = dir.file("cdbn.h5")
+    let cdbn = try writeHandMadeModel(to: model)
+    let config = dir.file("cnn.yaml")
+    // A learning rate so small that one epoch leaves the copied filters as they were.
+    try Self.cnnConfig.replacingOccurrences(of: "learning_rate: 0.05", with: "learning_rate: 1.0e-20")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let out = dir.file("cnn.h5")
+    let r = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", out, "--init", model, "--epochs", "1"], in: dir)
+    try #require(r.status == 0, "\(CLITests.describe(r))")
+    #expect(r.stderr.contains("initialised 1 conv layer(s)"), "\(r.stderr)")
+    let weights = try Self.networkWeights(out)
+    let rbm = try #require(cdbn.layers[0] as? ConvRBM)
+    #expect(maxDifference(weights[0], rbm.weights.scalars) < 1e-12)
+    #expect(maxDifference(weights[1], rbm.hiddenBias) < 1e-12)
+
+    // Filters of the wrong shape are a typed error naming the CDBN file.
+    try Self.cnnConfig.replacingOccurrences(of: "kernel: 3", with: "kernel: 5")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let bad = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", dir.file("bad.h5"), "--init", model], in: dir)
+    #expect(bad.status != 0 && bad.stderr.contains(model), "\(CLITests.describe(bad))")
+    #expect(!fileExists(dir.file("bad.h5")))
+  }
+
+  @Test func badCNNConfigsAreTypedErrors() throws {
+    let cases = [
+      ("layers: [{kind: conv, filters: 4}]", "kernel"),
+      ("layers: [{kind: convolution, filters: 4, kernel: 3}]", "unknown layer kind"),
+      ("training: {epochs: 2, learning_rate: -1}\nlayers: [{kind: dense, outputs: 3}]", "learning"),
+      ("training: {epoch: 2}\nlayers: [{kind: dense, outputs: 3}]", "unknown key"),
+      ("seed: 1", "layers"),
+    ]
+    for (yaml, says) in cases {
+      let text = thrownDescription { _ = try CNNConfig(yaml: yaml, file: "cnn.yaml") }
+      #expect(text.contains("cnn.yaml") && text.contains(says), "\(yaml): \(text)")
+    }
+  }
+}
