@@ -320,8 +320,8 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
   final class WorkerScratch: @unchecked Sendable {
-    let columns, positive, negative, samples, off, visible, uniforms, valid:
-      UnsafeMutablePointer<Float>
+    let columns, positive, negative, samples, off, visible, uniforms,
+      valid: UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
     init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int) {

@@ -68,7 +68,9 @@ public enum ProbabilisticMaxPooling {
         for o in 0..<offsets {
           let p = row + o * length + q
           var x = (load(p, n) + b) * scale
-          if let valid { x.replace(with: minusInfinity, where: load(valid + o * length + q, n) .== 0) }
+          if let valid {
+            x.replace(with: minusInfinity, where: load(valid + o * length + q, n) .== 0)
+          }
           m.replace(with: x, where: x .> m)
           store(x, p, n)
         }
@@ -118,7 +120,9 @@ public enum ProbabilisticMaxPooling {
         // Walk the cumulative distribution: off, then each member in order.
         var cumulative = load(off + r * length + q, n)
         var taken = u .< cumulative
-        if let pooled { store(zero.replacing(with: one, where: .!taken), pooled + r * length + q, n) }
+        if let pooled {
+          store(zero.replacing(with: one, where: .!taken), pooled + r * length + q, n)
+        }
         for o in 0..<offsets {
           cumulative += load(p + o * length + q, n)
           let on = .!taken .& (u .< cumulative)

@@ -74,7 +74,8 @@ public struct CNNConfig: Sendable {
   static func readSchedule(_ t: ConfigReader) throws -> LearningRateSchedule {
     if let name = try? t.string("schedule") {
       guard name == "constant" else {
-        throw t.fail("schedule", "must be constant, {kind: step, every, factor} or {kind: exponential, decay}")
+        throw t.fail(
+          "schedule", "must be constant, {kind: step, every, factor} or {kind: exponential, decay}")
       }
       return .constant
     }
@@ -83,12 +84,15 @@ public struct CNNConfig: Sendable {
     switch try s.string("kind") {
     case "constant": return .constant
     case "step":
-      guard let every = try s.int("every", in: 1...100_000), let factor = try s.float("factor") else {
+      guard let every = try s.int("every", in: 1...100_000), let factor = try s.float("factor")
+      else {
         throw s.fail("kind", "step needs every (epochs) and factor")
       }
       return .step(every: every, factor: factor)
     case "exponential":
-      guard let decay = try s.float("decay") else { throw s.fail("kind", "exponential needs decay") }
+      guard let decay = try s.float("decay") else {
+        throw s.fail("kind", "exponential needs decay")
+      }
       return .exponential(decay: decay)
     default:
       throw s.fail("kind", "must be constant, step or exponential")
@@ -97,7 +101,9 @@ public struct CNNConfig: Sendable {
 
   static func readLayer(_ r: ConfigReader) throws -> LayerSpec {
     guard let kind = try r.string("kind") else {
-      throw r.fail("kind", "is required (conv, relu, tanh, sigmoid, maxpool, avgpool, l2pool, lcn, dense, dropout)")
+      throw r.fail(
+        "kind",
+        "is required (conv, relu, tanh, sigmoid, maxpool, avgpool, l2pool, lcn, dense, dropout)")
     }
     func size(_ key: String) throws -> Size2? { try r.pair(key).map { Size2($0[0], $0[1]) } }
     switch kind {

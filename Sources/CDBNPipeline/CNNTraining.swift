@@ -56,13 +56,19 @@ public struct CNNTraining {
       let root = file.root
       let stored = try PipelineError.naming(outputPath) { try root.stringAttribute("config") }
       guard stored == config.text else {
-        throw PipelineError(outputPath, "was trained with a different config; --resume needs the same one")
+        throw PipelineError(
+          outputPath, "was trained with a different config; --resume needs the same one")
       }
-      let storedClasses = try PipelineError.naming(outputPath) { try root.readInts("classes").values }
+      let storedClasses = try PipelineError.naming(outputPath) {
+        try root.readInts("classes").values
+      }
       guard storedClasses == classes else {
-        throw PipelineError(dataPath, "has classes \(classes) but \(outputPath) was trained on \(storedClasses)")
+        throw PipelineError(
+          dataPath, "has classes \(classes) but \(outputPath) was trained on \(storedClasses)")
       }
-      network = try PipelineError.naming(outputPath) { try Network(from: root.openGroup("network")) }
+      network = try PipelineError.naming(outputPath) {
+        try Network(from: root.openGroup("network"))
+      }
       trainer = try PipelineError.naming(outputPath) {
         try ConvNetTrainer(network: network, from: root.openGroup("training"))
       }
@@ -73,9 +79,13 @@ public struct CNNTraining {
       network = try PipelineError.naming(outputPath) { try Network(spec: spec, seed: config.seed) }
       guard classes.count <= network.classes else {
         throw PipelineError(
-          dataPath, "has \(classes.count) classes but the network's last layer gives \(network.classes) scores")
+          dataPath,
+          "has \(classes.count) classes but the network's last layer gives \(network.classes) scores"
+        )
       }
-      if let initial, let initModelPath { try Self.copyFilters(from: initial, path: initModelPath, into: network, reporter: reporter) }
+      if let initial, let initModelPath {
+        try Self.copyFilters(from: initial, path: initModelPath, into: network, reporter: reporter)
+      }
       trainer = try PipelineError.naming(outputPath) {
         try ConvNetTrainer(network: network, settings: config.settings, seed: config.seed)
       }
@@ -88,7 +98,9 @@ public struct CNNTraining {
     try PipelineError.naming(outputPath) {
       try trainer.train(data: data, labels: indices, epochs: remaining) { report in
         history.append(report)
-        try write(network: network, trainer: trainer, preprocessing: preprocessing, classes: classes, history: history)
+        try write(
+          network: network, trainer: trainer, preprocessing: preprocessing, classes: classes,
+          history: history)
         reporter?.log(
           String(
             format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
@@ -108,10 +120,15 @@ public struct CNNTraining {
   ) throws {
     let convolutions = network.layers.indices.filter { network.layers[$0].kind == "conv" }
     let pairs = min(convolutions.count, model.layers.count)
-    guard pairs > 0 else { throw PipelineError(path, "the network has no conv layer to initialise") }
+    guard pairs > 0 else {
+      throw PipelineError(path, "the network has no conv layer to initialise")
+    }
     for i in 0..<pairs {
       guard let rbm = model.layers[i] as? ConvRBM else {
-        throw PipelineError(path, "layer \(i + 1) is \(type(of: model.layers[i]).kind), not crbm; only CRBM filters can start a CNN")
+        throw PipelineError(
+          path,
+          "layer \(i + 1) is \(type(of: model.layers[i]).kind), not crbm; only CRBM filters can start a CNN"
+        )
       }
       let scale = rbm.inputScale
       var weights = rbm.weights
@@ -120,7 +137,8 @@ public struct CNNTraining {
         try network.setFilters(
           layer: convolutions[i], weights: weights, bias: rbm.hiddenBias.map { $0 * scale })
       } catch {
-        throw PipelineError(path, "layer \(i + 1) cannot start conv layer \(convolutions[i] + 1): \(error)")
+        throw PipelineError(
+          path, "layer \(i + 1) cannot start conv layer \(convolutions[i] + 1): \(error)")
       }
     }
     reporter?.log("initialised \(pairs) conv layer(s) from \(path)")
@@ -166,7 +184,8 @@ public struct CNNTraining {
     let seconds = try h.readDoubles("seconds").values
     return loss.indices.map {
       EpochReport(
-        epoch: $0 + 1, loss: loss[$0], accuracy: accuracy[$0], seconds: seconds[$0], learningRate: 0,
+        epoch: $0 + 1, loss: loss[$0], accuracy: accuracy[$0], seconds: seconds[$0],
+        learningRate: 0,
         step: 0)
     }
   }
@@ -187,7 +206,8 @@ public struct TrainedCNN {
       let network = try Network(from: root.openGroup("network"))
       let classes = try root.readInts("classes").values
       guard !classes.isEmpty, classes.count <= network.classes else {
-        throw PipelineError(path, "/classes has \(classes.count) labels for \(network.classes) outputs")
+        throw PipelineError(
+          path, "/classes has \(classes.count) labels for \(network.classes) outputs")
       }
       return (network, try CNNTraining.readPreprocessing(path), classes)
     }
@@ -240,7 +260,8 @@ enum LabelledExamples {
           let b = try source.batch(start..<end)
           for r in start..<end where position[r] >= 0 {
             let dst = position[r] * per
-            data.scalars[dst..<(dst + per)] = b.scalars[((r - start) * per)..<((r - start + 1) * per)]
+            data.scalars[dst..<(dst + per)] =
+              b.scalars[((r - start) * per)..<((r - start + 1) * per)]
           }
         }
         start = end

@@ -61,7 +61,9 @@ public struct Classification {
     let trainer = ClassifierTrainer(
       kind: kind, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
       standardize: standardize)
-    let outcome = try PipelineError.naming(trainPath) { try trainer.fit(train.features, labels: labels) }
+    let outcome = try PipelineError.naming(trainPath) {
+      try trainer.fit(train.features, labels: labels)
+    }
     let fitSeconds = Date().timeIntervalSince(started)
     let testStarted = Date()
     let predicted = try PipelineError.naming(testPath) {
@@ -92,7 +94,8 @@ public struct Classification {
     }
     let test = try FeatureFile.read(testPath)
     let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
-    let report = try ClassificationReport(trueLabels: try test.requireLabels(), predicted: predicted)
+    let report = try ClassificationReport(
+      trueLabels: try test.requireLabels(), predicted: predicted)
     if let outputPath {
       var run = Classification(kind: model.kind)
       run.c = nil

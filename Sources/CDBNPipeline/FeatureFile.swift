@@ -23,7 +23,8 @@ public struct FeatureFile: Sendable {
 
   /// Reads and checks a feature file: rank, size, finiteness, label and id counts. With `limit`,
   /// only that many randomly chosen rows (keyed by `seed`) are read, block by block.
-  public static func read(_ path: String, limit: Int? = nil, seed: UInt64 = 1) throws -> FeatureFile {
+  public static func read(_ path: String, limit: Int? = nil, seed: UInt64 = 1) throws -> FeatureFile
+  {
     try PipelineError.naming(path) {
       let file = try HDF5File(path: path, mode: .readOnly)
       let root = file.root
@@ -33,7 +34,8 @@ public struct FeatureFile: Sendable {
       let dataset = try root.openDataset("features")
       let shape = dataset.shape
       guard shape.count >= 2, shape.allSatisfy({ $0 > 0 }) else {
-        throw PipelineError(path, "/features must be [N, D] or [N, K, H, W] with N, D > 0, is \(shape)")
+        throw PipelineError(
+          path, "/features must be [N, D] or [N, K, H, W] with N, D > 0, is \(shape)")
       }
       let n = shape[0]
       let d = shape.dropFirst().reduce(1, *)

@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Seconds per workload.")
   var seconds = 3.0
 
-  @Option(help: "Comma-separated workloads to run (W1,W2,W3).")
+  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised).")
   var only: String?
 
   @OptionGroup var compute: ComputeOptions
@@ -20,5 +20,8 @@ struct Bench: ParsableCommand {
     }
     let names = only.map { Set($0.split(separator: ",").map { String($0) }) }
     try Benchmark.run(seconds: seconds, only: names) { print($0) }
+    if names?.contains("supervised") ?? true {
+      try Benchmark.runSupervised(seconds: seconds) { print($0) }
+    }
   }
 }

@@ -18,7 +18,9 @@ struct Classify: ParsableCommand {
   @Option(help: "Test feature file (for cnn: labelled examples, as train-cnn reads them).")
   var test: String
 
-  @Option(help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM), softmax, or cnn (with --model from train-cnn).")
+  @Option(
+    help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM), softmax, or cnn (with --model from train-cnn)."
+  )
   var classifier = "linear-svm"
 
   @Option(help: "A saved classifier (the --out of an earlier run) to apply instead of training.")
@@ -61,7 +63,8 @@ struct Classify: ParsableCommand {
     let reporter = ProgressReporter()
     if classifier == "cnn" {
       guard let model, train == nil else {
-        throw ValidationError("--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
+        throw ValidationError(
+          "--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
       }
       let report = try Classification.applyCNN(modelPath: model, testPath: test, outputPath: out)
       print(report.rendered())
@@ -87,9 +90,12 @@ struct Classify: ParsableCommand {
     run.trainLimit = trainLimit
     run.standardize = !noStandardize
     if let cValues {
-      let values = cValues.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      let values = cValues.split(separator: ",").map {
+        Double($0.trimmingCharacters(in: .whitespaces))
+      }
       guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0!.isFinite }) else {
-        throw ValidationError("--c-values takes positive numbers like 0.01,0.1,1, got \"\(cValues)\"")
+        throw ValidationError(
+          "--c-values takes positive numbers like 0.01,0.1,1, got \"\(cValues)\"")
       }
       run.grid = values.map { GridPoint(c: $0!, gamma: gamma) }
     }

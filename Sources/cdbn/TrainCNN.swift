@@ -16,7 +16,8 @@ struct TrainCNN: ParsableCommand {
   @Argument(help: "CNN config (YAML).")
   var config: String
 
-  @Option(help: "Labelled examples: MNIST IDX, MNIST CSV, image folder with class subfolders, or HDF5.")
+  @Option(
+    help: "Labelled examples: MNIST IDX, MNIST CSV, image folder with class subfolders, or HDF5.")
   var data: String
 
   @Option(help: "Model file to write.")
@@ -51,7 +52,9 @@ struct TrainCNN: ParsableCommand {
     var parsed = try CNNConfig(yaml: text, file: config)
     if let seed { parsed.seed = seed }
     if let epochs {
-      guard epochs >= 1, epochs <= 100_000 else { throw ValidationError("--epochs must be in 1...100000") }
+      guard epochs >= 1, epochs <= 100_000 else {
+        throw ValidationError("--epochs must be in 1...100000")
+      }
       parsed.epochs = epochs
     }
     if resume {

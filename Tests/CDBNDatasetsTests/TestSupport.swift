@@ -5,7 +5,8 @@ import Testing
 
 /// The real data embedded in the repository's Data/ folder; tests read it in place.
 enum SharedData {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Data").path
   static let t10kImages = root + "/mnist/t10k-images-idx3-ubyte.gz"
   static let t10kLabels = root + "/mnist/t10k-labels-idx1-ubyte.gz"

@@ -107,7 +107,8 @@ import Testing
     let second = try model.features(data, depth: 2)
     for e in 0..<5 {
       let row = Array(features.values[(e * 156)..<((e + 1) * 156)])
-      #expect(maxDifference(Array(row[0..<12]), Array(second.scalars[(e * 12)..<((e + 1) * 12)])) <= 1e-6)
+      #expect(
+        maxDifference(Array(row[0..<12]), Array(second.scalars[(e * 12)..<((e + 1) * 12)])) <= 1e-6)
       #expect(Array(row[12...]) == Array(data.scalars[(e * 144)..<((e + 1) * 144)]))
     }
     #expect(try file.root.intArrayAttribute("layers") == [2, 0])

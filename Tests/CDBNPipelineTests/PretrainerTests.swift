@@ -213,8 +213,10 @@ func expectProgress(
   }
 
   @Test func mnistWithALimitTrains() throws {
-    let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Data/mnist/t10k-images-idx3-ubyte.gz").path
+    let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Data/mnist/t10k-images-idx3-ubyte.gz")
+      .path
     try #require(fileExists(mnist), "MNIST test images not found at \(mnist)")
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -35,7 +35,10 @@ import Testing
     for kind in ["linear-svm", "softmax", "rbf-svm"] {
       try? FileManager.default.removeItem(atPath: out)
       let r = try CLITests.cdbn(
-        ["classify", "--train", train, "--test", test, "--classifier", kind, "--cv", "3", "--out", out],
+        [
+          "classify", "--train", train, "--test", test, "--classifier", kind, "--cv", "3", "--out",
+          out,
+        ],
         in: dir)
       try #require(r.status == 0, "\(kind): \(CLITests.describe(r))")
       #expect(r.stdout.contains("3-fold cross-validation"), "\(r.stdout)")
@@ -49,11 +52,13 @@ import Testing
     }
     // The saved model applied to the test set gives the same answer.
     let again = try CLITests.cdbn(["classify", "--model", out, "--test", test], in: dir)
-    #expect(again.status == 0 && again.stdout.contains("error 0.00%"), "\(CLITests.describe(again))")
+    #expect(
+      again.status == 0 && again.stdout.contains("error 0.00%"), "\(CLITests.describe(again))")
     // An existing --out is not replaced without --force.
     let refused = try CLITests.cdbn(
       ["classify", "--train", train, "--test", test, "--c", "1", "--out", out], in: dir)
-    #expect(refused.status != 0 && refused.stderr.contains("--force"), "\(CLITests.describe(refused))")
+    #expect(
+      refused.status != 0 && refused.stderr.contains("--force"), "\(CLITests.describe(refused))")
   }
 
   @Test func classifyRejectsBadFeatureFilesAndWritesNothing() throws {
@@ -79,7 +84,8 @@ import Testing
         ["classify", "--train", c.train, "--test", c.test, "--c", "1", "--out", out], in: dir)
       #expect(r.status != 0, "\(CLITests.describe(r))")
       #expect(r.stderr.contains(c.names), "\(CLITests.describe(r))")
-      #expect(r.stderr.localizedCaseInsensitiveContains(c.says) || c.says == "missing", "\(r.stderr)")
+      #expect(
+        r.stderr.localizedCaseInsensitiveContains(c.says) || c.says == "missing", "\(r.stderr)")
       #expect(!fileExists(out))
     }
   }
@@ -125,9 +131,11 @@ import Testing
 
     let classify = try CLITests.cdbn(
       ["classify", "--classifier", "cnn", "--model", straight, "--test", data], in: dir)
-    #expect(classify.status == 0 && classify.stdout.hasPrefix("error "), "\(CLITests.describe(classify))")
+    #expect(
+      classify.status == 0 && classify.stdout.hasPrefix("error "), "\(CLITests.describe(classify))")
     // Without --resume an existing model is not overwritten.
-    let again = try CLITests.cdbn(["train-cnn", config, "--data", data, "--out", straight], in: dir)
+    let again = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", straight], in: dir)
     #expect(again.status != 0 && again.stderr.contains("--resume"), "\(CLITests.describe(again))")
   }
 
@@ -140,11 +148,14 @@ import Testing
     let cdbn = try writeHandMadeModel(to: model)
     let config = dir.file("cnn.yaml")
     // A learning rate so small that one epoch leaves the copied filters as they were.
-    try Self.cnnConfig.replacingOccurrences(of: "learning_rate: 0.05", with: "learning_rate: 1.0e-20")
-      .write(toFile: config, atomically: true, encoding: .utf8)
+    try Self.cnnConfig.replacingOccurrences(
+      of: "learning_rate: 0.05", with: "learning_rate: 1.0e-20"
+    )
+    .write(toFile: config, atomically: true, encoding: .utf8)
     let out = dir.file("cnn.h5")
     let r = try CLITests.cdbn(
-      ["train-cnn", config, "--data", data, "--out", out, "--init", model, "--epochs", "1"], in: dir)
+      ["train-cnn", config, "--data", data, "--out", out, "--init", model, "--epochs", "1"], in: dir
+    )
     try #require(r.status == 0, "\(CLITests.describe(r))")
     #expect(r.stderr.contains("initialised 1 conv layer(s)"), "\(r.stderr)")
     let weights = try Self.networkWeights(out)
