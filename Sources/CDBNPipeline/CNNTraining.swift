@@ -95,7 +95,7 @@ public struct CNNTraining {
     reporter?.log(
       "train-cnn: \(labels.count) examples \(data.shape.dropFirst().map(String.init).joined(separator: "×")), \(network.parameterCount) parameters, \(remaining) epoch(s) to go"
     )
-    try PipelineError.naming(outputPath) {
+    _ = try PipelineError.naming(outputPath) {
       try trainer.train(data: data, labels: indices, epochs: remaining) { report in
         history.append(report)
         try write(

@@ -21,6 +21,22 @@ struct ConfigReader {
     mapping = m
   }
 
+  /// The top-level mapping of a YAML document; `file` names it in errors.
+  static func document(yaml: String, file: String) throws -> ConfigReader {
+    let root: Node
+    do {
+      guard let n = try Yams.compose(yaml: yaml) else {
+        throw PipelineError(file, "the config is empty")
+      }
+      root = n
+    } catch let e as PipelineError {
+      throw e
+    } catch {
+      throw PipelineError(file, "not valid YAML: \(error)")
+    }
+    return try ConfigReader(file: file, node: root, path: "")
+  }
+
   static func location(_ node: Node?) -> String {
     guard let mark = node?.mark else { return "" }
     return "line \(mark.line): "

@@ -95,18 +95,7 @@ public struct PretrainingConfig: Sendable {
 
   /// Parses and validates YAML; `file` names the source in errors.
   public init(yaml: String, file: String) throws {
-    let root: Node
-    do {
-      guard let n = try Yams.compose(yaml: yaml) else {
-        throw PipelineError(file, "the config is empty")
-      }
-      root = n
-    } catch let e as PipelineError {
-      throw e
-    } catch {
-      throw PipelineError(file, "not valid YAML: \(error)")
-    }
-    let top = try ConfigReader(file: file, node: root, path: "")
+    let top = try ConfigReader.document(yaml: yaml, file: file)
     try top.allowOnly(["seed", "data", "preprocessing", "training", "layers"])
     text = yaml
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
