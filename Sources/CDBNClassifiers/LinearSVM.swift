@@ -70,24 +70,14 @@ public struct LinearSVM: Classifier {
     try group.setAttribute("kind", kind.rawValue)
     try group.setAttribute("C", c)
     try group.setAttribute("eps", eps)
-    try group.writeInts("classes", shape: [classes.count], classes)
-    try group.writeFloats("weights", shape: [classes.count, featureCount], weights)
-    try group.writeFloats("bias", shape: [classes.count], bias)
+    try LinearScores.write(to: group, classes: classes, weights: weights, bias: bias)
   }
 
   public static func load(from group: HDF5Group) throws -> LinearSVM {
     try ClassifierKind.linearSVM.requireSaved(in: group)
     let reader = ModelGroupReader(group)
     var model = LinearSVM(c: try reader.positive("C"), eps: try reader.positive("eps"))
-    let classes = try reader.classes()
-    let w = try reader.floats("weights", rank: 2)
-    guard w.shape[0] == classes.count, w.shape[1] > 0 else {
-      throw ClassifierError.malformedModel(
-        "\(group.name)/weights: shape \(w.shape) does not fit \(classes.count) classes")
-    }
-    model.classes = classes
-    model.weights = w.values
-    model.bias = try reader.floats("bias", shape: [classes.count]).values
+    (model.classes, model.weights, model.bias) = try LinearScores.read(reader, group: group)
     return model
   }
 }

@@ -94,24 +94,14 @@ public struct SoftmaxRegression: Classifier {
     }
     try group.setAttribute("kind", kind.rawValue)
     try group.setAttribute("C", c)
-    try group.writeInts("classes", shape: [classes.count], classes)
-    try group.writeFloats("weights", shape: [classes.count, featureCount], weights)
-    try group.writeFloats("bias", shape: [classes.count], bias)
+    try LinearScores.write(to: group, classes: classes, weights: weights, bias: bias)
   }
 
   public static func load(from group: HDF5Group) throws -> SoftmaxRegression {
     try ClassifierKind.softmax.requireSaved(in: group)
     let reader = ModelGroupReader(group)
     var model = SoftmaxRegression(c: try reader.positive("C"))
-    let classes = try reader.classes()
-    let w = try reader.floats("weights", rank: 2)
-    guard w.shape[0] == classes.count, w.shape[1] > 0 else {
-      throw ClassifierError.malformedModel(
-        "\(group.name)/weights: shape \(w.shape) does not fit \(classes.count) classes")
-    }
-    model.classes = classes
-    model.weights = w.values
-    model.bias = try reader.floats("bias", shape: [classes.count]).values
+    (model.classes, model.weights, model.bias) = try LinearScores.read(reader, group: group)
     return model
   }
 }

@@ -211,15 +211,7 @@ public final class ConvRBMTrainer: LayerTrainer {
     let columns = o.columns
     let scale = rbm.inputScale
     let binary = rbm.visible == .binary
-    let valid: UnsafePointer<Float>? = o.isRagged ? UnsafePointer(scratch.valid) : nil
-    if o.isRagged {
-      scratch.valid.update(repeating: 0, count: columns)
-      for e in 0..<count {
-        for i in 0..<o.height {
-          for j in 0..<o.width { scratch.valid[o.column(example: e, row: i, column: j)] = 1 }
-        }
-      }
-    }
+    let valid = o.validity(into: scratch.valid)
 
     // Bottom-up: unfold `v`, one sgemm, then pooling probabilities into `h`.
     func up(_ v: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {

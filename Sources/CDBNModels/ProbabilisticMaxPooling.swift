@@ -157,7 +157,7 @@ public enum ProbabilisticMaxPooling {
     let o = g.blockGeometry
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * o.columns) { scratch in
       let block = scratch.baseAddress!
-      let valid = g.validity(into: block + o.columns)
+      let valid = o.validity(into: block + o.columns)
       block.initialize(repeating: 0, count: o.columns)
       for p in 0..<count {
         let x = values + p * g.plane
@@ -182,7 +182,7 @@ public enum ProbabilisticMaxPooling {
       let block = scratch.baseAddress!
       let states = block + o.columns
       let uniforms = states + o.columns
-      let valid = g.validity(into: uniforms + o.length)
+      let valid = o.validity(into: uniforms + o.length)
       block.initialize(repeating: 0, count: o.columns)
       for p in 0..<count {
         g.toBlocks(probabilities + p * g.plane, block)
@@ -223,17 +223,6 @@ extension PoolingShape {
   var blockGeometry: ColumnGeometry {
     ColumnGeometry(
       height: height, width: width, poolHeight: poolHeight, poolWidth: poolWidth, count: 1)
-  }
-
-  /// Writes the validity mask of one plane to `buffer` and returns it, or nil when no block is ragged.
-  func validity(into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>? {
-    let o = blockGeometry
-    guard o.isRagged else { return nil }
-    buffer.initialize(repeating: 0, count: o.columns)
-    for i in 0..<height {
-      for j in 0..<width { buffer[o.column(example: 0, row: i, column: j)] = 1 }
-    }
-    return UnsafePointer(buffer)
   }
 
   /// Copies a raster plane into the block-major layout (missing members untouched).

@@ -226,14 +226,16 @@ public struct ColumnGeometry: Sendable, Equatable {
     rowStart(example: e, row: i) + (j % poolWidth) * length + j / poolWidth
   }
 
-  /// 1 for columns of existing positions, 0 for the missing members of ragged blocks.
-  public func validity() -> [Float] {
-    var valid = [Float](repeating: 0, count: columns)
+  /// Writes `columns` floats to `buffer`: 1 for columns of existing positions, 0 for the missing
+  /// members of ragged blocks. Returns the mask, or nil (writing nothing) when no block is ragged.
+  public func validity(into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>? {
+    guard isRagged else { return nil }
+    buffer.update(repeating: 0, count: columns)
     for e in 0..<count {
       for i in 0..<height {
-        for j in 0..<width { valid[column(example: e, row: i, column: j)] = 1 }
+        for j in 0..<width { buffer[column(example: e, row: i, column: j)] = 1 }
       }
     }
-    return valid
+    return UnsafePointer(buffer)
   }
 }
