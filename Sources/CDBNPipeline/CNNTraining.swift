@@ -10,7 +10,7 @@ import Foundation
 ///
 /// The model file (written to a temporary file and renamed) holds root attributes `format` = "cdbn",
 /// `kind` = "cnn", `format_version`, `config` (the YAML), `data`, `init` (the CDBN, if any),
-/// `train_limit`; `/preprocessing` (the CDBN's, applied to the data; "none" without `--init`);
+/// `train_limit`, `train_rows` ([start, end]); `/preprocessing` (the CDBN's, applied to the data; "none" without `--init`);
 /// `/classes` (the label of each output); `/network` (see CDBNConvNet's checkpoint schema);
 /// `/training` (optimizer state, epoch, step, seed); `/history` with `loss`, `accuracy`, `seconds`.
 public struct CNNTraining {
@@ -20,6 +20,8 @@ public struct CNNTraining {
   public var initModelPath: String?
   /// Train on this many randomly chosen examples (keyed by the config's seed).
   public var trainLimit: Int?
+  /// Train on these rows of the data only (the rest held out for validation, say).
+  public var trainRows: Range<Int>?
   public var grayscale = true
 
   public init(config: CNNConfig, dataPath: String, outputPath: String) {
@@ -43,7 +45,8 @@ public struct CNNTraining {
       preprocessing = .none
     }
     var (data, labels) = try LabelledExamples.load(
-      dataPath, grayscale: grayscale, limit: trainLimit, seed: config.seed)
+      dataPath, grayscale: grayscale,
+      selection: RowSelection(range: trainRows, limit: trainLimit, seed: config.seed))
     data = preprocessing.apply(data)
     let classes = Array(Set(labels)).sorted()
     let network: Network
@@ -157,6 +160,9 @@ public struct CNNTraining {
       try root.setAttribute("data", dataPath)
       if let initModelPath { try root.setAttribute("init", initModelPath) }
       if let trainLimit { try root.setAttribute("train_limit", trainLimit) }
+      if let trainRows {
+        try root.setAttribute("train_rows", [trainRows.lowerBound, trainRows.upperBound])
+      }
       try preprocessing.save(to: root.createGroup("preprocessing"))
       try root.writeInts("classes", shape: [classes.count], classes)
       try network.save(to: root.createGroup("network"))
@@ -229,7 +235,7 @@ public struct TrainedCNN {
 
 /// Labelled examples read whole into memory, optionally a random subset.
 enum LabelledExamples {
-  static func load(_ path: String, grayscale: Bool, limit: Int?, seed: UInt64) throws -> (
+  static func load(_ path: String, grayscale: Bool, selection: RowSelection) throws -> (
     Tensor, [Int]
   ) {
     try PipelineError.naming(path) {
@@ -239,14 +245,7 @@ enum LabelledExamples {
       }
       let n = source.count
       guard n > 0 else { throw PipelineError(path, "holds no examples") }
-      var rows = Array(0..<n)
-      if let limit {
-        guard limit >= 1, limit <= n else {
-          throw PipelineError(path, "has \(n) examples; cannot take \(limit) of them")
-        }
-        var rng = RandomStream(seed: seed, stream: 0x5EB)
-        rows = Array(rng.permutation(n).prefix(limit))
-      }
+      let rows = try selection.rows(of: n, path: path)
       let per = source.exampleShape.reduce(1, *)
       var data = Tensor(zeros: [rows.count] + source.exampleShape)
       // Read in batches, keep the chosen rows.

@@ -21,6 +21,10 @@ public struct Classification {
   public var seed: UInt64 = 1
   /// Train on this many randomly chosen training examples (all when nil).
   public var trainLimit: Int?
+  /// Use only these rows of the training file (a validation split cut from one file, say).
+  public var trainRows: Range<Int>?
+  /// Test on only these rows of the test file.
+  public var testRows: Range<Int>?
   public var standardize = true
   /// The cross-validation grid (default: the classifier kind's).
   public var grid: [GridPoint]?
@@ -44,8 +48,9 @@ public struct Classification {
     if let limit = trainLimit, limit < 2 {
       throw PipelineError(trainPath, "cannot train on \(limit) example(s)")
     }
-    let train = try FeatureFile.read(trainPath, limit: trainLimit, seed: seed)
-    let test = try FeatureFile.read(testPath)
+    let train = try FeatureFile.read(
+      trainPath, selection: RowSelection(range: trainRows, limit: trainLimit, seed: seed))
+    let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
     let testLabels = try test.requireLabels()
     guard train.features.columns == test.features.columns else {
       throw PipelineError(
@@ -82,9 +87,9 @@ public struct Classification {
   }
 
   /// Applies the classifier saved in `modelPath` (a `cdbn classify` result) to `testPath`.
-  public static func apply(modelPath: String, testPath: String, outputPath: String?) throws
-    -> ClassificationReport
-  {
+  public static func apply(
+    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?
+  ) throws -> ClassificationReport {
     let model = try PipelineError.naming(modelPath) {
       let file = try HDF5File(path: modelPath, mode: .readOnly)
       guard file.root.isGroup("model") else {
@@ -92,7 +97,7 @@ public struct Classification {
       }
       return try StandardizedClassifier.load(from: try file.root.openGroup("model"))
     }
-    let test = try FeatureFile.read(testPath)
+    let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
     let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
     let report = try ClassificationReport(
       trueLabels: try test.requireLabels(), predicted: predicted)
@@ -110,11 +115,12 @@ public struct Classification {
 
   /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`; writes
   /// `/predictions`, `/labels`, `/classes` and `/confusion` to `outputPath` when given.
-  public static func applyCNN(modelPath: String, testPath: String, outputPath: String?) throws
-    -> ClassificationReport
-  {
+  public static func applyCNN(
+    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?
+  ) throws -> ClassificationReport {
     let cnn = try TrainedCNN(path: modelPath)
-    let (data, labels) = try LabelledExamples.load(testPath, grayscale: true, limit: nil, seed: 0)
+    let (data, labels) = try LabelledExamples.load(
+      testPath, grayscale: true, selection: RowSelection(range: testRows))
     let predicted = try PipelineError.naming(modelPath) { try cnn.predict(data) }
     let report = try ClassificationReport(trueLabels: labels, predicted: predicted)
     if let outputPath {

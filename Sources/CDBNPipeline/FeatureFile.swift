@@ -21,10 +21,9 @@ public struct FeatureFile: Sendable {
     self.ids = ids
   }
 
-  /// Reads and checks a feature file: rank, size, finiteness, label and id counts. With `limit`,
-  /// only that many randomly chosen rows (keyed by `seed`) are read, block by block.
-  public static func read(_ path: String, limit: Int? = nil, seed: UInt64 = 1) throws -> FeatureFile
-  {
+  /// Reads and checks a feature file: rank, size, finiteness, label and id counts. Only the rows
+  /// `selection` chooses are read, block by block.
+  public static func read(_ path: String, selection: RowSelection = .all) throws -> FeatureFile {
     try PipelineError.naming(path) {
       let file = try HDF5File(path: path, mode: .readOnly)
       let root = file.root
@@ -39,14 +38,7 @@ public struct FeatureFile: Sendable {
       }
       let n = shape[0]
       let d = shape.dropFirst().reduce(1, *)
-      var rows = Array(0..<n)
-      if let limit {
-        guard limit >= 1, limit <= n else {
-          throw PipelineError(path, "has \(n) examples; cannot take \(limit) of them")
-        }
-        var rng = RandomStream(seed: seed, stream: 0x5EB)
-        rows = Array(rng.permutation(n).prefix(limit))
-      }
+      let rows = try selection.rows(of: n, path: path)
       guard rows.count.multipliedReportingOverflow(by: d).overflow == false,
         rows.count * d <= maximumValues
       else {

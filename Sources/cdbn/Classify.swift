@@ -41,6 +41,15 @@ struct Classify: ParsableCommand {
   @Option(help: "Train on this many randomly chosen training examples.")
   var trainLimit: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Use only these rows of the training file, like 0:50000 (a validation split cut from it).",
+      valueName: "A:B"))
+  var trainRows: RowRange?
+
+  @Option(help: ArgumentHelp("Test on only these rows of the test file.", valueName: "A:B"))
+  var testRows: RowRange?
+
   @Option(help: "Seed of the folds and of the training subset.")
   var seed: UInt64 = 1
 
@@ -66,13 +75,15 @@ struct Classify: ParsableCommand {
         throw ValidationError(
           "--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
       }
-      let report = try Classification.applyCNN(modelPath: model, testPath: test, outputPath: out)
+      let report = try Classification.applyCNN(
+        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out)
       print(report.rendered())
       return
     }
     if let model {
       guard train == nil else { throw ValidationError("give --train or --model, not both") }
-      let report = try Classification.apply(modelPath: model, testPath: test, outputPath: out)
+      let report = try Classification.apply(
+        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out)
       print(report.rendered())
       return
     }
@@ -88,6 +99,8 @@ struct Classify: ParsableCommand {
     run.folds = cv
     run.seed = seed
     run.trainLimit = trainLimit
+    run.trainRows = trainRows?.range
+    run.testRows = testRows?.range
     run.standardize = !noStandardize
     if let cValues {
       let values = cValues.split(separator: ",").map {

@@ -29,6 +29,12 @@ struct TrainCNN: ParsableCommand {
   @Option(help: "Train on this many randomly chosen examples (keyed by --seed).")
   var trainLimit: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Train on only these rows of --data, like 0:50000 (the rest held out for validation).",
+      valueName: "A:B"))
+  var trainRows: RowRange?
+
   @Option(help: "Overrides the config's seed (initialisation, order, augmentation, subset).")
   var seed: UInt64?
 
@@ -67,6 +73,7 @@ struct TrainCNN: ParsableCommand {
     var training = CNNTraining(config: parsed, dataPath: data, outputPath: out)
     training.initModelPath = self.`init`
     training.trainLimit = trainLimit
+    training.trainRows = trainRows?.range
     training.grayscale = !color
     try training.run(resume: resume, reporter: ProgressReporter())
   }
