@@ -149,7 +149,7 @@ extension Network {
 ///   <group>   attrs: kind = "sgd", epoch, step, seed (the UInt64 bit pattern as int64),
 ///                    learning_rate, momentum, weight_decay, batch_size, chunk_size, max_shift [h, w],
 ///                    shuffle, random_crop, schedule ("constant" | "step" | "exponential"), schedule_every,
-///                    schedule_factor, rng = "keyed"
+///                    schedule_factor, frozen_parameters, frozen_epochs, rng = "keyed"
 ///             float32 datasets velocity_<i> shaped like parameter i of the network
 ///
 /// There is no running random-number state to save: every draw comes from a stream keyed by
@@ -169,6 +169,8 @@ extension ConvNetTrainer {
     try group.setAttribute("max_shift", settings.maxShift.array)
     try group.setAttribute("shuffle", settings.shuffle ? 1 : 0)
     try group.setAttribute("random_crop", settings.randomCrop ? 1 : 0)
+    try group.setAttribute("frozen_parameters", settings.frozenParameters)
+    try group.setAttribute("frozen_epochs", settings.frozenEpochs)
     switch settings.schedule {
     case .constant:
       try group.setAttribute("schedule", "constant")
@@ -200,6 +202,11 @@ extension ConvNetTrainer {
     s.maxShift = Size2(shift[0], shift[1])
     s.shuffle = try group.intAttribute("shuffle") != 0
     s.randomCrop = try group.intAttribute("random_crop") != 0
+    // Absent from files written before freezing existed: nothing frozen.
+    if group.hasAttribute("frozen_parameters") {
+      s.frozenParameters = try group.intAttribute("frozen_parameters")
+      s.frozenEpochs = try group.intAttribute("frozen_epochs")
+    }
     let schedule = try group.stringAttribute("schedule")
     switch schedule {
     case "constant": s.schedule = .constant

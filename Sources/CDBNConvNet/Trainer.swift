@@ -45,6 +45,11 @@ public struct TrainingSettings: Sendable, Hashable {
   public var chunkSize = 8
   /// Visit the examples in a new random order every epoch.
   public var shuffle = true
+  /// The first `frozenParameters` parameter tensors (those of the layers copied from a CDBN, say)
+  /// stay fixed for the first `frozenEpochs` epochs: the layers above learn to read the copied
+  /// features before fine-tuning is allowed to move them.
+  public var frozenParameters = 0
+  public var frozenEpochs = 0
 
   public init() {}
 
@@ -63,6 +68,11 @@ public struct TrainingSettings: Sendable, Hashable {
     }
     guard weightDecay >= 0, weightDecay.isFinite else {
       throw .invalidSettings("weight decay must not be negative, got \(weightDecay)")
+    }
+    guard frozenParameters >= 0, frozenEpochs >= 0 else {
+      throw .invalidSettings(
+        "frozen parameters and epochs must not be negative, got \(frozenParameters), \(frozenEpochs)"
+      )
     }
     guard maxShift.height >= 0, maxShift.width >= 0 else {
       throw .invalidSettings("shift must not be negative, got \(maxShift)")
@@ -344,12 +354,14 @@ public final class ConvNetTrainer {
   }
 
   /// One SGD step with the current `gradient`:
-  /// v ← μ·v − η_e·(g + λ·w) (λ = 0 for biases), w ← w + v; then `step` advances.
+  /// v ← μ·v − η_e·(g + λ·w) (λ = 0 for biases), w ← w + v, except for parameters still frozen;
+  /// then `step` advances.
   public func applyGradient() {
     let rate = currentLearningRate
     let mu = settings.momentum
     let g = gradientBuffer.pointer
-    for (i, p) in network.parameters.enumerated() {
+    let frozen = epoch < settings.frozenEpochs ? settings.frozenParameters : 0
+    for (i, p) in network.parameters.enumerated() where i >= frozen {
       let decay = p.decays ? settings.weightDecay : 0
       let w = p.pointer
       let v = velocities[i].pointer

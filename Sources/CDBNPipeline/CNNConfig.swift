@@ -24,6 +24,8 @@ public struct CNNConfig: Sendable {
   public var seed: UInt64 = 1
   public var epochs = 10
   public var settings = TrainingSettings()
+  /// Epochs at the start during which the conv layers copied by `train-cnn --init` are not updated.
+  public var freezeInitEpochs = 0
   public var layers: [LayerSpec]
 
   public init(yaml: String, file: String) throws {
@@ -34,7 +36,7 @@ public struct CNNConfig: Sendable {
     if let t = try top.child("training") {
       try t.allowOnly([
         "epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
-        "max_shift", "random_crop", "chunk_size", "shuffle",
+        "max_shift", "random_crop", "chunk_size", "shuffle", "freeze_init_epochs",
       ])
       epochs = try t.int("epochs", in: 1...100_000) ?? epochs
       settings.batchSize = try t.int("batch_size", in: 1...1_000_000) ?? settings.batchSize
@@ -45,6 +47,7 @@ public struct CNNConfig: Sendable {
       settings.randomCrop = try t.bool("random_crop") ?? settings.randomCrop
       settings.chunkSize = try t.int("chunk_size", in: 1...100_000) ?? settings.chunkSize
       settings.shuffle = try t.bool("shuffle") ?? settings.shuffle
+      freezeInitEpochs = try t.int("freeze_init_epochs", in: 0...100_000) ?? 0
       if t.has("schedule") { settings.schedule = try Self.readSchedule(t) }
     }
     guard let list = try top.sequence("layers"), !list.isEmpty else {

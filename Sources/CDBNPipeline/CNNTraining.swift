@@ -86,11 +86,17 @@ public struct CNNTraining {
           "has \(classes.count) classes but the network's last layer gives \(network.classes) scores"
         )
       }
+      var settings = config.settings
       if let initial, let initModelPath {
-        try Self.copyFilters(from: initial, path: initModelPath, into: network, reporter: reporter)
+        let lastCopied = try Self.copyFilters(
+          from: initial, path: initModelPath, into: network, reporter: reporter)
+        settings.frozenParameters = network.layers.prefix(lastCopied + 1).reduce(0) {
+          $0 + $1.parameters.count
+        }
+        settings.frozenEpochs = config.freezeInitEpochs
       }
       trainer = try PipelineError.naming(outputPath) {
-        try ConvNetTrainer(network: network, settings: config.settings, seed: config.seed)
+        try ConvNetTrainer(network: network, settings: settings, seed: config.seed)
       }
     }
     let indices = labels.map { classes.firstIndex(of: $0)! }
@@ -117,10 +123,12 @@ public struct CNNTraining {
   }
 
   /// Copies CDBN layer i's filters and biases into the network's i-th convolution layer, for as
-  /// many layers as both have. Gaussian layers' 1/σ² input scaling is folded into the copy.
+  /// many layers as both have, and returns the index of the last network layer written. Gaussian
+  /// layers' 1/σ² input scaling is folded into the copy.
+  @discardableResult
   static func copyFilters(
     from model: ConvolutionalDBN, path: String, into network: Network, reporter: ProgressReporter?
-  ) throws {
+  ) throws -> Int {
     let convolutions = network.layers.indices.filter { network.layers[$0].kind == "conv" }
     let pairs = min(convolutions.count, model.layers.count)
     guard pairs > 0 else {
@@ -145,6 +153,7 @@ public struct CNNTraining {
       }
     }
     reporter?.log("initialised \(pairs) conv layer(s) from \(path)")
+    return convolutions[pairs - 1]
   }
 
   func write(

@@ -20,8 +20,10 @@ import Testing
     #expect(subset.count == 30 && Set(subset).count == 30)
     #expect(subset.allSatisfy { (100..<200).contains($0) })
     // Same seed, same rows; another seed, other rows.
-    #expect(try RowSelection(range: 100..<200, limit: 30, seed: 4).rows(of: 500, path: "f") == subset)
-    #expect(try RowSelection(range: 100..<200, limit: 30, seed: 5).rows(of: 500, path: "f") != subset)
+    #expect(
+      try RowSelection(range: 100..<200, limit: 30, seed: 4).rows(of: 500, path: "f") == subset)
+    #expect(
+      try RowSelection(range: 100..<200, limit: 30, seed: 5).rows(of: 500, path: "f") != subset)
     // Without a range the subset is the one `--train-limit` always chose.
     #expect(
       try RowSelection(limit: 5, seed: 2).rows(of: 50, path: "f")
@@ -30,7 +32,9 @@ import Testing
 
   @Test func rowsBeyondTheFileAreAnErrorNamingIt() {
     #expect(throws: PipelineError.self) { try RowSelection(range: 5..<20).rows(of: 10, path: "f") }
-    #expect(throws: PipelineError.self) { try RowSelection(range: 10..<Int.max).rows(of: 10, path: "f") }
+    #expect(throws: PipelineError.self) {
+      try RowSelection(range: 10..<Int.max).rows(of: 10, path: "f")
+    }
     #expect(throws: PipelineError.self) {
       try RowSelection(range: 0..<5, limit: 6).rows(of: 10, path: "f")
     }

@@ -172,6 +172,35 @@ import Testing
     #expect(!fileExists(dir.file("bad.h5")))
   }
 
+  /// `freeze_init_epochs: 2`: the copied layer stays exactly as the CDBN had it for two epochs
+  /// while the dense layer learns, then fine-tuning moves it; a resume keeps the freeze.
+  @Test func trainCNNFreezesCopiedFiltersForTheFirstEpochs() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let data = dir.file("data.h5")
+    try writeDataFile(data, syntheticImages(count: 16))
+    let model = dir.file("cdbn.h5")
+    let cdbn = try writeHandMadeModel(to: model)
+    let rbm = try #require(cdbn.layers[0] as? ConvRBM)
+    let config = dir.file("cnn.yaml")
+    try Self.cnnConfig.replacingOccurrences(of: "max_shift: 1", with: "freeze_init_epochs: 2")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let out = dir.file("cnn.h5")
+    let first = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", out, "--init", model, "--epochs", "2"], in: dir
+    )
+    try #require(first.status == 0, "\(CLITests.describe(first))")
+    let frozen = try Self.networkWeights(out)
+    #expect(frozen[0] == rbm.weights.scalars && frozen[1] == rbm.hiddenBias)
+    let dense = frozen[2]
+    let resumed = try CLITests.cdbn(
+      ["train-cnn", config, "--data", data, "--out", out, "--init", model, "--resume"], in: dir)
+    try #require(resumed.status == 0, "\(CLITests.describe(resumed))")
+    let tuned = try Self.networkWeights(out)
+    #expect(tuned[0] != rbm.weights.scalars, "epoch 3 fine-tunes the copied filters")
+    #expect(tuned[2] != dense)
+  }
+
   @Test func badCNNConfigsAreTypedErrors() throws {
     let cases = [
       ("layers: [{kind: conv, filters: 4}]", "kernel"),
