@@ -3,13 +3,29 @@
 # features (layers 1 and 2 joined) + linear SVM, beside raw pixels + linear SVM and CNNs from scratch
 # and initialised from the CDBN. Writes Experiments/mnist/RESULTS.md.
 #
-#   Experiments/mnist/run.sh            # 10 random subsets per row, full epochs (hours)
+#   Experiments/mnist/run.sh            # 10 random subsets per row for every method, 60,000 rows (many hours)
+#   Experiments/mnist/run.sh --cnn-subsets 2 --no-cnn-60000
+#                                       # SVM rows in full; CNNs on the first 2 subsets, no 60,000-label CNN
 #   Experiments/mnist/run.sh --quick    # 1 subset per row, no 60,000 row, 1-epoch pretraining on 10,000
-#                                       # images, 5 CNN epochs (about 15 minutes)
+#                                       # images, 5 CNN epochs (a smoke run)
+# Settings were chosen on a validation split of the training set: tune.sh (CDBN) and tune-cnn.sh (CNNs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+arguments="$*"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+subsets=10
+cnn_subsets=
+cnn_all=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --subsets) subsets=$2; shift ;;
+    --cnn-subsets) cnn_subsets=$2; shift ;;
+    --no-cnn-60000) cnn_all=0 ;;
+    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000]" >&2; exit 2 ;;
+  esac
+  shift
+done
 here=Experiments/mnist
 out=runs/mnist-table
 mkdir -p "$out"
@@ -18,7 +34,8 @@ cdbn=.build/release/cdbn
 train=Data/mnist/train-images-idx3-ubyte.gz
 test=Data/mnist/t10k-images-idx3-ubyte.gz
 sizes="1000 2000 3000 5000"
-if [ $quick = 1 ]; then subsets=1; all=""; cnn_epochs=(--epochs 5); else subsets=10; all=all; cnn_epochs=(); fi
+if [ $quick = 1 ]; then subsets=1; all=""; cnn_all=0; cnn_epochs=(--epochs 5); else all=all; cnn_epochs=(); fi
+cnn_subsets=${cnn_subsets:-$subsets}
 timings="$out/timings.txt"
 : >"$timings"
 timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
@@ -92,8 +109,10 @@ cnn() {  # cnn NAME CONFIG SIZE SEED [--init MODEL]
   $cdbn classify --classifier cnn --model "$model" --test $test >"$out/cnn-$name-$size-$seed.txt"
   echo "cnn-$name|${size/all/60000}|$(error_of <"$out/cnn-$name-$size-$seed.txt")" >>"$results"
 }
-for size in $sizes $all; do
-  n=$subsets
+cnn_sizes=$sizes
+[ $cnn_all = 1 ] && cnn_sizes="$sizes all"
+for size in $cnn_sizes; do
+  n=$cnn_subsets
   [ "$size" = all ] && n=1
   for variant in relu scratch init; do
     start=$SECONDS
@@ -101,7 +120,7 @@ for size in $sizes $all; do
       case $variant in
         relu) cnn relu $here/cnn-relu.yaml "$size" "$seed" ;;
         scratch) cnn scratch $here/cnn.yaml "$size" "$seed" ;;
-        init) cnn init $here/cnn.yaml "$size" "$seed" --init "$out/cdbn.h5" ;;
+        init) cnn init $here/cnn-init.yaml "$size" "$seed" --init "$out/cdbn.h5" ;;
       esac
     done
     echo "CNN $variant, ${size/all/60000} labels ($n subset(s))|$((SECONDS - start))" >>"$timings"
@@ -119,9 +138,10 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
 {
   echo "# MNIST: test error (%) vs labelled training examples"
   echo
-  echo "Made by \`Experiments/mnist/run.sh$([ $quick = 1 ] && echo ' --quick')\` on $(date -u +%Y-%m-%d), $(nproc) cores."
+  echo "Made by \`Experiments/mnist/run.sh$([ -n "$arguments" ] && echo " $arguments")\` on $(date -u +%Y-%m-%d), $(nproc) cores."
   echo "Test set: the official 10,000 images. Each row: $subsets random subset(s) of the 60,000 training"
-  echo "images (seeds 1–$subsets, the same subsets for every method); mean ± sample std over subsets."
+  echo "images (seeds 1–$subsets, the same subsets for every method; the CNNs on the first $cnn_subsets of them$([ $cnn_all = 0 ] && echo ', and no 60,000-label CNN'));"
+  echo "mean ± sample std over subsets."
   echo
   echo "| labels | CDBN + SVM (paper) | CDBN + SVM (ours) | pixels + SVM | CNN ReLU, scratch | CNN sigmoid, scratch | CNN sigmoid, from CDBN |"
   echo "|---:|---:|---:|---:|---:|---:|---:|"
@@ -136,7 +156,9 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
   echo "flattened and joined). SVM: LIBLINEAR L2-loss dual on the unstandardised features, C from"
   echo "{0.003, 0.01, 0.03, 0.1, 0.3, 1} by 3-fold cross-validation on the first subset of each size, reused for its"
   echo "other subsets (60,000: the C of 5,000)."
-  echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\` and \`cnn.yaml\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN = \`cdbn train-cnn --init\`."
+  echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\`, \`cnn.yaml\` and \`cnn-init.yaml\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN ="
+  echo "\`cdbn train-cnn cnn-init.yaml --init\` (both CDBN layers' filters and biases copied into the two conv layers)."
+  echo "Learning rates and freezing chosen on a validation split: TUNING-CNN.md; the CDBN's layer 1: TUNING.md."
   echo
   echo "## Wall time of each step"
   echo
