@@ -66,7 +66,8 @@ public struct PNormShrinkage: Sendable, Equatable {
       let f = u - a + lambda * p * u * power
       let slope = 1 + lambda * p * (p - 1) * power
       let next = u - f / slope
-      if u - next <= 1e-12 * u { return next }
+      // Quadratic convergence: a step below Float's resolution leaves an error far below it.
+      if u - next <= 1e-7 * u { return next }
       u = next
     }
     return u
