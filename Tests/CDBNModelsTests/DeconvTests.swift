@@ -360,6 +360,50 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     #expect(t.layer.filters != l.filters)
   }
 
+  /// Images made of sparse copies of a horizontal and a vertical 5-pixel bar: training from random
+  /// filters must find both bars (up to a shift inside the 5×5 window), not single-pixel atoms.
+  @Test func trainingRecoversPlantedAtoms() throws {
+    var planted = Tensor(zeros: [2, 1, 5, 5])
+    for j in 0..<5 {
+      planted[0, 0, 2, j] = 1 / Float(5).squareRoot()
+      planted[1, 0, j, 2] = 1 / Float(5).squareRoot()
+    }
+    let truth = try DeconvLayer(
+      filters: planted, connectivity: .full(maps: 2, channels: 1), inference: .init(),
+      pooling: .none, poolHeight: 1, poolWidth: 1)
+    var rng = RandomStream(seed: 11)
+    var settings = DeconvInference()
+    settings.lambda = 1
+    let t = try DeconvTrainer(
+      layer: try Self.layer(channels: 1, maps: 4, filter: 5, inference: settings, seed: 3),
+      filterIterations: 1)
+    for _ in 0..<25 {
+      var z = Tensor(zeros: [6, 2, 18, 18])
+      for e in 0..<6 {
+        for _ in 0..<5 {
+          z[e, rng.nextInt(below: 2), rng.nextInt(below: 18), rng.nextInt(below: 18)] =
+            1 + rng.nextFloat()
+        }
+      }
+      _ = try t.train(batch: truth.reconstruct(z), epoch: 0)
+    }
+    // Best |⟨f_k shifted, bar⟩| over the learned filters and the shifts that keep the bar inside.
+    for bar in 0..<2 {
+      var best: Float = 0
+      for k in 0..<4 {
+        for shift in -2...2 {
+          var product: Float = 0
+          for d in 0..<5 {
+            let (i, j) = bar == 0 ? (2 + shift, d) : (d, 2 + shift)
+            product += t.layer.filters[k, 0, i, j] / Float(5).squareRoot()
+          }
+          best = max(best, abs(product))
+        }
+      }
+      #expect(best > 0.9, "bar \(bar): best match \(best), filters \(t.layer.filters.scalars)")
+    }
+  }
+
   @Test func sameWeightsWhateverTheThreadCount() throws {
     let data = bars(count: 6, size: 9, seed: 2)
     let before = Parallelism.threads
