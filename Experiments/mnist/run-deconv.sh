@@ -15,12 +15,7 @@ train=Data/mnist/mnist_5k.csv.gz
 test=Data/mnist/t10k-images-idx3-ubyte.gz
 timings="$out/timings.txt"
 : >"$timings"
-timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
-  local label=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$label|$((SECONDS - start))" >>"$timings"
-}
+source "$here/steps.sh"
 rm -f "$out"/*.h5
 timed "pretrain ($here/deconv.yaml)" $cdbn pretrain $here/deconv.yaml --out "$out/deconv.h5" --quiet
 timed "deconv features, 5,000 train + 10,000 test" bash -c "
@@ -29,7 +24,6 @@ timed "deconv features, 5,000 train + 10,000 test" bash -c "
 timed "pixel features" bash -c "
   $cdbn features --model $out/deconv.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
   $cdbn features --model $out/deconv.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
-error_of() { sed -n 's/^error \([0-9.]*\)%.*/\1/p' | head -1; }
 c_of() { sed -n 's/.*\[c \([^]]*\)\].*/\1/p' | head -1; }
 declare -A errors cs
 for features in deconv pixels; do
@@ -60,10 +54,6 @@ done
   echo "SVM: LIBLINEAR L2-loss dual on standardised features, C from {0.001, …, 1} by 3-fold cross-validation"
   echo "on the training labels."
   echo
-  echo "## Wall time of each step"
-  echo
-  echo "| step | seconds |"
-  echo "|---|---:|"
-  awk -F'|' '{ printf "| %s | %s |\n", $1, $2 }' "$timings"
+  timings_table
 } >$here/DECONV-RESULTS.md
 cat $here/DECONV-RESULTS.md

@@ -21,12 +21,7 @@ sizes="1000 2000 3000 5000"
 if [ $quick = 1 ]; then subsets=1; all=""; cnn_epochs=(--epochs 5); else subsets=10; all=all; cnn_epochs=(); fi
 timings="$out/timings.txt"
 : >"$timings"
-timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
-  local label=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$label|$((SECONDS - start))" >>"$timings"
-}
+source "$here/steps.sh"
 
 # 1. Unsupervised pretraining on the training images (labels unused).
 config=$here/crbm-2layer.yaml
@@ -47,7 +42,6 @@ timed "features, train + test" bash -c "
 
 results="$out/errors.txt"
 : >"$results"
-error_of() { sed -n 's/^error \([0-9.]*\)%.*/\1/p' | head -1; }
 
 # 3. Linear SVM (LIBLINEAR) on each subset, on the features as they are (probabilities and pixels in
 #    [0, 1]): C by 3-fold cross-validation on the first subset of each size (training data only),
@@ -138,10 +132,6 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
   echo "other subsets (60,000: the C of 5,000)."
   echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\` and \`cnn.yaml\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN = \`cdbn train-cnn --init\`."
   echo
-  echo "## Wall time of each step"
-  echo
-  echo "| step | seconds |"
-  echo "|---|---:|"
-  awk -F'|' '{ printf "| %s | %s |\n", $1, $2 }' "$timings"
+  timings_table
 } >$here/RESULTS.md
 cat $here/RESULTS.md
