@@ -106,21 +106,6 @@ public struct DeconvLayer: FeatureLayer, Equatable {
       height: height, width: width, filter: [filterHeight, filterWidth], pooling: pooling)
   }
 
-  /// Checks that a batch fits this layer.
-  public func validate(_ y: Tensor) throws {
-    guard y.rank == 4, y.shape[1] == inputChannels else {
-      throw ModelError.shapeMismatch("deconv expects [N, \(inputChannels), H, W], got \(y.shape)")
-    }
-    guard y.shape[2] >= filterHeight, y.shape[3] >= filterWidth else {
-      throw ModelError.shapeMismatch(
-        "input \(y.shape[2])×\(y.shape[3]) is smaller than the \(filterHeight)×\(filterWidth) filters"
-      )
-    }
-    if let i = y.firstNonFinite() {
-      throw ModelError.nonFinite("input value \(y.scalars[i]) at flat index \(i)")
-    }
-  }
-
   // MARK: - Inference
 
   /// The feature maps z [N, K, H+fh−1, W+fw−1] of a batch y [N, C, H, W].
