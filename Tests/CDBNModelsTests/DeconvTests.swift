@@ -464,6 +464,36 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     #expect(try resumed.layer.features(data) == straight.layer.features(data))
   }
 
+  @Test func aCheckpointWithBadSettingsIsMalformed() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cdbn-deconv-bad-\(UUID().uuidString).h5"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var badP = try Self.layer()
+    badP.inference.p = 2
+    var badPooling = try Self.layer()
+    badPooling.poolHeight = 2
+    do {
+      let file = try HDF5File(path: path, mode: .truncate)
+      try badP.save(to: file.root.createGroup("p"))
+      try badPooling.save(to: file.root.createGroup("pooling"))
+      let g = try file.root.createGroup("good")
+      try Self.layer().save(to: g)
+      try file.closeChecked()
+    }
+    let file = try HDF5File(path: path, mode: .readOnly)
+    defer { file.close() }
+    for (group, fragment) in [("p", "p must be in (0, 1]"), ("pooling", "none")] {
+      do {
+        _ = try LayerKinds.load(from: file.root.openGroup(group))
+        Issue.record("\(group): loaded")
+      } catch let ModelError.malformedCheckpoint(m) {
+        #expect(m.contains("/\(group)") && m.contains(fragment), "\(m)")
+      }
+    }
+    #expect(try LayerKinds.load(from: file.root.openGroup("good")) is DeconvLayer)
+  }
+
   // MARK: - Bad settings
 
   @Test func badSettingsAreTypedErrors() throws {
