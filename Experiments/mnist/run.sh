@@ -38,12 +38,7 @@ if [ $quick = 1 ]; then subsets=1; all=""; cnn_all=0; cnn_epochs=(--epochs 5); e
 cnn_subsets=${cnn_subsets:-$subsets}
 timings="$out/timings.txt"
 : >"$timings"
-timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
-  local label=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$label|$((SECONDS - start))" >>"$timings"
-}
+source "$here/steps.sh"
 
 # 1. Unsupervised pretraining on the training images (labels unused).
 config=$here/crbm-2layer.yaml
@@ -64,7 +59,6 @@ timed "features, train + test" bash -c "
 
 results="$out/errors.txt"
 : >"$results"
-error_of() { sed -n 's/^error \([0-9.]*\)%.*/\1/p' | head -1; }
 
 # 3. Linear SVM (LIBLINEAR) on each subset, on the features as they are (probabilities and pixels in
 #    [0, 1]): C by 3-fold cross-validation on the first subset of each size (training data only),
@@ -160,10 +154,6 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
   echo "\`cdbn train-cnn cnn-init.yaml --init\` (both CDBN layers' filters and biases copied into the two conv layers)."
   echo "Learning rates and freezing chosen on a validation split: TUNING-CNN.md; the CDBN's layer 1: TUNING.md."
   echo
-  echo "## Wall time of each step"
-  echo
-  echo "| step | seconds |"
-  echo "|---|---:|"
-  awk -F'|' '{ printf "| %s | %s |\n", $1, $2 }' "$timings"
+  timings_table
 } >$here/RESULTS.md
 cat $here/RESULTS.md

@@ -6,6 +6,10 @@ import CDBNNumerics
 /// projected into the input space as weighted sums of the layer-below bases (Lee et al. 2009, fig. 2):
 /// each weight of a layer-l filter sits on one pooling unit of layer l−1, which is spread evenly over
 /// its block of detection units, and the result is convolved (full) with the layer-(l−1) bases.
+/// For deconvolutional layers this is exactly their top-down projection (Zeiler et al. 2010): a
+/// single 1 in a layer-l map reconstructed through layer l's filters, then through each layer below
+/// (the full convolution with a layer's filters is its reconstruction; unpooled maps spread to
+/// themselves).
 public enum BasisPictures {
   /// The bases of layer `depth` (1-based) in input space: [K, C, h, w].
   public static func bases(of model: ConvolutionalDBN, depth: Int) throws -> Tensor {

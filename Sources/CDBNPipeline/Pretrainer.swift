@@ -166,22 +166,34 @@ public final class Pretrainer {
   {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
-    let rbm: ConvRBM
-    if let existing {
-      guard let r = existing as? ConvRBM else {
-        throw PipelineError(output, "layer \(l + 1) in the file is not a crbm")
-      }
-      rbm = r
-    } else {
-      let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
-      rbm = try ConvRBM(
-        visible: spec.visible, channels: channels, filters: spec.filters,
-        filterHeight: spec.filterSize[0],
-        filterWidth: spec.filterSize[1], poolHeight: spec.pooling[0], poolWidth: spec.pooling[1],
-        sigma: spec.sigma,
-        seed: layerSeed)
+    let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
+    switch spec.kind {
+    case DeconvLayer.kind:
+      return try makeDeconvTrainer(
+        layer: l, existing: existing, channels: channels, seed: layerSeed)
+    default:
+      let rbm =
+        try existingLayer(existing, as: ConvRBM.self, layer: l)
+        ?? ConvRBM(
+          visible: spec.visible, channels: channels, filters: spec.filters,
+          filterHeight: spec.filterSize[0], filterWidth: spec.filterSize[1],
+          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: spec.sigma,
+          seed: layerSeed)
+      return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
     }
-    return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
+  }
+
+  /// The layer read from the checkpoint (nil for a fresh layer) as the type layer `l`'s kind trains.
+  func existingLayer<Layer: FeatureLayer>(
+    _ existing: (any FeatureLayer)?, as type: Layer.Type, layer l: Int
+  ) throws -> Layer? {
+    guard let existing else { return nil }
+    guard let typed = existing as? Layer else {
+      throw PipelineError(
+        output,
+        "layer \(l + 1) in the file is a \(Swift.type(of: existing).kind) layer, not \(Layer.kind)")
+    }
+    return typed
   }
 
   /// Throws unless examples of `shape` [C, H, W] reach every layer at least as large as its filters.

@@ -42,6 +42,24 @@ public struct PretrainingConfig: Sendable {
     public var sigma: Float = 1
     public var training: ContrastiveDivergence
     public var schedule: Schedule
+    /// Settings of a deconvolutional layer (kind deconv); nil for other kinds.
+    public var deconv: DeconvSettings? = nil
+
+    /// This layer's output size for an input of `height`×`width`, or nil when its filters do not fit.
+    func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
+      switch kind {
+      case DeconvLayer.kind:
+        return DeconvLayer.outputSize(
+          height: height, width: width, filter: filterSize, pooling: pooling)
+      default:
+        // Valid correlation, then pooling with ragged edge blocks.
+        guard filterSize[0] <= height, filterSize[1] <= width else { return nil }
+        return (
+          (height - filterSize[0] + pooling[0]) / pooling[0],
+          (width - filterSize[1] + pooling[1]) / pooling[1]
+        )
+      }
+    }
   }
 
   /// The YAML text as given; stored in the checkpoint.
@@ -139,6 +157,7 @@ public struct PretrainingConfig: Sendable {
       layers.append(try Self.readLayer(r, schedule: shared))
     }
     try checkShapes(file: file)
+    try checkConnectivity(file: file)
   }
 
   static func readSchedule(_ r: ConfigReader, into s: inout Schedule) throws {
@@ -148,6 +167,17 @@ public struct PretrainingConfig: Sendable {
   }
 
   static func readLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
+    let kind = try r.string("kind") ?? ConvRBM.kind
+    switch kind {
+    case ConvRBM.kind: return try readCRBMLayer(r, schedule: schedule)
+    case DeconvLayer.kind: return try readDeconvLayer(r, schedule: schedule)
+    default:
+      throw r.fail(
+        "kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm, deconv)")
+    }
+  }
+
+  static func readCRBMLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
     try r.allowOnly([
       "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min",
       "learning_rate",
@@ -157,19 +187,7 @@ public struct PretrainingConfig: Sendable {
       "divergence_factor",
       "batch_size", "epochs", "batches_per_epoch",
     ])
-    let kind = try r.string("kind") ?? ConvRBM.kind
-    guard kind == ConvRBM.kind else {
-      throw r.fail("kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm)")
-    }
-    guard let filters = try r.int("filters", in: 1...65_536) else {
-      throw r.fail("filters", "is required")
-    }
-    guard let size = try r.pair("filter") else {
-      throw r.fail("filter", "is required, e.g. filter: [10, 10]")
-    }
-    guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
-      throw r.fail("filter", "sizes must be in 1...1024, got \(size)")
-    }
+    let (filters, size) = try readFilters(r)
     var cd = ContrastiveDivergence()
     var layer = Layer(filters: filters, filterSize: size, training: cd, schedule: schedule)
     if let v = try r.string("visible") {
@@ -178,12 +196,7 @@ public struct PretrainingConfig: Sendable {
       }
       layer.visible = units
     }
-    if let p = try r.pair("pooling") {
-      guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
-        throw r.fail("pooling", "sizes must be in 1...64, got \(p)")
-      }
-      layer.pooling = p
-    }
+    if let p = try readPooling(r) { layer.pooling = p }
     if let s = try r.float("sigma") { layer.sigma = s }
     guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
     func set(_ key: String, _ apply: (Float) -> Void) throws {
@@ -211,6 +224,29 @@ public struct PretrainingConfig: Sendable {
     return layer
   }
 
+  /// The `filters` count and `filter` size every layer kind has.
+  static func readFilters(_ r: ConfigReader) throws -> (count: Int, size: [Int]) {
+    guard let filters = try r.int("filters", in: 1...65_536) else {
+      throw r.fail("filters", "is required")
+    }
+    guard let size = try r.pair("filter") else {
+      throw r.fail("filter", "is required, e.g. filter: [10, 10]")
+    }
+    guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
+      throw r.fail("filter", "sizes must be in 1...1024, got \(size)")
+    }
+    return (filters, size)
+  }
+
+  /// The `pooling` block [ph, pw], when given.
+  static func readPooling(_ r: ConfigReader) throws -> [Int]? {
+    guard let p = try r.pair("pooling") else { return nil }
+    guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
+      throw r.fail("pooling", "sizes must be in 1...64, got \(p)")
+    }
+    return p
+  }
+
   /// Checks that the training patch reaches every layer at least as large as its filters.
   func checkShapes(file: String) throws {
     guard let patch = data.patch else { return }
@@ -222,14 +258,13 @@ public struct PretrainingConfig: Sendable {
     }
   }
 
-  /// Walks an input of `height`×`width` up the stack (valid correlation, then pooling with ragged
-  /// edge blocks) and returns the first layer whose filters do not fit, with the size it would see.
+  /// Walks an input of `height`×`width` up the stack (each layer by its own output-size rule) and
+  /// returns the first layer whose filters do not fit, with the size it would see.
   func firstTooSmallLayer(height: Int, width: Int) -> (layer: Int, height: Int, width: Int)? {
     var (h, w) = (height, width)
     for (i, l) in layers.enumerated() {
-      guard l.filterSize[0] <= h, l.filterSize[1] <= w else { return (i, h, w) }
-      h = (h - l.filterSize[0] + l.pooling[0]) / l.pooling[0]
-      w = (w - l.filterSize[1] + l.pooling[1]) / l.pooling[1]
+      guard let size = l.outputSize(height: h, width: w) else { return (i, h, w) }
+      (h, w) = size
     }
     return nil
   }

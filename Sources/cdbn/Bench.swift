@@ -3,12 +3,14 @@ import CDBNPipeline
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure CD-1 training throughput (build with -c release for meaningful numbers).")
+    abstract:
+      "Measure CD-1 training and DeconvNet inference throughput (build with -c release for meaningful numbers)."
+  )
 
   @Option(help: "Seconds per workload.")
   var seconds = 3.0
 
-  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised).")
+  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised,deconv).")
   var only: String?
 
   @OptionGroup var compute: ComputeOptions
@@ -22,6 +24,9 @@ struct Bench: ParsableCommand {
     try Benchmark.run(seconds: seconds, only: names) { print($0) }
     if names?.contains("supervised") ?? true {
       try Benchmark.runSupervised(seconds: seconds) { print($0) }
+    }
+    if names?.contains("deconv") ?? true {
+      try Benchmark.runDeconv(seconds: seconds) { print($0) }
     }
   }
 }

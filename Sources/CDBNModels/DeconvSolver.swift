@@ -1,0 +1,218 @@
+import CDBNNumerics
+
+/// One worker's buffers and kernels for a deconvolutional layer on inputs of one size, one example at
+/// a time; allocated once per batch shape, so inference and the filter step allocate nothing.
+///
+/// The reconstruction A z = Σ_k z_k ∗ f_k (valid convolution: H×W from maps of (H+fh−1)×(W+fw−1)) is
+/// the centre of the full convolution of z with the filters (`Convolution.convolveFull`), and its
+/// adjoint Aᵀ r is the valid correlation of r, zero-padded by fh−1 and fw−1 on every side, with the
+/// filters (`Convolution.correlateValid`). Both unfold only the C input channels, the smaller side.
+/// They run here as the same im2col/col2im + sgemm kernels on this worker's own buffers (as the
+/// ConvRBM trainer does) because the conjugate gradients apply them dozens of times per example.
+final class DeconvSolver: @unchecked Sendable {
+  /// The padded correlation behind Aᵀ: C × (H+2fh−2) × (W+2fw−2) ⋆ K × C × fh × fw, whose output
+  /// planes are the feature maps.
+  let shape: ConvolutionShape
+  let height: Int
+  let width: Int
+  /// Floats of one example's input (C·H·W) and of its feature maps (K·Hz·Wz).
+  let inputSize: Int
+  let mapSize: Int
+
+  private let padded, columns, reconstruction: UnsafeMutablePointer<Float>
+  // Conjugate-gradient vectors over the feature maps; u tracks AᵀA z so that a new β needs no
+  // extra operator call.
+  private let w, aty, u, residual, direction, normal: UnsafeMutablePointer<Float>
+  private let all: [UnsafeMutablePointer<Float>]
+
+  init(channels: Int, height: Int, width: Int, maps: Int, filterHeight: Int, filterWidth: Int) {
+    shape = ConvolutionShape(
+      channels: channels, height: height + 2 * (filterHeight - 1),
+      width: width + 2 * (filterWidth - 1), filters: maps, filterHeight: filterHeight,
+      filterWidth: filterWidth)
+    self.height = height
+    self.width = width
+    inputSize = channels * height * width
+    mapSize = shape.outputSize
+    func make(_ n: Int) -> UnsafeMutablePointer<Float> {
+      let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+      p.initialize(repeating: 0, count: max(1, n))
+      return p
+    }
+    padded = make(shape.inputSize)
+    columns = make(shape.patchSize * shape.outputPlane)
+    reconstruction = make(inputSize)
+    w = make(mapSize)
+    aty = make(mapSize)
+    u = make(mapSize)
+    residual = make(mapSize)
+    direction = make(mapSize)
+    normal = make(mapSize)
+    all = [padded, columns, reconstruction, w, aty, u, residual, direction, normal]
+  }
+
+  deinit { for p in all { p.deallocate() } }
+
+  /// One solver per worker for a batch of `examples` inputs of `height`×`width`.
+  static func team(for layer: DeconvLayer, height: Int, width: Int, examples: Int)
+    -> [DeconvSolver]
+  {
+    (0..<min(Parallelism.threads, max(1, examples))).map { _ in
+      DeconvSolver(
+        channels: layer.inputChannels, height: height, width: width, maps: layer.outputChannels,
+        filterHeight: layer.filterHeight, filterWidth: layer.filterWidth)
+    }
+  }
+
+  // MARK: - The reconstruction and its adjoint
+
+  /// out = A z [C, H, W] for maps z [K, Hz, Wz] and filters f [K, C, fh, fw].
+  func reconstruct(
+    _ z: UnsafePointer<Float>, filters f: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    let s = shape
+    BLAS.sgemm(
+      .transposed, .none, m: s.patchSize, n: s.outputPlane, k: s.filters, alpha: 1, a: f,
+      lda: s.patchSize, b: z, ldb: s.outputPlane, beta: 0, c: columns, ldc: s.outputPlane)
+    padded.update(repeating: 0, count: s.inputSize)
+    Unfold.col2imAdd(s, count: 1, columns: columns, output: padded)
+    let (rowOffset, columnOffset) = (s.filterHeight - 1, s.filterWidth - 1)
+    for c in 0..<s.channels {
+      for i in 0..<height {
+        (out + (c * height + i) * width).update(
+          from: padded + (c * s.height + i + rowOffset) * s.width + columnOffset, count: width)
+      }
+    }
+  }
+
+  /// Unfolds r [C, H, W], zero-padded to the shape's input, into `columns`.
+  private func unfoldPadded(_ r: UnsafePointer<Float>) {
+    let s = shape
+    padded.update(repeating: 0, count: s.inputSize)
+    let (rowOffset, columnOffset) = (s.filterHeight - 1, s.filterWidth - 1)
+    for c in 0..<s.channels {
+      for i in 0..<height {
+        (padded + (c * s.height + i + rowOffset) * s.width + columnOffset).update(
+          from: r + (c * height + i) * width, count: width)
+      }
+    }
+    Unfold.im2col(s, count: 1, input: padded, columns: columns)
+  }
+
+  /// out = Aᵀ r [K, Hz, Wz] for r [C, H, W].
+  func adjoint(
+    _ r: UnsafePointer<Float>, filters f: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    let s = shape
+    unfoldPadded(r)
+    BLAS.sgemm(
+      .none, .none, m: s.filters, n: s.outputPlane, k: s.patchSize, alpha: 1, a: f,
+      lda: s.patchSize, b: columns, ldb: s.outputPlane, beta: 0, c: out, ldc: s.outputPlane)
+  }
+
+  /// g += the filters' gradient of ⟨r, A z⟩: g[k,c,a,b] += Σ_{i,j} z[k,i,j]·pad(r)[c, i+a, j+b]
+  /// (`Convolution.weightGradient` of the padded r and the maps).
+  func accumulateFilterGradient(
+    residual r: UnsafePointer<Float>, maps z: UnsafePointer<Float>,
+    into g: UnsafeMutablePointer<Float>
+  ) {
+    let s = shape
+    unfoldPadded(r)
+    BLAS.sgemm(
+      .none, .transposed, m: s.filters, n: s.patchSize, k: s.outputPlane, alpha: 1, a: z,
+      lda: s.outputPlane, b: columns, ldb: s.outputPlane, beta: 1, c: g, ldc: s.patchSize)
+  }
+
+  // MARK: - Inference
+
+  /// The continuation for one example: z [K, Hz, Wz] minimising (λ/2)‖Az − y‖² + Σ|z|^p from z = 0.
+  func infer(
+    _ y: UnsafePointer<Float>, filters f: UnsafePointer<Float>, settings: DeconvInference,
+    into z: UnsafeMutablePointer<Float>
+  ) {
+    adjoint(y, filters: f, into: aty)
+    z.update(repeating: 0, count: mapSize)
+    u.update(repeating: 0, count: mapSize)
+    var beta = settings.betaStart
+    for _ in 0..<settings.continuationSteps {
+      PNormShrinkage(p: settings.p, beta: beta).apply(z, into: w, count: mapSize)
+      zStep(
+        z, beta: beta, lambda: settings.lambda, iterations: settings.cgIterations, filters: f)
+      beta *= settings.betaGrowth
+    }
+  }
+
+  /// Starts a z-step's bookkeeping for y and an initial z: Aᵀy, AᵀA z, and w.
+  func prepare(
+    _ y: UnsafePointer<Float>, maps z: UnsafePointer<Float>, auxiliary: UnsafePointer<Float>,
+    filters f: UnsafePointer<Float>
+  ) {
+    adjoint(y, filters: f, into: aty)
+    reconstruct(z, filters: f, into: reconstruction)
+    adjoint(reconstruction, filters: f, into: u)
+    w.update(from: auxiliary, count: mapSize)
+  }
+
+  /// The z-step at fixed w: minimises (λ/2)‖Az − y‖² + (β/2)‖z − w‖², i.e. solves
+  /// (λAᵀA + βI) z = λAᵀy + βw, by `iterations` conjugate-gradient steps from the current z. Needs
+  /// Aᵀy in `aty` and AᵀA z in `u`, and keeps `u` up to date.
+  func zStep(
+    _ z: UnsafeMutablePointer<Float>, beta: Float, lambda: Float, iterations: Int,
+    filters f: UnsafePointer<Float>
+  ) {
+    let n = mapSize
+    let (r, d, q) = (residual, direction, normal)
+    for i in 0..<n { r[i] = lambda * (aty[i] - u[i]) + beta * (w[i] - z[i]) }
+    d.update(from: r, count: n)
+    var rr = VectorMath.dot(r, r, count: n)
+    // Float residuals stall near 1e-7 of their start: stop there rather than divide noise.
+    let floor = rr * 1e-12
+    for _ in 0..<iterations {
+      guard rr > floor, rr > 0 else { return }
+      reconstruct(d, filters: f, into: reconstruction)
+      adjoint(reconstruction, filters: f, into: q)
+      let curvature =
+        lambda * VectorMath.dot(d, q, count: n) + beta * VectorMath.dot(d, d, count: n)
+      guard curvature > 0 else { return }
+      let alpha = rr / curvature
+      for i in 0..<n {
+        z[i] += alpha * d[i]
+        u[i] += alpha * q[i]
+        r[i] -= alpha * (lambda * q[i] + beta * d[i])
+      }
+      let next = VectorMath.dot(r, r, count: n)
+      let ratio = next / rr
+      for i in 0..<n { d[i] = r[i] + ratio * d[i] }
+      rr = next
+    }
+  }
+
+  // MARK: - The filter step
+
+  /// g += ∇_f ½‖A(f) z − y‖² for one example; returns ‖A z − y‖².
+  func accumulateFilterGradient(
+    _ y: UnsafePointer<Float>, maps z: UnsafePointer<Float>, filters f: UnsafePointer<Float>,
+    into g: UnsafeMutablePointer<Float>
+  ) -> Double {
+    reconstruct(z, filters: f, into: reconstruction)
+    var squared = 0.0
+    for i in 0..<inputSize {
+      reconstruction[i] -= y[i]
+      squared += Double(reconstruction[i]) * Double(reconstruction[i])
+    }
+    accumulateFilterGradient(residual: reconstruction, maps: z, into: g)
+    return squared
+  }
+
+  /// g += BᵀB d, where B d = A(d) z is the reconstruction as a linear map of the filters: the
+  /// normal operator of the filter step's least squares.
+  func accumulateFilterNormal(
+    maps z: UnsafePointer<Float>, direction d: UnsafePointer<Float>,
+    into g: UnsafeMutablePointer<Float>
+  ) {
+    reconstruct(z, filters: d, into: reconstruction)
+    accumulateFilterGradient(residual: reconstruction, maps: z, into: g)
+  }
+}

@@ -1,0 +1,157 @@
+import CDBNNumerics
+
+/// Trains a deconvolutional layer on mini-batches: for each batch, infer the feature maps z with the
+/// current filters (from z = 0), then take `filterIterations` conjugate-gradient steps from the
+/// current filters on the batch's least squares Σ_n ½‖A_n(f) − y_n‖² (z fixed; planes outside the
+/// connectivity table held at zero), then scale every filter plane back to unit norm (Zeiler et al.
+/// 2010, section 2.2). A few steps per batch rather than a full solve keep one batch from dictating
+/// the filters.
+///
+/// Nothing is random and each example is solved on its own, with per-example filter sums added in
+/// example order: the result depends on neither the thread count nor the chunking, and the state
+/// to resume is the step counter.
+public final class DeconvTrainer: LayerTrainer {
+  public internal(set) var layer: DeconvLayer
+  public let filterIterations: Int
+  public internal(set) var step: Int = 0
+  /// Reconstruction error of the first update (reported; the filters cannot blow up, being unit-norm).
+  public internal(set) var firstError: Double?
+
+  private var solvers: [DeconvSolver] = []
+  /// One filter-sized sum per example.
+  private var partials: [Float] = []
+
+  public init(layer: DeconvLayer, filterIterations: Int = 2) throws {
+    guard (1...1000).contains(filterIterations) else {
+      throw ModelError.invalidConfiguration(
+        "deconv filter_cg_iterations must be in 1...1000 (got \(filterIterations))")
+    }
+    self.layer = layer
+    self.filterIterations = filterIterations
+  }
+
+  public var currentLayer: any FeatureLayer { layer }
+
+  public func finishEpoch(_ epoch: Int) {}
+
+  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
+    try layer.validate(batch)
+    let (n, c, h, w) = batch.dims4
+    if solvers.count != min(Parallelism.threads, n) || solvers[0].height != h
+      || solvers[0].width != w
+    {
+      solvers = DeconvSolver.team(for: layer, height: h, width: w, examples: n)
+    }
+    let z = layer.inferMaps(batch, solvers: solvers)
+    let count = layer.filters.count
+
+    // The gradient at the current filters, and the batch's reconstruction error with them.
+    var filters = layer.filters.scalars
+    var (gradient, squaredError) = filters.withUnsafeBufferPointer { f in
+      nonisolated(unsafe) let f = f.baseAddress!
+      return sumOverExamples(batch, maps: z) { solver, y, maps, partial in
+        solver.accumulateFilterGradient(y, maps: maps, filters: f, into: partial)
+      }
+    }
+    layer.mask(&gradient)
+
+    // Conjugate gradients on the filters' least squares, from the current filters.
+    var residual = gradient.map { -$0 }
+    var direction = residual
+    var rr = Self.dot(residual, residual)
+    for _ in 0..<filterIterations {
+      guard rr > 0 else { break }
+      var (normal, _) = direction.withUnsafeBufferPointer { d in
+        nonisolated(unsafe) let d = d.baseAddress!
+        return sumOverExamples(batch, maps: z) { solver, _, maps, partial in
+          solver.accumulateFilterNormal(maps: maps, direction: d, into: partial)
+          return 0
+        }
+      }
+      layer.mask(&normal)
+      let curvature = Self.dot(direction, normal)
+      guard curvature > 0 else { break }
+      let alpha = rr / curvature
+      for i in 0..<count {
+        filters[i] += alpha * direction[i]
+        residual[i] -= alpha * normal[i]
+      }
+      let next = Self.dot(residual, residual)
+      for i in 0..<count { direction[i] = residual[i] + next / rr * direction[i] }
+      rr = next
+    }
+    guard filters.allSatisfy(\.isFinite) else {
+      throw ModelError.diverged(
+        "deconv filters became NaN or infinite at update \(step) (epoch \(epoch + 1))")
+    }
+    layer.filters.scalars = filters
+    layer.normalizeFilters()
+
+    let error = squaredError / Double(n * c * h * w)
+    if firstError == nil { firstError = error }
+    step += 1
+    return TrainingStatistics(
+      reconstructionError: error, meanActivation: Self.meanMagnitude(z), examples: n)
+  }
+
+  /// Σ over the batch of `body`'s filter-sized sums and of its returned numbers: examples in
+  /// parallel, each summing into its own zeroed partial, partials added in example order.
+  private func sumOverExamples(
+    _ batch: Tensor, maps z: Tensor,
+    _ body: (DeconvSolver, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)
+      -> Double
+  ) -> (sum: [Float], value: Double) {
+    let n = batch.shape[0]
+    let count = layer.filters.count
+    if partials.count != n * count { partials = [Float](repeating: 0, count: n * count) }
+    var values = [Double](repeating: 0, count: n)
+    let solvers = self.solvers
+    batch.scalars.withUnsafeBufferPointer { yp in
+      z.scalars.withUnsafeBufferPointer { zp in
+        partials.withUnsafeMutableBufferPointer { pp in
+          values.withUnsafeMutableBufferPointer { vp in
+            nonisolated(unsafe) let (yp, zp, pp, vp) = (
+              yp.baseAddress!, zp.baseAddress!, pp.baseAddress!, vp.baseAddress!
+            )
+            withoutActuallyEscaping(body) { body in
+              nonisolated(unsafe) let body = body
+              Parallelism.forEach(n, threads: solvers.count) { e, worker in
+                let s = solvers[worker]
+                let partial = pp + e * count
+                partial.update(repeating: 0, count: count)
+                vp[e] = body(s, yp + e * s.inputSize, zp + e * s.mapSize, partial)
+              }
+            }
+          }
+        }
+      }
+    }
+    var total = [Float](repeating: 0, count: count)
+    for e in 0..<n {
+      for i in 0..<count { total[i] += partials[e * count + i] }
+    }
+    return (total, values.reduce(0, +))
+  }
+
+  private static func dot(_ a: [Float], _ b: [Float]) -> Float {
+    a.withUnsafeBufferPointer { ap in
+      b.withUnsafeBufferPointer { bp in
+        VectorMath.dot(ap.baseAddress!, bp.baseAddress!, count: ap.count)
+      }
+    }
+  }
+
+  /// Mean |z| of each feature map over the batch: the layer's activation statistic.
+  static func meanMagnitude(_ z: Tensor) -> [Float] {
+    let (n, k, h, w) = z.dims4
+    let plane = h * w
+    return (0..<k).map { kk in
+      var sum = 0.0
+      for e in 0..<n {
+        let base = (e * k + kk) * plane
+        for i in 0..<plane { sum += Double(abs(z.scalars[base + i])) }
+      }
+      return Float(sum / Double(max(1, n * plane)))
+    }
+  }
+}
