@@ -8,11 +8,13 @@
 #                                       # SVM rows in full; CNNs on the first 2 subsets, no 60,000-label CNN
 #   Experiments/mnist/run.sh --quick    # 1 subset per row, no 60,000 row, 1-epoch pretraining on 10,000
 #                                       # images, 5 CNN epochs (a smoke run)
+#   Experiments/mnist/run.sh --reuse ...  # keep the CDBN and feature files of an earlier run (and their timings)
 # Settings were chosen on a validation split of the training set: tune.sh (CDBN) and tune-cnn.sh (CNNs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arguments="$*"
 quick=0
+reuse=0
 subsets=10
 cnn_subsets=
 cnn_all=1
@@ -22,7 +24,8 @@ while [ $# -gt 0 ]; do
     --subsets) subsets=$2; shift ;;
     --cnn-subsets) cnn_subsets=$2; shift ;;
     --no-cnn-60000) cnn_all=0 ;;
-    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000]" >&2; exit 2 ;;
+    --reuse) reuse=1 ;;
+    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000] [--reuse]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -37,25 +40,34 @@ sizes="1000 2000 3000 5000"
 if [ $quick = 1 ]; then subsets=1; all=""; cnn_all=0; cnn_epochs=(--epochs 5); else all=all; cnn_epochs=(); fi
 cnn_subsets=${cnn_subsets:-$subsets}
 timings="$out/timings.txt"
-: >"$timings"
+features=("$out/cdbn.h5" "$out"/{train,test}-{cdbn,pixels}.h5)
+if [ $reuse = 1 ] && ls "${features[@]}" >/dev/null 2>&1 && [ -f "$timings" ]; then
+  grep -E '^(pretrain|features)' "$timings" >"$timings.kept" || true
+  mv "$timings.kept" "$timings"
+else
+  reuse=0
+  : >"$timings"
+fi
 source "$here/steps.sh"
 
 # 1. Unsupervised pretraining on the training images (labels unused).
 config=$here/crbm-2layer.yaml
 if [ $quick = 1 ]; then
   config=$out/crbm-2layer-quick.yaml
-  sed -e 's/epochs: 5/epochs: 1/' -e 's|path: Data/mnist/train-images-idx3-ubyte.gz|path: Data/mnist/train-images-idx3-ubyte.gz\n  limit: 10000|' \
+  sed -e 's/epochs: [0-9]*/epochs: 1/' -e 's|path: Data/mnist/train-images-idx3-ubyte.gz|path: Data/mnist/train-images-idx3-ubyte.gz\n  limit: 10000|' \
     $here/crbm-2layer.yaml >"$config"
 fi
-rm -f "$out/cdbn.h5"
-timed "pretrain CDBN ($config)" $cdbn pretrain "$config" --out "$out/cdbn.h5"
+if [ $reuse = 0 ]; then
+  rm -f "${features[@]}"
+  timed "pretrain CDBN ($config)" $cdbn pretrain "$config" --out "$out/cdbn.h5"
 
-# 2. Features: layer 1 and 2 pooled probabilities joined; raw pixels (layer 0) for the baseline.
-timed "features, train + test" bash -c "
-  $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $train --out $out/train-cdbn.h5 &&
-  $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $test --out $out/test-cdbn.h5 &&
-  $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
-  $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
+  # 2. Features: layer 1 and 2 pooled probabilities joined; raw pixels (layer 0) for the baseline.
+  timed "features, train + test" bash -c "
+    $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $train --out $out/train-cdbn.h5 &&
+    $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $test --out $out/test-cdbn.h5 &&
+    $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
+    $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
+fi
 
 results="$out/errors.txt"
 : >"$results"
