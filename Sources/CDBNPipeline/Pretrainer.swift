@@ -166,21 +166,32 @@ public final class Pretrainer {
   {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
-    let rbm: ConvRBM
-    if let existing {
-      guard let r = existing as? ConvRBM else {
-        throw PipelineError(output, "layer \(l + 1) in the file is not a crbm")
-      }
-      rbm = r
-    } else {
-      let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
-      rbm = try ConvRBM(
-        visible: spec.visible, channels: channels, filters: spec.filters,
-        filterHeight: spec.filterSize[0],
-        filterWidth: spec.filterSize[1], poolHeight: spec.pooling[0], poolWidth: spec.pooling[1],
-        sigma: spec.sigma,
-        seed: layerSeed)
+    let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
+    if let existing, type(of: existing).kind != spec.kind {
+      throw PipelineError(
+        output,
+        "layer \(l + 1) in the file is a \(type(of: existing).kind) layer but the config says \(spec.kind)"
+      )
     }
+    switch spec.kind {
+    case PSDLayer.kind:
+      return try makePSDTrainer(
+        spec: spec, existing: existing as? PSDLayer, channels: channels, seed: layerSeed)
+    default:
+      return try makeCRBMTrainer(
+        spec: spec, existing: existing as? ConvRBM, channels: channels, seed: layerSeed)
+    }
+  }
+
+  private func makeCRBMTrainer(
+    spec: PretrainingConfig.Layer, existing: ConvRBM?, channels: Int, seed layerSeed: UInt64
+  ) throws -> ConvRBMTrainer {
+    let rbm =
+      try existing
+      ?? ConvRBM(
+        visible: spec.visible, channels: channels, filters: spec.filters,
+        filterHeight: spec.filterSize[0], filterWidth: spec.filterSize[1],
+        poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: spec.sigma, seed: layerSeed)
     return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
   }
 

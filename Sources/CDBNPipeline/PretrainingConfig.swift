@@ -42,6 +42,25 @@ public struct PretrainingConfig: Sendable {
     public var sigma: Float = 1
     public var training: ContrastiveDivergence
     public var schedule: Schedule
+    /// The settings of a `kind: psd` layer (nil for other kinds).
+    public var psd: PSDLayerSpec? = nil
+
+    /// The output size of this layer for input maps of `height`×`width`, by its kind's own rule, or
+    /// nil when the filters do not fit.
+    func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
+      switch kind {
+      case PSDLayer.kind:
+        return PSDLayer.outputSize(
+          height: height, width: width, filter: filterSize, pooling: pooling)
+      default:
+        // Valid correlation, then pooling with ragged edge blocks.
+        guard filterSize[0] <= height, filterSize[1] <= width else { return nil }
+        return (
+          (height - filterSize[0] + pooling[0]) / pooling[0],
+          (width - filterSize[1] + pooling[1]) / pooling[1]
+        )
+      }
+    }
   }
 
   /// The YAML text as given; stored in the checkpoint.
@@ -148,19 +167,22 @@ public struct PretrainingConfig: Sendable {
   }
 
   static func readLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
-    try r.allowOnly([
-      "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min",
-      "learning_rate",
-      "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
-      "weight_decay",
-      "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
-      "divergence_factor",
-      "batch_size", "epochs", "batches_per_epoch",
-    ])
     let kind = try r.string("kind") ?? ConvRBM.kind
-    guard kind == ConvRBM.kind else {
-      throw r.fail("kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm)")
+    switch kind {
+    case ConvRBM.kind: return try readCRBMLayer(r, schedule: schedule)
+    case PSDLayer.kind: return try readPSDLayer(r, schedule: schedule)
+    default:
+      throw r.fail("kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm, psd)")
     }
+  }
+
+  /// The keys every layer kind reads through `readLayerShape` and `readSchedule`.
+  static let layerShapeKeys: Set<String> = [
+    "kind", "filters", "filter", "pooling", "batch_size", "epochs", "batches_per_epoch",
+  ]
+
+  /// A layer's kind-independent part: filters, filter size, pooling and the schedule.
+  static func readLayerShape(_ r: ConfigReader, kind: String, schedule: Schedule) throws -> Layer {
     guard let filters = try r.int("filters", in: 1...65_536) else {
       throw r.fail("filters", "is required")
     }
@@ -170,19 +192,34 @@ public struct PretrainingConfig: Sendable {
     guard size.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
       throw r.fail("filter", "sizes must be in 1...1024, got \(size)")
     }
-    var cd = ContrastiveDivergence()
-    var layer = Layer(filters: filters, filterSize: size, training: cd, schedule: schedule)
-    if let v = try r.string("visible") {
-      guard let units = VisibleUnits(rawValue: v) else {
-        throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"")
-      }
-      layer.visible = units
-    }
+    var layer = Layer(
+      kind: kind, filters: filters, filterSize: size, training: ContrastiveDivergence(),
+      schedule: schedule)
     if let p = try r.pair("pooling") {
       guard p.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
         throw r.fail("pooling", "sizes must be in 1...64, got \(p)")
       }
       layer.pooling = p
+    }
+    try readSchedule(r, into: &layer.schedule)
+    return layer
+  }
+
+  static func readCRBMLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
+    try r.allowOnly(
+      layerShapeKeys.union([
+        "visible", "sigma", "sigma_decay", "sigma_min", "learning_rate", "learning_rate_decay",
+        "initial_momentum", "final_momentum", "momentum_switch_epoch", "weight_decay",
+        "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
+        "divergence_factor",
+      ]))
+    var layer = try readLayerShape(r, kind: ConvRBM.kind, schedule: schedule)
+    var cd = ContrastiveDivergence()
+    if let v = try r.string("visible") {
+      guard let units = VisibleUnits(rawValue: v) else {
+        throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"")
+      }
+      layer.visible = units
     }
     if let s = try r.float("sigma") { layer.sigma = s }
     guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
@@ -207,7 +244,6 @@ public struct PretrainingConfig: Sendable {
       throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)")
     }
     layer.training = cd
-    try readSchedule(r, into: &layer.schedule)
     return layer
   }
 
@@ -222,14 +258,13 @@ public struct PretrainingConfig: Sendable {
     }
   }
 
-  /// Walks an input of `height`×`width` up the stack (valid correlation, then pooling with ragged
-  /// edge blocks) and returns the first layer whose filters do not fit, with the size it would see.
+  /// Walks an input of `height`×`width` up the stack (each layer by its kind's output-size rule) and
+  /// returns the first layer whose filters do not fit, with the size it would see.
   func firstTooSmallLayer(height: Int, width: Int) -> (layer: Int, height: Int, width: Int)? {
     var (h, w) = (height, width)
     for (i, l) in layers.enumerated() {
-      guard l.filterSize[0] <= h, l.filterSize[1] <= w else { return (i, h, w) }
-      h = (h - l.filterSize[0] + l.pooling[0]) / l.pooling[0]
-      w = (w - l.filterSize[1] + l.pooling[1]) / l.pooling[1]
+      guard let size = l.outputSize(height: h, width: w) else { return (i, h, w) }
+      (h, w) = size
     }
     return nil
   }
