@@ -155,11 +155,17 @@ public struct PSDLayer: FeatureLayer, Equatable {
     var z = s
     let (n, k, h, w) = s.dims4
     let plane = h * w
-    for e in 0..<n {
-      for kk in 0..<k {
-        let base = (e * k + kk) * plane
-        for p in 0..<plane {
-          z.scalars[base + p] = encoderOutput(s.scalars[base + p], map: kk).value
+    z.scalars.withUnsafeMutableBufferPointer { zp in
+      for e in 0..<n {
+        for kk in 0..<k {
+          let base = zp.baseAddress! + (e * k + kk) * plane
+          switch settings.encoder {
+          case .tanh:
+            VectorMath.scaledTanhInPlace(
+              base, count: plane, shift: encoderBias[kk], gain: encoderGain[kk])
+          case .shrink:
+            for p in 0..<plane { base[p] = encoderOutput(base[p], map: kk).value }
+          }
         }
       }
     }

@@ -138,18 +138,11 @@ public struct SparseCodeInference: Sendable {
         ) -> Double {
           var fit = 0.0
           for c in 0..<s.channels {
-            for p in 0..<plane {
-              let i = c * plane + p
-              let r = x[i] - image[i]
-              residual[i] = w[p] * r
-              fit += Double(residual[i] * r)
-            }
+            fit += Self.weightedResidual(
+              x + c * plane, image + c * plane, weights: w, count: plane, into: residual + c * plane
+            )
           }
-          var prior = 0.0
-          for i in 0..<m {
-            let dz = z[i] - zt[i]
-            prior += Double(dz * dz)
-          }
+          let prior = Double(VectorMath.squaredDistance(z, zt, count: m))
           if let g {
             Convolution.correlateValid(
               s, count: 1, input: residual, filters: d, output: g, scratch: b.convolution)
@@ -158,11 +151,7 @@ public struct SparseCodeInference: Sendable {
           }
           return 0.5 * fit + beta * prior
         }
-        func l1(_ z: UnsafePointer<Float>) -> Double {
-          var sum = 0.0
-          for i in 0..<m { sum += Double(abs(z[i])) }
-          return sum
-        }
+        func l1(_ z: UnsafePointer<Float>) -> Double { Self.absoluteSum(z, count: m) }
 
         current.update(from: zt, count: m)
         decode(current, into: dCurrent)
@@ -183,13 +172,7 @@ public struct SparseCodeInference: Sendable {
             Shrinkage.soft(candidate, count: m, threshold: Float(lambda / lipschitz))
             decode(candidate, into: dCandidate)
             smoothP = smooth(candidate, dCandidate, gradient: nil)
-            var linear = 0.0
-            var squared = 0.0
-            for i in 0..<m {
-              let delta = candidate[i] - y[i]
-              linear += Double(delta * gradient[i])
-              squared += Double(delta * delta)
-            }
+            let (linear, squared) = Self.stepStatistics(candidate, y, gradient, count: m)
             let bound = smoothY + linear + 0.5 * lipschitz * squared
             // A few ulps of slack: rounding must not send L to infinity near the optimum.
             if smoothP <= bound + 1e-6 * abs(bound) { break }
@@ -222,6 +205,83 @@ public struct SparseCodeInference: Sendable {
         return (energy, done)
       }
     }
+  }
+
+  // MARK: - Reductions on SIMD lanes (Float per lane, the lanes added in Double)
+
+  typealias Lanes = SIMD16<Float>
+
+  /// r ← ω ⊙ (x − x̂) over one plane; returns Σ r·(x − x̂), the plane's weighted squared error.
+  static func weightedResidual(
+    _ x: UnsafePointer<Float>, _ image: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+    count: Int, into r: UnsafeMutablePointer<Float>
+  ) -> Double {
+    let (rx, ri, rw, rr) = (
+      UnsafeRawPointer(x), UnsafeRawPointer(image), UnsafeRawPointer(w), UnsafeMutableRawPointer(r)
+    )
+    var acc = Lanes(repeating: 0)
+    var i = 0
+    while i + 16 <= count {
+      let d =
+        rx.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+        - ri.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      let weighted = rw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) * d
+      rr.storeBytes(of: weighted, toByteOffset: i * 4, as: Lanes.self)
+      acc += weighted * d
+      i += 16
+    }
+    var total = Double(acc.sum())
+    while i < count {
+      let d = x[i] - image[i]
+      r[i] = w[i] * d
+      total += Double(r[i] * d)
+      i += 1
+    }
+    return total
+  }
+
+  /// Σ |z|.
+  static func absoluteSum(_ z: UnsafePointer<Float>, count: Int) -> Double {
+    let raw = UnsafeRawPointer(z)
+    var acc = Lanes(repeating: 0)
+    var i = 0
+    while i + 16 <= count {
+      let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      acc += v.replacing(with: -v, where: v .< 0)
+      i += 16
+    }
+    var total = Double(acc.sum())
+    while i < count {
+      total += Double(abs(z[i]))
+      i += 1
+    }
+    return total
+  }
+
+  /// ⟨p − y, g⟩ and ‖p − y‖², for the backtracking test.
+  static func stepStatistics(
+    _ p: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int
+  ) -> (linear: Double, squared: Double) {
+    let (rp, ry, rg) = (UnsafeRawPointer(p), UnsafeRawPointer(y), UnsafeRawPointer(g))
+    var linear = Lanes(repeating: 0)
+    var squared = Lanes(repeating: 0)
+    var i = 0
+    while i + 16 <= count {
+      let d =
+        rp.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+        - ry.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      linear += d * rg.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+      squared += d * d
+      i += 16
+    }
+    var (l, s) = (Double(linear.sum()), Double(squared.sum()))
+    while i < count {
+      let d = p[i] - y[i]
+      l += Double(d * g[i])
+      s += Double(d * d)
+      i += 1
+    }
+    return (l, s)
   }
 
   // MARK: - Buffers

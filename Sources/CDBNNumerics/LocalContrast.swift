@@ -71,7 +71,8 @@ public struct LocalContrast: Sendable {
   public var scratchFloats: Int { 3 * plane }
 
   /// dst = G ∗ src on one plane, same size, zero outside (the window is symmetric, so this is its own
-  /// adjoint); `scratch` holds one plane.
+  /// adjoint); `scratch` holds one plane. Each pass adds one tap at a time over whole rows, so the
+  /// inner loops are plain vectorisable axpys (each output still sums its taps in order).
   public func blur(
     _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
     scratch tmp: UnsafeMutablePointer<Float>
@@ -79,18 +80,22 @@ public struct LocalContrast: Sendable {
     let (h, w) = (height, width)
     let r = size / 2
     kernel.withUnsafeBufferPointer { g in
+      tmp.update(repeating: 0, count: h * w)
       for i in 0..<h {
-        for j in 0..<w {
-          var s: Float = 0
-          for t in max(0, r - j)..<min(size, w - j + r) { s += g[t] * src[i * w + j + t - r] }
-          tmp[i * w + j] = s
+        let (row, out) = (src + i * w, tmp + i * w)
+        for t in 0..<size {
+          let shift = t - r
+          let (lo, hi) = (max(0, -shift), min(w, w - shift))
+          let weight = g[t]
+          if lo < hi { for j in lo..<hi { out[j] += weight * row[j + shift] } }
         }
       }
+      dst.update(repeating: 0, count: h * w)
       for i in 0..<h {
-        for j in 0..<w {
-          var s: Float = 0
-          for t in max(0, r - i)..<min(size, h - i + r) { s += g[t] * tmp[(i + t - r) * w + j] }
-          dst[i * w + j] = s
+        let out = dst + i * w
+        for t in max(0, r - i)..<min(size, h - i + r) {
+          let (row, weight) = (tmp + (i + t - r) * w, g[t])
+          for j in 0..<w { out[j] += weight * row[j] }
         }
       }
     }

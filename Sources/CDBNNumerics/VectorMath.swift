@@ -66,6 +66,31 @@ public enum VectorMath {
     }
     for j in i..<count { x[j] = 1 / (1 + exp(-x[j])) }
   }
+
+  /// x ← gain · tanh(x + shift), in place, as 1 − 2/(exp(2y) + 1): absolute error about 1e-7.
+  public static func scaledTanhInPlace(
+    _ x: UnsafeMutablePointer<Float>, count: Int, shift: Float, gain: Float
+  ) {
+    @inline(__always) func f(_ v: Lanes) -> Lanes {
+      let one = Lanes(repeating: 1)
+      let e = exp(2 * (v + shift))
+      return gain * (one - 2 / (e + one))
+    }
+    var i = 0
+    let raw = UnsafeMutableRawPointer(x)
+    while i + 16 <= count {
+      raw.storeBytes(
+        of: f(raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)), toByteOffset: i * 4,
+        as: Lanes.self)
+      i += 16
+    }
+    if i < count {
+      var tail = Lanes(repeating: 0)
+      for j in 0..<(count - i) { tail[j] = x[i + j] }
+      tail = f(tail)
+      for j in 0..<(count - i) { x[i + j] = tail[j] }
+    }
+  }
 }
 
 extension VectorMath {
