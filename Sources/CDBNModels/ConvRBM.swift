@@ -89,19 +89,7 @@ public struct ConvRBM: FeatureLayer, Equatable {
   }
 
   /// Checks that a batch fits this layer.
-  public func validate(_ v: Tensor) throws {
-    guard v.rank == 4, v.shape[1] == inputChannels else {
-      throw ModelError.shapeMismatch("crbm expects [N, \(inputChannels), H, W], got \(v.shape)")
-    }
-    guard v.shape[2] >= filterHeight, v.shape[3] >= filterWidth else {
-      throw ModelError.shapeMismatch(
-        "input \(v.shape[2])×\(v.shape[3]) is smaller than the \(filterHeight)×\(filterWidth) filters"
-      )
-    }
-    if let i = v.firstNonFinite() {
-      throw ModelError.nonFinite("input value \(v.scalars[i]) at flat index \(i)")
-    }
-  }
+  public func validate(_ v: Tensor) throws { try checkInput(v) }
 
   /// P(h = 1 | v) [N, K, Hh, Wh] and P(p = 1 | v) [N, K, Hp, Wp].
   public func hiddenProbabilities(_ v: Tensor) throws -> (hidden: Tensor, pooled: Tensor) {

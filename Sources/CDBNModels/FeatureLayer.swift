@@ -26,6 +26,25 @@ public protocol FeatureLayer: Sendable {
   init(from group: HDF5Group) throws
 }
 
+extension FeatureLayer {
+  /// Checks that a batch fits the layer: [N, C, H, W] with the layer's C, at least as large as the
+  /// filters, all finite.
+  public func checkInput(_ x: Tensor) throws {
+    let f = filters.shape
+    guard x.rank == 4, x.shape[1] == inputChannels else {
+      throw ModelError.shapeMismatch(
+        "\(Self.kind) expects [N, \(inputChannels), H, W], got \(x.shape)")
+    }
+    guard x.shape[2] >= f[2], x.shape[3] >= f[3] else {
+      throw ModelError.shapeMismatch(
+        "input \(x.shape[2])×\(x.shape[3]) is smaller than the \(f[2])×\(f[3]) filters")
+    }
+    if let i = x.firstNonFinite() {
+      throw ModelError.nonFinite("input value \(x.scalars[i]) at flat index \(i)")
+    }
+  }
+}
+
 /// Trains one layer: computes the gradient of a mini-batch, then applies it. The two halves stay
 /// apart so that data-parallel training can sum gradients across processes in between.
 public protocol LayerTrainer: AnyObject {
@@ -55,6 +74,22 @@ public struct TrainingStatistics: Sendable {
     self.reconstructionError = reconstructionError
     self.meanActivation = meanActivation
     self.examples = examples
+  }
+
+  /// Throws `.diverged` unless this update's statistics and gradient are finite and its reconstruction
+  /// error stays within `factor` times the first update's (`firstError`, nil on the first update).
+  public func checkDivergence(
+    gradientIsFinite: Bool, firstError: Double?, factor: Double, step: Int, epoch: Int
+  ) throws {
+    guard reconstructionError.isFinite, gradientIsFinite else {
+      throw ModelError.diverged(
+        "NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
+    }
+    if let first = firstError, reconstructionError > factor * max(first, 1e-12) {
+      throw ModelError.diverged(
+        "reconstruction error \(reconstructionError) is over \(factor)× the first update's \(first) (epoch \(epoch + 1), update \(step)); lower the learning rate"
+      )
+    }
   }
 
   public var overallActivation: Double {

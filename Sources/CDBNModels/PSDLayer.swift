@@ -97,19 +97,7 @@ public struct PSDLayer: FeatureLayer, Equatable {
   }
 
   /// Checks that a batch fits this layer.
-  public func validate(_ x: Tensor) throws {
-    guard x.rank == 4, x.shape[1] == inputChannels else {
-      throw ModelError.shapeMismatch("psd expects [N, \(inputChannels), H, W], got \(x.shape)")
-    }
-    guard x.shape[2] >= filterHeight, x.shape[3] >= filterWidth else {
-      throw ModelError.shapeMismatch(
-        "input \(x.shape[2])×\(x.shape[3]) is smaller than the \(filterHeight)×\(filterWidth) filters"
-      )
-    }
-    if let i = x.firstNonFinite() {
-      throw ModelError.nonFinite("input value \(x.scalars[i]) at flat index \(i)")
-    }
-  }
+  public func validate(_ x: Tensor) throws { try checkInput(x) }
 
   /// ω for inputs of `height`×`width` [H·W]: covering placements / (fh·fw), 1 inside, less at borders.
   public func pixelWeights(height: Int, width: Int) -> [Float] {

@@ -93,19 +93,11 @@ public final class PSDTrainer: LayerTrainer {
   /// shrink encoder's sharpness positive and threshold non-negative). Throws, changing nothing, when
   /// the gradient or the result is not finite or the reconstruction error has exploded.
   public func apply(_ g: PSDGradient, epoch: Int) throws {
-    let e = g.statistics.reconstructionError
-    guard e.isFinite, g.dictionary.firstNonFinite() == nil,
-      g.encoderWeights.firstNonFinite() == nil, g.encoderGain.allSatisfy(\.isFinite),
-      g.encoderBias.allSatisfy(\.isFinite)
-    else {
-      throw ModelError.diverged(
-        "NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
-    }
-    if let first = firstError, e > settings.divergenceFactor * max(first, 1e-12) {
-      throw ModelError.diverged(
-        "reconstruction error \(e) is over \(settings.divergenceFactor)× the first update's \(first) (epoch \(epoch + 1), update \(step)); lower the learning rates"
-      )
-    }
+    try g.statistics.checkDivergence(
+      gradientIsFinite: g.dictionary.firstNonFinite() == nil
+        && g.encoderWeights.firstNonFinite() == nil && g.encoderGain.allSatisfy(\.isFinite)
+        && g.encoderBias.allSatisfy(\.isFinite),
+      firstError: firstError, factor: settings.divergenceFactor, step: step, epoch: epoch)
     let decay = settings.decay(epoch: epoch)
     let rateD = settings.dictionaryLearningRate * decay
     let rateE = settings.encoderLearningRate * decay
@@ -132,7 +124,7 @@ public final class PSDTrainer: LayerTrainer {
         "parameters became NaN or infinite at update \(step) (epoch \(epoch + 1))")
     }
     layer = next
-    if firstError == nil { firstError = e }
+    if firstError == nil { firstError = g.statistics.reconstructionError }
     step += 1
   }
 

@@ -207,81 +207,45 @@ public struct SparseCodeInference: Sendable {
     }
   }
 
-  // MARK: - Reductions on SIMD lanes (Float per lane, the lanes added in Double)
-
-  typealias Lanes = SIMD16<Float>
+  // MARK: - Reductions, sixteen Float lanes at a time
 
   /// r ← ω ⊙ (x − x̂) over one plane; returns Σ r·(x − x̂), the plane's weighted squared error.
   static func weightedResidual(
     _ x: UnsafePointer<Float>, _ image: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
     count: Int, into r: UnsafeMutablePointer<Float>
   ) -> Double {
-    let (rx, ri, rw, rr) = (
-      UnsafeRawPointer(x), UnsafeRawPointer(image), UnsafeRawPointer(w), UnsafeMutableRawPointer(r)
-    )
-    var acc = Lanes(repeating: 0)
-    var i = 0
-    while i + 16 <= count {
-      let d =
-        rx.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-        - ri.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-      let weighted = rw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) * d
-      rr.storeBytes(of: weighted, toByteOffset: i * 4, as: Lanes.self)
+    var acc = VectorMath.Lanes(repeating: 0)
+    for i in stride(from: 0, to: count, by: 16) {
+      let d = VectorMath.load(x, at: i, count: count) - VectorMath.load(image, at: i, count: count)
+      let weighted = VectorMath.load(w, at: i, count: count) * d
+      VectorMath.store(weighted, to: r, at: i, count: count)
       acc += weighted * d
-      i += 16
     }
-    var total = Double(acc.sum())
-    while i < count {
-      let d = x[i] - image[i]
-      r[i] = w[i] * d
-      total += Double(r[i] * d)
-      i += 1
-    }
-    return total
+    return Double(acc.sum())
   }
 
   /// Σ |z|.
   static func absoluteSum(_ z: UnsafePointer<Float>, count: Int) -> Double {
-    let raw = UnsafeRawPointer(z)
-    var acc = Lanes(repeating: 0)
-    var i = 0
-    while i + 16 <= count {
-      let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+    var acc = VectorMath.Lanes(repeating: 0)
+    for i in stride(from: 0, to: count, by: 16) {
+      let v = VectorMath.load(z, at: i, count: count)
       acc += v.replacing(with: -v, where: v .< 0)
-      i += 16
     }
-    var total = Double(acc.sum())
-    while i < count {
-      total += Double(abs(z[i]))
-      i += 1
-    }
-    return total
+    return Double(acc.sum())
   }
 
   /// ⟨p − y, g⟩ and ‖p − y‖², for the backtracking test.
   static func stepStatistics(
     _ p: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int
   ) -> (linear: Double, squared: Double) {
-    let (rp, ry, rg) = (UnsafeRawPointer(p), UnsafeRawPointer(y), UnsafeRawPointer(g))
-    var linear = Lanes(repeating: 0)
-    var squared = Lanes(repeating: 0)
-    var i = 0
-    while i + 16 <= count {
-      let d =
-        rp.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-        - ry.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-      linear += d * rg.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+    var linear = VectorMath.Lanes(repeating: 0)
+    var squared = VectorMath.Lanes(repeating: 0)
+    for i in stride(from: 0, to: count, by: 16) {
+      let d = VectorMath.load(p, at: i, count: count) - VectorMath.load(y, at: i, count: count)
+      linear += d * VectorMath.load(g, at: i, count: count)
       squared += d * d
-      i += 16
     }
-    var (l, s) = (Double(linear.sum()), Double(squared.sum()))
-    while i < count {
-      let d = p[i] - y[i]
-      l += Double(d * g[i])
-      s += Double(d * d)
-      i += 1
-    }
-    return (l, s)
+    return (Double(linear.sum()), Double(squared.sum()))
   }
 
   // MARK: - Buffers

@@ -100,13 +100,7 @@ public enum Convolution {
     output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
     let columns = count * s.outputPlane
-    var planes = maps
-    if count > 1 {
-      let reordered = scratch + s.patchSize * columns
-      Layout.examplesToPlanes(
-        maps, filters: s.filters, count: count, plane: s.outputPlane, into: reordered)
-      planes = UnsafePointer(reordered)
-    }
+    let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
     BLAS.sgemm(
       .transposed, .none, m: s.patchSize, n: columns, k: s.filters, alpha: 1, a: filters,
       lda: s.patchSize, b: planes, ldb: columns, beta: 0, c: scratch, ldc: columns)
@@ -158,17 +152,24 @@ public enum Convolution {
     gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
     let columns = count * s.outputPlane
-    var planes = maps
-    if count > 1 {
-      let reordered = scratch + s.patchSize * columns
-      Layout.examplesToPlanes(
-        maps, filters: s.filters, count: count, plane: s.outputPlane, into: reordered)
-      planes = UnsafePointer(reordered)
-    }
+    let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
     Unfold.im2col(s, count: count, input: input, columns: scratch)
     BLAS.sgemm(
       .none, .transposed, m: s.filters, n: s.patchSize, k: columns, alpha: 1, a: planes,
       lda: columns, b: scratch, ldb: columns, beta: 0, c: gradient, ldc: s.patchSize)
+  }
+
+  /// The chunk's maps in the plane-major layout [K, count, P] that one sgemm reads: the maps
+  /// themselves for one example, else a copy after the unfolded matrix in `scratch`.
+  private static func planeMajor(
+    _ s: ConvolutionShape, count: Int, maps: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    guard count > 1 else { return maps }
+    let reordered = scratch + s.patchSize * count * s.outputPlane
+    Layout.examplesToPlanes(
+      maps, filters: s.filters, count: count, plane: s.outputPlane, into: reordered)
+    return UnsafePointer(reordered)
   }
 
   private static func shape(input: Tensor, filters: Tensor) -> ConvolutionShape {

@@ -1,5 +1,4 @@
 import CDBNModels
-import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
 import Foundation
@@ -36,15 +35,7 @@ func tinyPSDConfigText(dataPath: String, crbmFirst: Bool = false) -> String {
         epochs: 2
     """
   return """
-    # tiny PSD test run
-    seed: 7
-    data:
-      path: \(dataPath)
-    preprocessing:
-      unit_variance: true
-    training:
-      batch_size: 4
-      batches_per_epoch: 2
+    \(tinyConfigHeader(dataPath: dataPath))
     layers:
     \(first)
       - kind: psd
@@ -61,29 +52,9 @@ func tinyPSDConfigText(dataPath: String, crbmFirst: Bool = false) -> String {
     """
 }
 
-/// A directory with `data.h5` (16 examples of 1×12×12) and `psd.yaml`.
-struct TinyPSDRun {
-  let directory: TemporaryDirectory
-  let dataPath: String
-  let configPath: String
-  let configText: String
-  let examples: Tensor
-
-  init(crbmFirst: Bool = false) throws {
-    directory = try TemporaryDirectory()
-    dataPath = directory.file("data.h5")
-    configPath = directory.file("psd.yaml")
-    examples = syntheticImages(count: 16)
-    try writeDataFile(dataPath, examples)
-    configText = tinyPSDConfigText(dataPath: dataPath, crbmFirst: crbmFirst)
-    try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
-  }
-
-  func pretrainer(output: String) throws -> Pretrainer {
-    Pretrainer(
-      config: try PretrainingConfig(yaml: configText, file: configPath), output: output,
-      reporter: ProgressReporter(quiet: true))
-  }
+/// A `TinyRun` over `tinyPSDConfigText`.
+func tinyPSDRun(crbmFirst: Bool = false) throws -> TinyRun {
+  try TinyRun { tinyPSDConfigText(dataPath: $0, crbmFirst: crbmFirst) }
 }
 
 func psdLayers(_ c: ModelCheckpoint) -> [PSDLayer] { c.model.layers.compactMap { $0 as? PSDLayer } }
@@ -170,7 +141,7 @@ func psdLayers(_ c: ModelCheckpoint) -> [PSDLayer] { c.model.layers.compactMap {
 
   @Test(arguments: [false, true])
   func psdStacksCheckpointAndResumeExactly(_ crbmFirst: Bool) throws {
-    let run = try TinyPSDRun(crbmFirst: crbmFirst)
+    let run = try tinyPSDRun(crbmFirst: crbmFirst)
     defer { run.directory.remove() }
     let straight = try run.pretrainer(output: run.directory.file("straight.h5")).run()
     #expect(straight.progress?.complete == true)
@@ -197,7 +168,7 @@ func psdLayers(_ c: ModelCheckpoint) -> [PSDLayer] { c.model.layers.compactMap {
   }
 
   @Test func psdModelThroughTheCommandLine() throws {
-    let run = try TinyPSDRun()
+    let run = try tinyPSDRun()
     defer { run.directory.remove() }
     let dir = run.directory
     let model = dir.file("psd.h5")
