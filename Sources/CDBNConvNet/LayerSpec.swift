@@ -1,3 +1,5 @@
+import CDBNNumerics
+
 /// A pair of sizes (rows, columns): kernel sizes, strides, paddings. An integer literal means a
 /// square pair, so `kernel: 5` is 5×5; a 1-D (height-1) signal uses `Size2(1, 6)`.
 public struct Size2: Sendable, Hashable, CustomStringConvertible, ExpressibleByIntegerLiteral {
@@ -132,8 +134,8 @@ public enum LayerSpec: Sendable, Hashable {
         throw fail("window \(size) is larger than the input \(h)×\(w)")
       }
       return [
-        c, PoolingGeometry.outputs(h, size.height, stride.height, ragged),
-        PoolingGeometry.outputs(w, size.width, stride.width, ragged),
+        c, PoolingWindows.outputs(h, size.height, stride.height, ragged),
+        PoolingWindows.outputs(w, size.width, stride.width, ragged),
       ]
     case .localContrastNormalization(let size, let sigma, let divisor):
       guard size > 0, size % 2 == 1 else {

@@ -1,14 +1,4 @@
-/// Window counts of pooling along one dimension.
-enum PoolingGeometry {
-  /// ⌊(n − k)/s⌋ + 1 windows, or with `ragged` ⌈(n − k)/s⌉ + 1 (a last window clipped at the edge),
-  /// never counting a window that starts past the input.
-  static func outputs(_ n: Int, _ k: Int, _ s: Int, _ ragged: Bool) -> Int {
-    guard ragged else { return (n - k) / s + 1 }
-    var count = ceilDiv(n - k, s) + 1
-    while count > 1 && (count - 1) * s >= n { count -= 1 }
-    return count
-  }
-}
+import CDBNNumerics
 
 /// Max, average or L2 pooling over windows of `size` every `stride`, each channel separately.
 ///
@@ -20,6 +10,7 @@ public final class PoolingLayer: NetworkLayer {
   public let size: Size2
   public let stride: Size2
   public let ragged: Bool
+  let windows: PoolingWindows
   private var argmax: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
 
   init(
@@ -32,6 +23,9 @@ public final class PoolingLayer: NetworkLayer {
     self.size = size
     self.stride = stride ?? size
     self.ragged = ragged
+    windows = PoolingWindows(
+      height: inputShape[1], width: inputShape[2], window: (size.height, size.width),
+      stride: (self.stride.height, self.stride.width), ragged: ragged)
     super.init(index: index, inputShape: inputShape, outputShape: out, parameters: [])
   }
 
@@ -59,21 +53,7 @@ public final class PoolingLayer: NetworkLayer {
   private func forEachWindow(
     count: Int, _ body: (_ o: Int, _ plane: Int, _ rows: Range<Int>, _ cols: Range<Int>) -> Void
   ) {
-    let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
-    let (ho, wo) = (outputShape[1], outputShape[2])
-    var o = 0
-    for p in 0..<(count * c) {
-      let plane = p * h * w
-      for i in 0..<ho {
-        let y0 = i * stride.height
-        let rows = y0..<min(y0 + size.height, h)
-        for j in 0..<wo {
-          let x0 = j * stride.width
-          body(o, plane, rows, x0..<min(x0 + size.width, w))
-          o += 1
-        }
-      }
-    }
+    windows.forEach(planes: count * inputShape[0], body)
   }
 
   override func forwardKernel(
@@ -97,11 +77,7 @@ public final class PoolingLayer: NetworkLayer {
         argmax[o] = Int32(at)
       }
     case .average:
-      forEachWindow(count: count) { o, plane, rows, cols in
-        var s: Float = 0
-        for y in rows { for x in cols { s += input[plane + y * w + x] } }
-        output[o] = s / Float(rows.count * cols.count)
-      }
+      windows.average(input, planes: count * inputShape[0], into: output)
     case .l2:
       forEachWindow(count: count) { o, plane, rows, cols in
         var s: Float = 0

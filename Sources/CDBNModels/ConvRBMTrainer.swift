@@ -153,17 +153,10 @@ public final class ConvRBMTrainer: LayerTrainer {
   /// reconstruction error has exploded.
   public func apply(_ g: ConvRBMGradient, epoch: Int) throws {
     let e = g.statistics.reconstructionError
-    guard e.isFinite, g.weights.allSatisfy(\.isFinite), g.hiddenBias.allSatisfy(\.isFinite),
-      g.visibleBias.allSatisfy(\.isFinite)
-    else {
-      throw ModelError.diverged(
-        "NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
-    }
-    if let first = firstError, e > settings.divergenceFactor * max(first, 1e-12) {
-      throw ModelError.diverged(
-        "reconstruction error \(e) is over \(settings.divergenceFactor)× the first update's \(first) (epoch \(epoch + 1), update \(step)); lower the learning rate"
-      )
-    }
+    try g.statistics.checkDivergence(
+      gradientIsFinite: g.weights.allSatisfy(\.isFinite) && g.hiddenBias.allSatisfy(\.isFinite)
+        && g.visibleBias.allSatisfy(\.isFinite),
+      firstError: firstError, factor: settings.divergenceFactor, step: step, epoch: epoch)
     let lr = settings.learningRate(epoch: epoch)
     let mom = settings.momentum(epoch: epoch)
     var next = rbm

@@ -63,7 +63,7 @@ public struct ConvolutionalDBN: Sendable {
 /// Reads any layer kind from its checkpoint group by its `kind` attribute.
 public enum LayerKinds {
   /// Every layer type cdbn can load.
-  public static let all: [any FeatureLayer.Type] = [ConvRBM.self, DeconvLayer.self]
+  public static let all: [any FeatureLayer.Type] = [ConvRBM.self, PSDLayer.self, DeconvLayer.self]
 
   public static func load(from group: HDF5Group) throws -> any FeatureLayer {
     let kind = try group.stringAttribute("kind")

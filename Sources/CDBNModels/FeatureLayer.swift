@@ -57,6 +57,22 @@ public struct TrainingStatistics: Sendable {
     self.examples = examples
   }
 
+  /// Throws `.diverged` unless this update's statistics and gradient are finite and its reconstruction
+  /// error stays within `factor` times the first update's (`firstError`, nil on the first update).
+  public func checkDivergence(
+    gradientIsFinite: Bool, firstError: Double?, factor: Double, step: Int, epoch: Int
+  ) throws {
+    guard reconstructionError.isFinite, gradientIsFinite else {
+      throw ModelError.diverged(
+        "NaN or infinity in the gradient at update \(step) (epoch \(epoch + 1))")
+    }
+    if let first = firstError, reconstructionError > factor * max(first, 1e-12) {
+      throw ModelError.diverged(
+        "reconstruction error \(reconstructionError) is over \(factor)× the first update's \(first) (epoch \(epoch + 1), update \(step)); lower the learning rate"
+      )
+    }
+  }
+
   public var overallActivation: Double {
     meanActivation.isEmpty
       ? 0 : meanActivation.reduce(0) { $0 + Double($1) } / Double(meanActivation.count)

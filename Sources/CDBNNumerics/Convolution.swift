@@ -13,24 +13,16 @@ public enum Convolution {
     let n = input.dims4.n
     var out = Tensor(zeros: [n, s.filters, s.outputHeight, s.outputWidth])
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(
-      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(plan: plan, floats: scratchFloats(s, count: plan.largest))
     input.scalars.withUnsafeBufferPointer { x in
       filters.scalars.withUnsafeBufferPointer { w in
         out.scalars.withUnsafeMutableBufferPointer { o in
           nonisolated(unsafe) let (x, w, o) = (x.baseAddress!, w.baseAddress!, o.baseAddress!)
           Parallelism.forEach(plan.ranges.count) { task, worker in
             let r = plan.ranges[task]
-            let cols = scratch.buffer(worker)
-            let maps = cols + s.patchSize * r.count * s.outputPlane
-            Unfold.im2col(s, count: r.count, input: x + r.lowerBound * s.inputSize, columns: cols)
-            BLAS.sgemm(
-              .none, .none, m: s.filters, n: r.count * s.outputPlane, k: s.patchSize, alpha: 1,
-              a: w, lda: s.patchSize, b: cols, ldb: r.count * s.outputPlane, beta: 0, c: maps,
-              ldc: r.count * s.outputPlane)
-            Layout.planesToExamples(
-              maps, filters: s.filters, count: r.count, plane: s.outputPlane,
-              into: o + r.lowerBound * s.outputSize)
+            correlateValid(
+              s, count: r.count, input: x + r.lowerBound * s.inputSize, filters: w,
+              output: o + r.lowerBound * s.outputSize, scratch: scratch.buffer(worker))
           }
         }
       }
@@ -48,6 +40,30 @@ public enum Convolution {
     return out
   }
 
+  /// Floats of scratch that the pointer-level calls need for a chunk of `count` examples.
+  public static func scratchFloats(_ s: ConvolutionShape, count: Int) -> Int {
+    count * (s.patchSize + s.filters) * s.outputPlane
+  }
+
+  /// `correlateValid` of one chunk: `count` examples [count, C, H, W] at `input` into `output`
+  /// [count, K, Ho, Wo], without bias, on the calling thread; `scratch` holds `scratchFloats`.
+  public static func correlateValid(
+    _ s: ConvolutionShape, count: Int, input: UnsafePointer<Float>, filters: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    let columns = count * s.outputPlane
+    // One example's planes are already in example-major order: sgemm writes them in place.
+    let maps = count == 1 ? output : scratch + s.patchSize * columns
+    Unfold.im2col(s, count: count, input: input, columns: scratch)
+    BLAS.sgemm(
+      .none, .none, m: s.filters, n: columns, k: s.patchSize, alpha: 1, a: filters,
+      lda: s.patchSize, b: scratch, ldb: columns, beta: 0, c: maps, ldc: columns)
+    if count > 1 {
+      Layout.planesToExamples(
+        maps, filters: s.filters, count: count, plane: s.outputPlane, into: output)
+    }
+  }
+
   /// The transpose of `correlateValid`: out[n,c,y,x] = Σ_k Σ_a Σ_b W[k,c,a,b]·maps[n,k,y−a,x−b],
   /// an input-sized result for maps of size (H−fh+1)×(W−fw+1).
   public static func convolveFull(_ maps: Tensor, _ filters: Tensor) -> Tensor {
@@ -60,30 +76,36 @@ public enum Convolution {
       filters: k, filterHeight: filters.shape[2], filterWidth: filters.shape[3])
     var out = Tensor(zeros: [n, s.channels, s.height, s.width])
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(
-      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(plan: plan, floats: scratchFloats(s, count: plan.largest))
     maps.scalars.withUnsafeBufferPointer { h in
       filters.scalars.withUnsafeBufferPointer { w in
         out.scalars.withUnsafeMutableBufferPointer { o in
           nonisolated(unsafe) let (h, w, o) = (h.baseAddress!, w.baseAddress!, o.baseAddress!)
           Parallelism.forEach(plan.ranges.count) { task, worker in
             let r = plan.ranges[task]
-            let cols = scratch.buffer(worker)
-            let planes = cols + s.patchSize * r.count * s.outputPlane
-            Layout.examplesToPlanes(
-              h + r.lowerBound * s.outputSize, filters: s.filters, count: r.count,
-              plane: s.outputPlane, into: planes)
-            BLAS.sgemm(
-              .transposed, .none, m: s.patchSize, n: r.count * s.outputPlane, k: s.filters,
-              alpha: 1, a: w, lda: s.patchSize, b: planes, ldb: r.count * s.outputPlane, beta: 0,
-              c: cols, ldc: r.count * s.outputPlane)
-            Unfold.col2imAdd(
-              s, count: r.count, columns: cols, output: o + r.lowerBound * s.inputSize)
+            convolveFull(
+              s, count: r.count, maps: h + r.lowerBound * s.outputSize, filters: w,
+              output: o + r.lowerBound * s.inputSize, scratch: scratch.buffer(worker))
           }
         }
       }
     }
     return out
+  }
+
+  /// `convolveFull` of one chunk: maps [count, K, Ho, Wo] into `output` [count, C, H, W] (overwritten),
+  /// where `s` is the shape of the correlation it transposes; `scratch` holds `scratchFloats`.
+  public static func convolveFull(
+    _ s: ConvolutionShape, count: Int, maps: UnsafePointer<Float>, filters: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    let columns = count * s.outputPlane
+    let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
+    BLAS.sgemm(
+      .transposed, .none, m: s.patchSize, n: columns, k: s.filters, alpha: 1, a: filters,
+      lda: s.patchSize, b: planes, ldb: columns, beta: 0, c: scratch, ldc: columns)
+    output.update(repeating: 0, count: count * s.inputSize)
+    Unfold.col2imAdd(s, count: count, columns: scratch, output: output)
   }
 
   /// g[k,c,a,b] = Σ_n Σ_i Σ_j maps[n,k,i,j]·input[n,c,i+a,j+b]: the gradient of
@@ -100,8 +122,7 @@ public enum Convolution {
       channels: c, height: hgt, width: wid, filters: k, filterHeight: filterHeight,
       filterWidth: filterWidth)
     let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
-    let scratch = Scratch(
-      plan: plan, floats: plan.largest * (s.patchSize + s.filters) * s.outputPlane)
+    let scratch = Scratch(plan: plan, floats: scratchFloats(s, count: plan.largest))
     var partials = [Float](repeating: 0, count: plan.ranges.count * s.weightCount)
     input.scalars.withUnsafeBufferPointer { x in
       maps.scalars.withUnsafeBufferPointer { h in
@@ -109,16 +130,10 @@ public enum Convolution {
           nonisolated(unsafe) let (x, h, g) = (x.baseAddress!, h.baseAddress!, g.baseAddress!)
           Parallelism.forEach(plan.ranges.count) { task, worker in
             let r = plan.ranges[task]
-            let cols = scratch.buffer(worker)
-            let planes = cols + s.patchSize * r.count * s.outputPlane
-            Unfold.im2col(s, count: r.count, input: x + r.lowerBound * s.inputSize, columns: cols)
-            Layout.examplesToPlanes(
-              h + r.lowerBound * s.outputSize, filters: s.filters, count: r.count,
-              plane: s.outputPlane, into: planes)
-            BLAS.sgemm(
-              .none, .transposed, m: s.filters, n: s.patchSize, k: r.count * s.outputPlane,
-              alpha: 1, a: planes, lda: r.count * s.outputPlane, b: cols,
-              ldb: r.count * s.outputPlane, beta: 0, c: g + task * s.weightCount, ldc: s.patchSize)
+            weightGradient(
+              s, count: r.count, input: x + r.lowerBound * s.inputSize,
+              maps: h + r.lowerBound * s.outputSize, gradient: g + task * s.weightCount,
+              scratch: scratch.buffer(worker))
           }
         }
       }
@@ -128,6 +143,33 @@ public enum Convolution {
       for i in 0..<s.weightCount { out.scalars[i] += partials[t * s.weightCount + i] }
     }
     return out
+  }
+
+  /// `weightGradient` of one chunk into `gradient` [K, C, fh, fw] (overwritten); `scratch` holds
+  /// `scratchFloats`.
+  public static func weightGradient(
+    _ s: ConvolutionShape, count: Int, input: UnsafePointer<Float>, maps: UnsafePointer<Float>,
+    gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    let columns = count * s.outputPlane
+    let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
+    Unfold.im2col(s, count: count, input: input, columns: scratch)
+    BLAS.sgemm(
+      .none, .transposed, m: s.filters, n: s.patchSize, k: columns, alpha: 1, a: planes,
+      lda: columns, b: scratch, ldb: columns, beta: 0, c: gradient, ldc: s.patchSize)
+  }
+
+  /// The chunk's maps in the plane-major layout [K, count, P] that one sgemm reads: the maps
+  /// themselves for one example, else a copy after the unfolded matrix in `scratch`.
+  private static func planeMajor(
+    _ s: ConvolutionShape, count: Int, maps: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    guard count > 1 else { return maps }
+    let reordered = scratch + s.patchSize * count * s.outputPlane
+    Layout.examplesToPlanes(
+      maps, filters: s.filters, count: count, plane: s.outputPlane, into: reordered)
+    return UnsafePointer(reordered)
   }
 
   private static func shape(input: Tensor, filters: Tensor) -> ConvolutionShape {

@@ -39,32 +39,52 @@ public enum VectorMath {
 
   /// x ← exp(x), in place.
   public static func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    let raw = UnsafeMutableRawPointer(x)
-    while i + 16 <= count {
-      let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-      raw.storeBytes(of: exp(v), toByteOffset: i * 4, as: Lanes.self)
-      i += 16
-    }
-    if i < count {
-      var tail = Lanes(repeating: 0)
-      for j in 0..<(count - i) { tail[j] = x[i + j] }
-      tail = exp(tail)
-      for j in 0..<(count - i) { x[i + j] = tail[j] }
-    }
+    transformInPlace(x, count: count) { exp($0) }
   }
 
   /// x ← 1 / (1 + exp(-x)), in place.
   public static func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    let raw = UnsafeMutableRawPointer(x)
     let one = Lanes(repeating: 1)
-    while i + 16 <= count {
-      let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-      raw.storeBytes(of: one / (one + exp(-v)), toByteOffset: i * 4, as: Lanes.self)
+    transformInPlace(x, count: count) { one / (one + exp(-$0)) }
+  }
+
+  /// x ← gain · tanh(x + shift), in place, as 1 − 2/(exp(2y) + 1): absolute error about 1e-7.
+  public static func scaledTanhInPlace(
+    _ x: UnsafeMutablePointer<Float>, count: Int, shift: Float, gain: Float
+  ) {
+    let one = Lanes(repeating: 1)
+    transformInPlace(x, count: count) { gain * (one - 2 / (exp(2 * ($0 + shift)) + one)) }
+  }
+
+  /// x ← f(x), sixteen lanes at a time; the last, partial group runs zero-padded.
+  @inlinable @inline(__always)
+  public static func transformInPlace(
+    _ x: UnsafeMutablePointer<Float>, count: Int, _ f: (Lanes) -> Lanes
+  ) {
+    var i = 0
+    while i < count {
+      store(f(load(x, at: i, count: count)), to: x, at: i, count: count)
       i += 16
     }
-    for j in i..<count { x[j] = 1 / (1 + exp(-x[j])) }
+  }
+
+  /// Lanes x[i..<i+16], zero past `count`.
+  @inlinable @inline(__always)
+  public static func load(_ x: UnsafePointer<Float>, at i: Int, count: Int) -> Lanes {
+    if i + 16 <= count { return UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) }
+    var v = Lanes(repeating: 0)
+    for j in 0..<(count - i) { v[j] = x[i + j] }
+    return v
+  }
+
+  /// Writes the lanes of `v` to x[i..<min(i + 16, count)].
+  @inlinable @inline(__always)
+  public static func store(_ v: Lanes, to x: UnsafeMutablePointer<Float>, at i: Int, count: Int) {
+    if i + 16 <= count {
+      UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: Lanes.self)
+      return
+    }
+    for j in 0..<(count - i) { x[i + j] = v[j] }
   }
 }
 

@@ -21,6 +21,8 @@ public enum ModelSummary {
         line += String(
           format: ", weight rms %.4g, mean hidden bias %.4g", norm,
           rbm.hiddenBias.reduce(0, +) / Float(max(1, rbm.hiddenBias.count)))
+      } else if let psd = layer as? PSDLayer {
+        line += details(of: psd)
       } else if let deconv = layer as? DeconvLayer {
         line += details(of: deconv)
       }

@@ -168,6 +168,10 @@ public final class Pretrainer {
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
     let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
     switch spec.kind {
+    case PSDLayer.kind:
+      return try makePSDTrainer(
+        spec: spec, existing: existingLayer(existing, as: PSDLayer.self, layer: l),
+        channels: channels, seed: layerSeed)
     case DeconvLayer.kind:
       return try makeDeconvTrainer(
         layer: l, existing: existing, channels: channels, seed: layerSeed)

@@ -33,11 +33,11 @@ extension PretrainingConfig {
   ///   fan_in: 2
   /// ```
   static func readDeconvLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
-    try r.allowOnly([
-      "kind", "filters", "filter", "pooling", "pooling_function", "lambda", "p", "beta_start",
-      "beta_growth", "continuation_steps", "cg_iterations", "filter_cg_iterations", "connectivity",
-      "fan_in", "batch_size", "epochs", "batches_per_epoch",
-    ])
+    try r.allowOnly(
+      layerShapeKeys.union([
+        "pooling_function", "lambda", "p", "beta_start", "beta_growth", "continuation_steps",
+        "cg_iterations", "filter_cg_iterations", "connectivity", "fan_in",
+      ]))
     let (filters, size) = try readFilters(r)
     var layer = Layer(
       filters: filters, filterSize: size, training: ContrastiveDivergence(), schedule: schedule)

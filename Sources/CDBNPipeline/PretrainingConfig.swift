@@ -42,12 +42,18 @@ public struct PretrainingConfig: Sendable {
     public var sigma: Float = 1
     public var training: ContrastiveDivergence
     public var schedule: Schedule
+    /// The settings of a `kind: psd` layer (nil for other kinds).
+    public var psd: PSDLayerSpec? = nil
     /// Settings of a deconvolutional layer (kind deconv); nil for other kinds.
     public var deconv: DeconvSettings? = nil
 
-    /// This layer's output size for an input of `height`×`width`, or nil when its filters do not fit.
+    /// The output size of this layer for input maps of `height`×`width`, by its kind's own rule, or
+    /// nil when the filters do not fit.
     func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
       switch kind {
+      case PSDLayer.kind:
+        return PSDLayer.outputSize(
+          height: height, width: width, filter: filterSize, pooling: pooling)
       case DeconvLayer.kind:
         return DeconvLayer.outputSize(
           height: height, width: width, filter: filterSize, pooling: pooling)
@@ -170,33 +176,46 @@ public struct PretrainingConfig: Sendable {
     let kind = try r.string("kind") ?? ConvRBM.kind
     switch kind {
     case ConvRBM.kind: return try readCRBMLayer(r, schedule: schedule)
+    case PSDLayer.kind: return try readPSDLayer(r, schedule: schedule)
     case DeconvLayer.kind: return try readDeconvLayer(r, schedule: schedule)
     default:
       throw r.fail(
-        "kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm, deconv)")
+        "kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm, psd, deconv)")
     }
   }
 
-  static func readCRBMLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
-    try r.allowOnly([
-      "kind", "visible", "filters", "filter", "pooling", "sigma", "sigma_decay", "sigma_min",
-      "learning_rate",
-      "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
-      "weight_decay",
-      "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
-      "divergence_factor",
-      "batch_size", "epochs", "batches_per_epoch",
-    ])
+  /// The keys every layer kind reads through `readLayerShape` and `readSchedule`.
+  static let layerShapeKeys: Set<String> = [
+    "kind", "filters", "filter", "pooling", "batch_size", "epochs", "batches_per_epoch",
+  ]
+
+  /// A layer's kind-independent part: filters, filter size, pooling and the schedule.
+  static func readLayerShape(_ r: ConfigReader, kind: String, schedule: Schedule) throws -> Layer {
     let (filters, size) = try readFilters(r)
+    var layer = Layer(
+      kind: kind, filters: filters, filterSize: size, training: ContrastiveDivergence(),
+      schedule: schedule)
+    if let p = try readPooling(r) { layer.pooling = p }
+    try readSchedule(r, into: &layer.schedule)
+    return layer
+  }
+
+  static func readCRBMLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
+    try r.allowOnly(
+      layerShapeKeys.union([
+        "visible", "sigma", "sigma_decay", "sigma_min", "learning_rate", "learning_rate_decay",
+        "initial_momentum", "final_momentum", "momentum_switch_epoch", "weight_decay",
+        "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
+        "divergence_factor",
+      ]))
+    var layer = try readLayerShape(r, kind: ConvRBM.kind, schedule: schedule)
     var cd = ContrastiveDivergence()
-    var layer = Layer(filters: filters, filterSize: size, training: cd, schedule: schedule)
     if let v = try r.string("visible") {
       guard let units = VisibleUnits(rawValue: v) else {
         throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"")
       }
       layer.visible = units
     }
-    if let p = try readPooling(r) { layer.pooling = p }
     if let s = try r.float("sigma") { layer.sigma = s }
     guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
     func set(_ key: String, _ apply: (Float) -> Void) throws {
@@ -220,7 +239,6 @@ public struct PretrainingConfig: Sendable {
       throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)")
     }
     layer.training = cd
-    try readSchedule(r, into: &layer.schedule)
     return layer
   }
 
@@ -258,7 +276,7 @@ public struct PretrainingConfig: Sendable {
     }
   }
 
-  /// Walks an input of `height`×`width` up the stack (each layer by its own output-size rule) and
+  /// Walks an input of `height`×`width` up the stack (each layer by its kind's output-size rule) and
   /// returns the first layer whose filters do not fit, with the size it would see.
   func firstTooSmallLayer(height: Int, width: Int) -> (layer: Int, height: Int, width: Int)? {
     var (h, w) = (height, width)

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Seconds per workload.")
   var seconds = 3.0
 
-  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised,deconv).")
+  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised,psd,deconv).")
   var only: String?
 
   @OptionGroup var compute: ComputeOptions
@@ -24,6 +24,9 @@ struct Bench: ParsableCommand {
     try Benchmark.run(seconds: seconds, only: names) { print($0) }
     if names?.contains("supervised") ?? true {
       try Benchmark.runSupervised(seconds: seconds) { print($0) }
+    }
+    if names?.contains("psd") ?? true {
+      try Benchmark.runPSD(seconds: seconds) { print($0) }
     }
     if names?.contains("deconv") ?? true {
       try Benchmark.runDeconv(seconds: seconds) { print($0) }

@@ -110,4 +110,13 @@ import Testing
       }
     }
   }
+
+  @Test func scaledTanhMatchesFoundation() {
+    var x: [Float] = (0..<37).map { Float($0) * 0.9 - 15 } + [-200, 200, 0]
+    let expected = x.map { 1.5 * Foundation.tanh(Double($0) - 0.25) }
+    x.withUnsafeMutableBufferPointer {
+      VectorMath.scaledTanhInPlace($0.baseAddress!, count: $0.count, shift: -0.25, gain: 1.5)
+    }
+    for (got, want) in zip(x, expected) { #expect(abs(Double(got) - want) < 3e-7) }
+  }
 }

@@ -78,10 +78,8 @@ func writeDataFile(_ path: String, _ data: Tensor, labels: Bool = true, ids: Boo
 func expectedLabels(_ n: Int) -> [Int] { (0..<n).map { $0 % 3 } }
 func expectedIDs(_ n: Int) -> [String] { (0..<n).map { "example-\($0)" } }
 
-/// A tiny two-layer config over `dataPath` (12×12 examples): gaussian layer 1 with σ decay and
-/// unit-variance preprocessing, binary PCD layer 2, so that resuming must restore velocities,
-/// running activations, σ and the persistent chains.
-func tinyConfigText(dataPath: String, seed: Int = 7, epochs1: Int = 2, epochs2: Int = 3) -> String {
+/// The top of the tiny configs: unit-variance preprocessing, batches of 4, two per epoch.
+func tinyConfigHeader(dataPath: String, seed: Int = 7) -> String {
   """
   # tiny test run
   seed: \(seed)
@@ -92,6 +90,15 @@ func tinyConfigText(dataPath: String, seed: Int = 7, epochs1: Int = 2, epochs2: 
   training:
     batch_size: 4
     batches_per_epoch: 2
+  """
+}
+
+/// A tiny two-layer config over `dataPath` (12×12 examples): gaussian layer 1 with σ decay and
+/// unit-variance preprocessing, binary PCD layer 2, so that resuming must restore velocities,
+/// running activations, σ and the persistent chains.
+func tinyConfigText(dataPath: String, seed: Int = 7, epochs1: Int = 2, epochs2: Int = 3) -> String {
+  """
+  \(tinyConfigHeader(dataPath: dataPath, seed: seed))
   layers:
     - kind: crbm
       visible: gaussian
@@ -118,7 +125,8 @@ func tinyConfigText(dataPath: String, seed: Int = 7, epochs1: Int = 2, epochs2: 
   """
 }
 
-/// A directory holding `data.h5` (16 examples of 1×12×12, with labels and ids) and `tiny.yaml`.
+/// A directory holding `data.h5` (16 examples of 1×12×12, with labels and ids) and `tiny.yaml`
+/// (`tinyConfigText`, or the text `config` makes for the data's path).
 struct TinyRun {
   let directory: TemporaryDirectory
   let dataPath: String
@@ -126,13 +134,13 @@ struct TinyRun {
   let configText: String
   let examples: Tensor
 
-  init(seed: Int = 7) throws {
+  init(seed: Int = 7, config: ((_ dataPath: String) -> String)? = nil) throws {
     directory = try TemporaryDirectory()
     dataPath = directory.file("data.h5")
     configPath = directory.file("tiny.yaml")
     examples = syntheticImages(count: 16)
     try writeDataFile(dataPath, examples)
-    configText = tinyConfigText(dataPath: dataPath, seed: seed)
+    configText = config?(dataPath) ?? tinyConfigText(dataPath: dataPath, seed: seed)
     try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
   }
 

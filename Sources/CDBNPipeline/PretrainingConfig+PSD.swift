@@ -1,0 +1,78 @@
+import CDBNModels
+
+/// A `kind: psd` layer's settings: what defines the layer and how it is trained.
+public struct PSDLayerSpec: Sendable, Equatable {
+  public var settings: PSDSettings
+  public var stage: FeatureStage
+  public var training: PSDTraining
+}
+
+extension PretrainingConfig {
+  /// Reads a `kind: psd` layer:
+  ///
+  /// ```yaml
+  /// - kind: psd
+  ///   filters: 16
+  ///   filter: [9, 9]
+  ///   pooling: 2                 # average pooling of the feature stage
+  ///   lambda: 0.5                # weight of ‖z‖₁
+  ///   beta: 1                    # weight of ‖z − f(W ∗ x)‖²
+  ///   encoder: tanh              # or shrink (the smooth shrinkage)
+  ///   features: encoder          # or codes (FISTA's)
+  ///   rectify: true              # |·| before the LCN
+  ///   lcn: true                  # local contrast normalisation across the maps
+  ///   lcn_size: 9                # its window (odd) ...
+  ///   lcn_sigma: 2               # ... and Gaussian σ
+  ///   fista_iterations: 50
+  ///   fista_tolerance: 0.0001
+  ///   dictionary_learning_rate: 0.01
+  ///   encoder_learning_rate: 0.01
+  ///   learning_rate_decay: 1
+  ///   divergence_factor: 10000
+  /// ```
+  static func readPSDLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
+    try r.allowOnly(
+      layerShapeKeys.union([
+        "lambda", "beta", "encoder", "features", "rectify", "lcn", "lcn_size", "lcn_sigma",
+        "fista_iterations", "fista_tolerance", "dictionary_learning_rate", "encoder_learning_rate",
+        "learning_rate_decay", "divergence_factor",
+      ]))
+    var layer = try readLayerShape(r, kind: PSDLayer.kind, schedule: schedule)
+    var settings = PSDSettings()
+    var training = PSDTraining()
+    if let v = try r.float("lambda") { settings.sparsity = v }
+    if let v = try r.float("beta") { settings.predictionWeight = v }
+    if let name = try r.string("encoder") {
+      guard let e = EncoderFunction(rawValue: name) else {
+        throw r.fail("encoder", "must be tanh or shrink, got \"\(name)\"")
+      }
+      settings.encoder = e
+    }
+    if let name = try r.string("features") {
+      guard let f = CodeSource(rawValue: name) else {
+        throw r.fail("features", "must be encoder or codes, got \"\(name)\"")
+      }
+      settings.features = f
+    }
+    if let n = try r.int("fista_iterations", in: 1...1_000_000) { settings.fistaIterations = n }
+    if let v = try r.float("fista_tolerance") { settings.fistaTolerance = v }
+    var stage = FeatureStage(pooling: layer.pooling)
+    if let v = try r.bool("rectify") { stage.rectify = v }
+    let size = try r.int("lcn_size", in: 1...4095) ?? stage.contrast!.size
+    let sigma = try r.float("lcn_sigma") ?? stage.contrast!.sigma
+    stage.contrast = try r.bool("lcn") ?? true ? (size, sigma) : nil
+    if let v = try r.float("dictionary_learning_rate") { training.dictionaryLearningRate = v }
+    if let v = try r.float("encoder_learning_rate") { training.encoderLearningRate = v }
+    if let v = try r.float("learning_rate_decay") { training.learningRateDecay = v }
+    if let v = try r.float("divergence_factor") { training.divergenceFactor = Double(v) }
+    do {
+      try settings.validate()
+      try stage.validate()
+      try training.validate()
+    } catch {
+      throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)")
+    }
+    layer.psd = PSDLayerSpec(settings: settings, stage: stage, training: training)
+    return layer
+  }
+}
