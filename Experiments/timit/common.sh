@@ -17,7 +17,7 @@
 #                    with --quick, DIR/RESULTS.md)
 # Environment: CDBN=path/to/cdbn uses that executable instead of building the release one.
 set -euo pipefail
-command_line="Experiments/timit/$task.sh $*"
+command_line="Experiments/timit/$task.sh${*:+ $*}"
 caller=$PWD
 absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/../.."
@@ -28,6 +28,7 @@ per_role=""
 quick=0
 draws=10
 model=""
+reused=""
 out=runs/timit-$task
 results=""
 while [ $# -gt 0 ]; do
@@ -121,6 +122,15 @@ else
   test_count=$(ldc_speakers TEST | wc -l)
 fi
 
+# The feature sets of the utterance tasks (phoneme.sh sets its own), and table_sizes SIZES...: the
+# table's rows (the first two with --quick).
+representations="mfcc 1 2 1,mfcc"
+names=("MFCC" "CDBN L1" "CDBN L2" "CDBN L1 + MFCC")
+table_sizes() {
+  sizes="$*"
+  if [ $quick = 1 ]; then sizes="$1 $2"; fi
+}
+
 # 1. The pretraining config: the sample's (Experiments/timit/sample.yaml) or the paper's
 #    (crbm-1d.yaml) with this run's corpus and training speakers; --quick shrinks it to 16 bases and
 #    a few updates per layer.
@@ -140,7 +150,7 @@ pretrain() {
       -e 's/batches_per_epoch: [0-9]*/batches_per_epoch: 3/' -e 's/patch: \[1, 100\]/patch: [1, 50]/' "$config"
   fi
   if [ -n "$model" ]; then
-    echo "reusing $model (pretraining skipped)"
+    reused=$model
     return
   fi
   model=$out/cdbn.h5
@@ -148,7 +158,41 @@ pretrain() {
   timed "pretrain ($config)" cdbn pretrain "$config" --out "$model" --quiet
 }
 
-# 3. Tables: mean ± sample std of accuracy (%) over draws, from lines METHOD|SIZE|ACCURACY.
+# 2. Feature files: summaries NAME OPTIONS... writes $out/NAME-R.h5 for each R in $representations
+#    with `cdbn features --layer R OPTIONS...`.
+summaries() {
+  local name=$1 r
+  shift
+  for r in $representations; do
+    cdbn features --model "$model" --data "$timit" --layer "$r" "$@" --out "$out/$name-$r.h5"
+  done
+}
+
+# 3. Classifiers: draw_and_classify RULE SOURCE TEST, for each R in $representations, N in $sizes
+#    and draw 1..$draws: `cdbn split RULE N --seed draw` of $out/SOURCE-R.h5 gives the training rows
+#    (and, when TEST is "rest", the test rows); a linear SVM (C = 1, standardised) is fitted and
+#    tested on them (or on $out/TEST-R.h5); lines R|N|ACCURACY go to $accuracies.
+accuracies=$out/accuracies.txt
+draw_and_classify() {
+  local rule=$1 source=$2 testing=$3 r n draw test split
+  : >"$accuracies"
+  for r in $representations; do
+    for n in $sizes; do
+      for draw in $(seq 1 "$draws"); do
+        split=(--features "$out/$source-$r.h5" "$rule" "$n" --seed "$draw" --force --train-out "$out/train.h5")
+        test=$out/$testing-$r.h5
+        if [ "$testing" = rest ]; then
+          test=$out/test.h5
+          split+=(--test-out "$test")
+        fi
+        cdbn split "${split[@]}"
+        echo "$r|$n|$(cdbn classify --train "$out/train.h5" --test "$test" --c 1 | accuracy_of)" >>"$accuracies"
+      done
+    done
+  done
+}
+
+# 4. Tables: mean ± sample std of accuracy (%) over draws, from lines METHOD|SIZE|ACCURACY.
 accuracy_of() { sed -n 's/^error .*accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
 stats() {  # stats FILE METHOD SIZE
   awk -F'|' -v m="$2" -v s="$3" '$1 == m && $2 == s { x[n++] = $3 }
@@ -158,7 +202,23 @@ stats() {  # stats FILE METHOD SIZE
           if (n > 1) printf "%.1f ± %.1f", mean, sqrt(ss / (n - 1)); else printf "%.1f", mean }' "$1"
 }
 
-# 4. Replaces the part of $results between <!-- KEY --> and <!-- /KEY --> with FILE (appends it
+# accuracy_table FIRST-HEADER: a row per size in $sizes, a column per representation ($names).
+accuracy_table() {
+  local header="| $1" rule="|---:" n r row name
+  for name in "${names[@]}"; do
+    header="$header | $name"
+    rule="$rule|---:"
+  done
+  echo "$header |"
+  echo "$rule|"
+  for n in $sizes; do
+    row="| $n"
+    for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
+    echo "$row |"
+  done
+}
+
+# 5. Replaces the part of $results between <!-- KEY --> and <!-- /KEY --> with FILE (appends it
 #    when the markers are not there yet), leaving the other scripts' sections as they are.
 publish() {  # publish KEY FILE
   local key=$1 section=$2 tmp
@@ -190,7 +250,28 @@ describe_run() {
   if [ $full = 0 ] || [ -n "$per_role" ]; then
     echo "Training speakers: ${train_speakers//,/, }. Test speakers: ${test_speakers//,/, }."
   fi
-  echo "CDBN: \`$config\`$([ $quick = 1 ] && echo ' (--quick: 16 bases, 3 updates per layer)'); pretrained on the training speakers' audio only."
+  local source=$here/sample.yaml
+  if [ $full = 1 ]; then source=$here/crbm-1d.yaml; fi
+  echo "CDBN: \`$source\` with this run's corpus and training speakers (\`$config\`)$([ $quick = 1 ] && echo ', --quick: 16 bases, 3 updates per layer'),"
+  echo "pretrained on the training speakers' audio only$([ -n "$reused" ] && echo "; reused from \`$reused\`")."
+}
+
+# finish TITLE: the section (title, run description, the text on stdin, wall times) into $results.
+finish() {
+  local section=$out/section.md key=$task
+  if [ $full = 1 ]; then key=$task-timit; fi
+  {
+    echo "## $1$([ $full = 1 ] && echo ' (TIMIT)')"
+    echo
+    describe_run
+    cat
+    echo
+    echo "Wall time:"
+    echo
+    wall_times
+  } >"$section"
+  publish "$key" "$section"
+  cat "$section"
 }
 
 wall_times() {

@@ -25,21 +25,11 @@ if [ $quick = 1 ]; then
 fi
 
 pretrain
-features() {
-  for r in $representations; do
-    cdbn features --model "$model" --data "$timit" --layer "$r" --summary phones --exclude-sa \
-      "${train_selection[@]}" --out "$out/train-$r.h5"
-    cdbn features --model "$model" --data "$timit" --layer "$r" --summary phones --exclude-sa \
-      "${core_selection[@]}" --out "$out/test-$r.h5"
-  done
+both() {
+  summaries train --summary phones --exclude-sa "${train_selection[@]}"
+  summaries test --summary phones --exclude-sa "${core_selection[@]}"
 }
-timed "features: phone segments of training and test speakers ($representations)" features
-
-dimensions_of() {  # per segment: 3 thirds × channels + log duration, per representation
-  local bases
-  bases=$(sed -n 's/^ *filters: \([0-9]*\).*/\1/p' "$config" | head -1)
-  case $1 in mfcc) echo $((3 * 39 + 1)) ;; 1,mfcc) echo $((3 * bases + 1 + 3 * 39 + 1)) ;; esac
-}
+timed "features: phone segments of training and test speakers ($representations)" both
 classify_all() {
   for r in $representations; do
     cdbn classify --train "$out/train-$r.h5" --test "$out/test-$r.h5" "${classifier[@]}" \
@@ -47,32 +37,28 @@ classify_all() {
   done
 }
 timed "classify: ${classifier[*]} × 2 feature sets" classify_all
-
-section=$out/section.md
-{
-  echo "## Phone classification$([ $full = 1 ] && echo ' (TIMIT)')"
-  echo
-  describe_run
-  echo "39-way accuracy (%) on the phone segments of the test speakers (SA sentences excluded, q dropped),"
-  echo "one run (the classifier is deterministic). Features: \`cdbn features --summary phones\` (per channel:"
-  echo "means over the segment's thirds, and log duration); classifier: $classifier_text."
-  echo
+dimensions_of() {  # per segment: 3 thirds × channels + log duration, per representation
+  local bases
+  bases=$(sed -n 's/^ *filters: \([0-9]*\).*/\1/p' "$config" | head -1)
+  case $1 in mfcc) echo $((3 * 39 + 1)) ;; 1,mfcc) echo $((3 * bases + 1 + 3 * 39 + 1)) ;; esac
+}
+table() {
+  local i=0 r report
   echo "| features | accuracy | C | training segments | test segments | dimensions |"
   echo "|---|---:|---:|---:|---:|---:|"
-  i=0
   for r in $representations; do
     report=$out/classify-$r.txt
-    accuracy=$(accuracy_of <"$report")
-    c=$(sed -n 's/.*\[c \([^]]*\)\].*/\1/p' "$report")
-    train_rows=$(sed -n 's/^train .* on \([0-9]*\) examples.*/\1/p' "$report")
-    test_rows=$(sed -n 's/^error .*(\([0-9]*\) of \([0-9]*\) wrong).*/\2/p' "$report")
-    echo "| ${names[$i]} | $accuracy | $c | $train_rows | $test_rows | $(dimensions_of "$r") |"
+    echo "| ${names[$i]} | $(accuracy_of <"$report") | $(sed -n 's/.*\[c \([^]]*\)\].*/\1/p' "$report") |" \
+      "$(sed -n 's/^train .* on \([0-9]*\) examples.*/\1/p' "$report") |" \
+      "$(sed -n 's/^error .*(\([0-9]*\) of \([0-9]*\) wrong).*/\2/p' "$report") | $(dimensions_of "$r") |"
     i=$((i + 1))
   done
-  echo
-  echo "Wall time:"
-  echo
-  wall_times
-} >"$section"
-publish "$task$([ $full = 1 ] && echo -timit)" "$section"
-cat "$section"
+}
+
+finish "Phone classification" <<TEXT
+39-way accuracy (%) on the phone segments of the test speakers (SA sentences excluded, q dropped),
+one run (the classifier is deterministic). Features: \`cdbn features --summary phones\` (per channel:
+means over the segment's thirds, and log duration); classifier: $classifier_text.
+
+$(table)
+TEXT

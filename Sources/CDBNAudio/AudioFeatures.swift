@@ -104,35 +104,19 @@ public struct AudioFeatures: Sendable, Equatable {
   /// Reads what `save` wrote; anything missing or inconsistent is a `DatasetError` naming the file
   /// and group.
   public static func load(from group: HDF5Group) throws -> AudioFeatures {
-    let place = "\(group.file.path):\(group.name)"
-    do {
-      let kind = try group.stringAttribute("kind")
-      guard kind == Self.kind else {
-        throw DatasetError(.badValue, path: place, "kind is \"\(kind)\", not \"\(Self.kind)\"")
-      }
+    try group.loadSaved(kind: Self.kind) {
       guard group.isGroup("pca") else {
-        throw DatasetError(.badShape, path: place, "has no pca group")
+        throw DatasetError(.badShape, path: "audio features", "has no pca group")
       }
-      let spectrogram: Spectrogram
-      do {
-        spectrogram = try Spectrogram(
-          sampleRate: try group.intAttribute("sample_rate"),
-          windowLength: try group.intAttribute("window_length"),
-          hopLength: try group.intAttribute("hop_length"),
-          fftSize: try group.intAttribute("fft_size"),
-          epsilon: Float(try group.doubleAttribute("log_epsilon")),
-          center: try group.intAttribute("center") != 0)
-      } catch let error as DatasetError {
-        throw DatasetError(error.kind, path: place, error.message)
-      }
-      let whitening = try PCAWhitening.load(from: group.openGroup("pca"))
-      do {
-        return try AudioFeatures(spectrogram: spectrogram, whitening: whitening)
-      } catch let error as DatasetError {
-        throw DatasetError(error.kind, path: place, error.message)
-      }
-    } catch let error as HDF5Error {
-      throw DatasetError(.badValue, path: place, error.message)
+      let spectrogram = try Spectrogram(
+        sampleRate: try group.intAttribute("sample_rate"),
+        windowLength: try group.intAttribute("window_length"),
+        hopLength: try group.intAttribute("hop_length"),
+        fftSize: try group.intAttribute("fft_size"),
+        epsilon: Float(try group.doubleAttribute("log_epsilon")),
+        center: try group.intAttribute("center") != 0)
+      return try AudioFeatures(
+        spectrogram: spectrogram, whitening: PCAWhitening.load(from: group.openGroup("pca")))
     }
   }
 }

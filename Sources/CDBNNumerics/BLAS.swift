@@ -71,7 +71,10 @@ public enum BLAS {
   /// OpenBLAS's own thread count. cdbn parallelises over examples and keeps OpenBLAS at one thread
   /// inside those loops; the benchmark raises it only to time a single large sgemm.
   public static var threads: Int {
-    get { Int(openblas_get_num_threads()) }
+    get {
+      _ = Parallelism.blasSingleThreaded
+      return Int(openblas_get_num_threads())
+    }
     set {
       _ = Parallelism.blasSingleThreaded
       openblas_set_num_threads(Int32(max(1, newValue)))

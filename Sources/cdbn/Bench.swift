@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Seconds per workload.")
   var seconds = 3.0
 
-  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised).")
+  @Option(help: "Comma-separated workloads to run (W1,W2,W3,supervised,audio).")
   var only: String?
 
   @OptionGroup var compute: ComputeOptions
@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     try Benchmark.run(seconds: seconds, only: names) { print($0) }
     if names?.contains("supervised") ?? true {
       try Benchmark.runSupervised(seconds: seconds) { print($0) }
+    }
+    if names?.contains("audio") ?? true {
+      try Benchmark.runAudio(seconds: seconds) { print($0) }
     }
   }
 }

@@ -32,6 +32,20 @@ struct HandMadeAudioModel {
     try checkpoint.write(to: path)
   }
 
+  /// Runs an extractor of `representations` with `summary` on `selection` into `name` in the
+  /// model's directory; returns the rows and columns written and the file's path.
+  func extract(
+    _ representations: String, _ summary: AudioFeatureExtractor.Summary,
+    selection: AudioDataset.Selection, into name: String
+  ) throws -> (rows: Int, columns: Int, path: String) {
+    var extractor = try extractor(representations)
+    extractor.summary = summary
+    let path = directory.file(name)
+    let (rows, columns) = try extractor.run(
+      dataPath: timitSample, selection: selection, outputPath: path)
+    return (rows, columns, path)
+  }
+
   func extractor(_ representations: String) throws -> AudioFeatureExtractor {
     try AudioFeatureExtractor(
       modelPath: path, checkpoint: try ModelCheckpoint.read(from: path),
@@ -63,11 +77,8 @@ struct HandMadeAudioModel {
   @Test func utteranceSummariesAreMeansAndMaximaOfEachRepresentation() throws {
     let model = try HandMadeAudioModel()
     defer { model.directory.remove() }
-    let out = model.directory.file("utterances.h5")
-    var extractor = try model.extractor("1,mfcc")
-    extractor.summary = .utterance
-    let (rows, columns) = try extractor.run(
-      dataPath: timitSample, selection: Self.speakers, outputPath: out)
+    let (rows, columns, out) = try model.extract(
+      "1,mfcc", .utterance, selection: Self.speakers, into: "utterances.h5")
     #expect(rows == 16)
     #expect(columns == 2 * 5 + 2 * 39)
     let dataset = try AudioDataset(path: timitSample, selection: Self.speakers)
@@ -90,6 +101,8 @@ struct HandMadeAudioModel {
       #expect(maxDifference(row, expected) <= 1e-5)
     }
     // Gender labels instead.
+    var extractor = try model.extractor("1,mfcc")
+    extractor.summary = .utterance
     extractor.label = .gender
     try extractor.run(
       dataPath: timitSample, selection: Self.speakers, outputPath: model.directory.file("g.h5"))
@@ -104,12 +117,9 @@ struct HandMadeAudioModel {
   @Test func phoneSegmentsAreSummarisedOverTheFramesCentredInThem() throws {
     let model = try HandMadeAudioModel()
     defer { model.directory.remove() }
-    let out = model.directory.file("phones.h5")
-    var extractor = try model.extractor("mfcc,2")
-    extractor.summary = .phones
     let selection = AudioDataset.Selection(speakers: ["FALK0"], excludingSA: true)
-    let (rows, columns) = try extractor.run(
-      dataPath: timitSample, selection: selection, outputPath: out)
+    let (rows, columns, out) = try model.extract(
+      "mfcc,2", .phones, selection: selection, into: "phones.h5")
     #expect(columns == 3 * 39 + 1 + 3 * 4 + 1)
     let dataset = try AudioDataset(path: timitSample, selection: selection)
     var expectedRows = 0
@@ -153,11 +163,8 @@ struct HandMadeAudioModel {
   @Test func framesAreWrittenUtteranceAfterUtteranceWithOffsets() throws {
     let model = try HandMadeAudioModel()
     defer { model.directory.remove() }
-    let out = model.directory.file("frames.h5")
-    var extractor = try model.extractor("1")
-    extractor.summary = .frames
     let selection = AudioDataset.Selection(speakers: ["MCPM0"])
-    try extractor.run(dataPath: timitSample, selection: selection, outputPath: out)
+    let out = try model.extract("1", .frames, selection: selection, into: "frames.h5").path
     let dataset = try AudioDataset(path: timitSample, selection: selection)
     let file = try HDF5File(path: out, mode: .readOnly)
     defer { file.close() }
@@ -221,10 +228,7 @@ struct HandMadeAudioModel {
   @Test func splittingDrawsRowsPerLabelOrSpeakerReproducibly() throws {
     let model = try HandMadeAudioModel()
     defer { model.directory.remove() }
-    let all = model.directory.file("all.h5")
-    var extractor = try model.extractor("0")
-    extractor.summary = .utterance
-    try extractor.run(dataPath: timitSample, selection: Self.speakers, outputPath: all)
+    let all = try model.extract("0", .utterance, selection: Self.speakers, into: "all.h5").path
     let everything = try FeatureFile.read(all)
     func split(_ rule: FeatureSplit.Rule, seed: UInt64) throws -> (FeatureFile, FeatureFile) {
       let train = model.directory.file("train-\(seed).h5")

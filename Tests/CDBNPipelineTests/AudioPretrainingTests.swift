@@ -82,23 +82,21 @@ func tinyAudioConfigText(epochs1: Int = 2, epochs2: Int = 2) -> String {
     // A patch longer than the shortest utterance.
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let long = tinyAudioConfigText().replacingOccurrences(of: "[1, 40]", with: "[1, 4000]")
-    let message = thrownDescription {
-      try Pretrainer(
-        config: try PretrainingConfig(yaml: long, file: "long.yaml"),
-        output: directory.file("m.h5"), reporter: ProgressReporter(quiet: true)
-      ).run()
+    func pretrainingError(_ yaml: String) -> String {
+      thrownDescription {
+        try Pretrainer(
+          config: try PretrainingConfig(yaml: yaml, file: "bad.yaml"),
+          output: directory.file("m.h5"), reporter: ProgressReporter(quiet: true)
+        ).run()
+      }
     }
+    let message = pretrainingError(
+      tinyAudioConfigText().replacingOccurrences(of: "[1, 40]", with: "[1, 4000]"))
     #expect(message.contains("fewer than the patch's 4000"), "\(message)")
     #expect(directory.contents().isEmpty)
     // A speaker the corpus does not have.
-    let missing = tinyAudioConfigText().replacingOccurrences(of: "MCPM0", with: "MXYZ0")
-    let named = thrownDescription {
-      try Pretrainer(
-        config: try PretrainingConfig(yaml: missing, file: "missing.yaml"),
-        output: directory.file("m.h5"), reporter: ProgressReporter(quiet: true)
-      ).run()
-    }
+    let named = pretrainingError(
+      tinyAudioConfigText().replacingOccurrences(of: "MCPM0", with: "MXYZ0"))
     #expect(named.contains(timitSample) && named.contains("MXYZ0"), "\(named)")
     #expect(directory.contents().isEmpty)
   }
@@ -164,14 +162,19 @@ func tinyAudioConfigText(epochs1: Int = 2, epochs2: Int = 2) -> String {
     #expect(resumed.audioFrontEnd == whole.audioFrontEnd)
   }
 
+  /// A 10-component front end fitted on FALK0's first utterance.
+  static func oneUtteranceFrontEnd() throws -> AudioFeatures {
+    let dataset = try AudioDataset(
+      path: timitSample, selection: AudioDataset.Selection(speakers: ["FALK0"]))
+    return try AudioFeatures.fit(
+      spectrogram: try Spectrogram(), signals: [try dataset.signal(0)], components: 10)
+  }
+
   @Test func aFrontEndThatDoesNotFitTheLayersIsAnError() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let path = directory.file("mismatch.h5")
-    let dataset = try AudioDataset(
-      path: timitSample, selection: AudioDataset.Selection(speakers: ["FALK0"]))
-    let frontEnd = try AudioFeatures.fit(
-      spectrogram: try Spectrogram(), signals: [try dataset.signal(0)], components: 10)
+    let frontEnd = try Self.oneUtteranceFrontEnd()
     let model = ConvolutionalDBN(
       layers: [try handMadeRBM(channels: 12, filters: 3, size: (1, 4), pooling: (1, 2))])
     try ModelCheckpoint(
@@ -179,5 +182,26 @@ func tinyAudioConfigText(epochs1: Int = 2, epochs2: Int = 2) -> String {
     ).write(to: path)
     let message = thrownDescription { _ = try ModelCheckpoint.read(from: path) }
     #expect(message.contains(path) && message.contains("gives 10"), "\(message)")
+  }
+
+  @Test func aMalformedAudioFrontEndIsAnErrorNamingTheFileAndGroup() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("bad-front-end.h5")
+    let good = try Self.oneUtteranceFrontEnd()
+    for (hop, pca, expected) in [(160, false, "has no pca group"), (0, true, "hop 0")] {
+      let file = try HDF5File(path: path, mode: .truncate)
+      let group = try file.root.createGroup("preprocessing")
+      if pca {
+        try good.save(to: group)
+      } else {
+        try group.setAttribute("kind", AudioFeatures.kind)
+      }
+      try group.setAttribute("hop_length", hop)
+      try file.closeChecked()
+      let message = thrownDescription { _ = try ModelCheckpoint.read(from: path) }
+      #expect(message.hasPrefix("\(path):/preprocessing: "), "\(message)")
+      #expect(message.contains(expected), "\(message)")
+    }
   }
 }
