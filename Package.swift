@@ -49,7 +49,7 @@ let package = Package(
       name: "CDBNPipeline",
       dependencies: [
         "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CDBNClassifiers",
-        "CDBNConvNet", .product(name: "Yams", package: "Yams"),
+        "CDBNConvNet", "CDBNAudio", .product(name: "Yams", package: "Yams"),
       ]),
     .executableTarget(
       name: "cdbn",
@@ -67,7 +67,9 @@ let package = Package(
       name: "CDBNConvNetTests", dependencies: ["CDBNConvNet", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
       name: "CDBNPipelineTests",
-      dependencies: ["CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
+      dependencies: [
+        "CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNAudio",
+      ]),
     .testTarget(
       name: "CDBNClassifiersTests",
       dependencies: ["CDBNClassifiers", "CDBNNumerics", "CDBNStorage"]),

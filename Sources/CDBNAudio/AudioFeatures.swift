@@ -1,10 +1,17 @@
 import CDBNDatasets
 import CDBNNumerics
+import CDBNStorage
 
 /// Turns utterances into the CDBN's input: the log spectrogram, PCA-whitened, as a tensor
 /// [1, components, 1, frames]: channels = PCA components, height 1, width = time. This is how audio
 /// goes through the same code path as images (a 1-D convolutional RBM has filters 1 × length).
+///
+/// Saved into an HDF5 group (a model checkpoint's `/preprocessing`): attributes `kind` =
+/// "spectrogram+pca", `sample_rate`, `window_length`, `hop_length`, `fft_size` (samples), `center`
+/// (0 or 1), `log_epsilon`; the whitening in the subgroup `pca` (see `PCAWhitening`).
 public struct AudioFeatures: Sendable, Equatable {
+  public static let kind = "spectrogram+pca"
+
   public let spectrogram: Spectrogram
   public let whitening: PCAWhitening
 
@@ -25,10 +32,21 @@ public struct AudioFeatures: Sendable, Equatable {
     spectrogram: Spectrogram, signals: [AudioSignal], components: Int = 80, epsilon: Float = 0.01,
     maxFrames: Int? = nil
   ) throws -> AudioFeatures {
+    try fit(
+      spectrogram: spectrogram, signalCount: signals.count, signal: { signals[$0] },
+      components: components, epsilon: epsilon, maxFrames: maxFrames)
+  }
+
+  /// `fit` on signals 0..<signalCount fetched one at a time (so a corpus is never all in memory),
+  /// stopping once `maxFrames` frames have been gathered.
+  public static func fit(
+    spectrogram: Spectrogram, signalCount: Int, signal: (Int) throws -> AudioSignal,
+    components: Int = 80, epsilon: Float = 0.01, maxFrames: Int? = nil
+  ) throws -> AudioFeatures {
     var accumulator = PCAWhitening.Accumulator()
     var remaining = maxFrames ?? Int.max
-    for signal in signals where remaining > 0 {
-      var frames = try spectrogram.logPower(signal)
+    for i in 0..<signalCount where remaining > 0 {
+      var frames = try spectrogram.logPower(signal(i))
       if frames.shape[0] > remaining { frames = frames.slice(0..<remaining) }
       remaining -= frames.shape[0]
       try accumulator.add(frames)
@@ -66,5 +84,39 @@ public struct AudioFeatures: Sendable, Equatable {
   public func tensor(_ utterance: TIMITUtterance) throws -> Tensor {
     try tensor(
       AudioFile.read(path: utterance.audioPath, sampleRate: spectrogram.sampleRate))
+  }
+
+  /// Where the frames of `map`/`tensor` sit in the signal.
+  public var timing: FrameTiming { FrameTiming(spectrogram) }
+
+  /// Writes the settings and the whitening into `group`.
+  public func save(to group: HDF5Group) throws {
+    try group.setAttribute("kind", Self.kind)
+    try group.setAttribute("sample_rate", spectrogram.sampleRate)
+    try group.setAttribute("window_length", spectrogram.windowLength)
+    try group.setAttribute("hop_length", spectrogram.hopLength)
+    try group.setAttribute("fft_size", spectrogram.fftSize)
+    try group.setAttribute("center", spectrogram.center ? 1 : 0)
+    try group.setAttribute("log_epsilon", Double(spectrogram.epsilon))
+    try whitening.save(to: group.createGroup("pca"))
+  }
+
+  /// Reads what `save` wrote; anything missing or inconsistent is a `DatasetError` naming the file
+  /// and group.
+  public static func load(from group: HDF5Group) throws -> AudioFeatures {
+    try group.loadSaved(kind: Self.kind) {
+      guard group.isGroup("pca") else {
+        throw DatasetError(.badShape, path: "audio features", "has no pca group")
+      }
+      let spectrogram = try Spectrogram(
+        sampleRate: try group.intAttribute("sample_rate"),
+        windowLength: try group.intAttribute("window_length"),
+        hopLength: try group.intAttribute("hop_length"),
+        fftSize: try group.intAttribute("fft_size"),
+        epsilon: Float(try group.doubleAttribute("log_epsilon")),
+        center: try group.intAttribute("center") != 0)
+      return try AudioFeatures(
+        spectrogram: spectrogram, whitening: PCAWhitening.load(from: group.openGroup("pca")))
+    }
   }
 }

@@ -39,6 +39,20 @@ public enum AudioFile {
     }
   }
 
+  /// Number of samples `read(path:sampleRate:)` returns: from the header when the file is at
+  /// `sampleRate` (SPHERE's checked header, else libsndfile's), else by decoding and resampling.
+  public static func sampleCount(path: String, sampleRate: Int) throws -> Int {
+    let (frames, rate) = try headerInfo(path: path)
+    if rate == sampleRate { return frames }
+    return try read(path: path, sampleRate: sampleRate).samples.count
+  }
+
+  /// Frames per channel and sample rate from the file's checked header, without decoding.
+  public static func headerInfo(path: String) throws -> (frames: Int, sampleRate: Int) {
+    try checkBeforeDecoding(path: path)
+    return try SoundFile.info(path: path)
+  }
+
   /// The SPHERE header of `path`, validated against the file size; nil when the file is not SPHERE.
   public static func sphereHeader(path: String) throws -> SphereHeader? {
     let (prefix, size) = try prefixAndSize(path: path)

@@ -3,7 +3,8 @@ import CDBNNumerics
 import Foundation
 
 /// Fixed-length summaries of a feature map over time, for classifiers: per utterance (speaker and
-/// gender identification) and per phone segment (phone classification).
+/// gender identification) and per phone segment (phone classification; `FrameTiming` finds a
+/// segment's frames).
 ///
 /// A map is [C, T] or [1, C, 1, T] (a spectrogram after whitening, or a CDBN layer's output for
 /// one utterance).
@@ -27,16 +28,6 @@ public enum FeatureSummary {
       out[c + j] = best
     }
     return out
-  }
-
-  /// Frames [a, b) of a segment of samples [start, end) on a map with `hop` samples per frame and
-  /// `frameCount` frames: a = start/hop and b = end/hop, clamped into the map and at least one frame
-  /// long. For a pooled CDBN layer pass hop × pooling width.
-  public static func frames(of segment: TimedLabel, hop: Int, frameCount: Int) -> Range<Int> {
-    precondition(hop > 0 && frameCount > 0)
-    let a = min(max(0, segment.start / hop), frameCount - 1)
-    let b = max(a + 1, min(frameCount, segment.end / hop))
-    return a..<b
   }
 
   /// A phone segment's summary: the channel means over its first, middle and last thirds (frames

@@ -103,12 +103,7 @@ public struct PCAWhitening: Sendable, Equatable {
   /// Reads what `save` wrote; a group of another kind or with inconsistent datasets is a
   /// `DatasetError` naming the file and group.
   public static func load(from group: HDF5Group) throws -> PCAWhitening {
-    let place = "\(group.file.path):\(group.name)"
-    do {
-      let kind = try group.stringAttribute("kind")
-      guard kind == Self.kind else {
-        throw DatasetError(.badValue, path: place, "kind is \"\(kind)\", not \"\(Self.kind)\"")
-      }
+    try group.loadSaved(kind: Self.kind) {
       let epsilon = Float(try group.doubleAttribute("epsilon"))
       let mean = try group.readFloats("mean")
       let components = try group.readFloats("components")
@@ -117,17 +112,13 @@ public struct PCAWhitening: Sendable, Equatable {
         components.shape == [eigenvalues.shape[0], mean.shape[0]]
       else {
         throw DatasetError(
-          .badShape, path: place,
+          .badShape, path: "PCA whitening",
           "mean \(mean.shape), components \(components.shape) and eigenvalues \(eigenvalues.shape) do not fit together"
         )
       }
       return try PCAWhitening(
         mean: mean.values, components: components.values, eigenvalues: eigenvalues.values,
         epsilon: epsilon)
-    } catch let error as HDF5Error {
-      throw DatasetError(.badValue, path: place, error.message)
-    } catch let error as DatasetError where error.path == "PCA whitening" {
-      throw DatasetError(error.kind, path: place, error.message)
     }
   }
 

@@ -38,4 +38,19 @@ enum SoundFile {
     }
     return (samples, channels, Int(info.samplerate))
   }
+
+  /// Frames per channel and rate from the header alone, without decoding.
+  static func info(path: String) throws -> (frames: Int, sampleRate: Int) {
+    var info = SF_INFO()
+    guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+      let reason = String(cString: sf_strerror(nil))
+      throw DatasetError(.unsupportedFormat, path: path, "libsndfile cannot open it: \(reason)")
+    }
+    sf_close(handle)
+    guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
+      throw DatasetError(
+        .badHeader, path: path, "header gives \(info.channels) channels at \(info.samplerate) Hz")
+    }
+    return (Int(info.frames), Int(info.samplerate))
+  }
 }

@@ -19,10 +19,17 @@ public protocol ExampleSource {
 
 extension ExampleSource {
   /// Throws unless `range` lies within 0..<count; `path` names the source in the error.
-  func checkRange(_ range: Range<Int>, path: String) throws {
+  public func checkRange(_ range: Range<Int>, path: String) throws {
     guard range.lowerBound >= 0, range.upperBound <= count else {
       throw DatasetError(
         .invalidArgument, path: path, "batch range \(range) is outside 0..<\(count)")
     }
   }
+}
+
+/// A source whose examples may differ in size (pictures kept at their own size, utterances of
+/// different lengths): `batch` deals only in `exampleShape`, `example(at:)` gives one whole.
+public protocol VariableSizeExamples: ExampleSource {
+  /// Example `index` at its own size, [1, C, H, W] (C as in `exampleShape`).
+  func example(at index: Int) throws -> Tensor
 }

@@ -164,3 +164,7 @@ public struct ImageFolder: ExampleSource, Sendable {
     folder.hasSuffix("/") ? folder + name : folder + "/" + name
   }
 }
+
+extension ImageFolder: VariableSizeExamples {
+  public func example(at index: Int) throws -> Tensor { try image(at: index) }
+}

@@ -13,6 +13,7 @@ public enum BLAS {
     alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    _ = Parallelism.blasSingleThreaded
     cblas_sgemm(
       CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
       transB == .none ? CblasNoTrans : CblasTrans, Int32(m), Int32(n), Int32(k), alpha, a,
@@ -34,6 +35,7 @@ public enum BLAS {
   public static func symmetricEigen(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double])?
   {
     precondition(n > 0 && a.count == n * n, "symmetricEigen needs an n×n matrix")
+    _ = Parallelism.blasSingleThreaded
     // Column-major LAPACK sees the transpose of the row-major matrix: the same symmetric matrix.
     // Its eigenvectors come back as columns, i.e. as rows of the row-major result.
     var matrix = a
@@ -69,7 +71,13 @@ public enum BLAS {
   /// OpenBLAS's own thread count. cdbn parallelises over examples and keeps OpenBLAS at one thread
   /// inside those loops; the benchmark raises it only to time a single large sgemm.
   public static var threads: Int {
-    get { Int(openblas_get_num_threads()) }
-    set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    get {
+      _ = Parallelism.blasSingleThreaded
+      return Int(openblas_get_num_threads())
+    }
+    set {
+      _ = Parallelism.blasSingleThreaded
+      openblas_set_num_threads(Int32(max(1, newValue)))
+    }
   }
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import Dispatch
 import Synchronization
 
@@ -18,7 +19,9 @@ public enum Parallelism {
   }
 
   /// cdbn's workers each call sgemm; OpenBLAS threads inside them would only contend for the cores.
-  private static let blasSingleThreaded: Void = { BLAS.threads = 1 }()
+  /// Set before OpenBLAS's first use (BLAS calls it too), so a call made before any worker loop
+  /// (PCA's covariance and eigenvectors) does not depend on the machine's core count either.
+  static let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
 
   /// Runs `body(task, worker)` for every task in `0..<tasks`, spreading tasks over the workers.
   /// `worker` is in `0..<min(threads, tasks)` and names scratch memory that one worker owns.

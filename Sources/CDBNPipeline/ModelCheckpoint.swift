@@ -1,3 +1,4 @@
+import CDBNAudio
 import CDBNModels
 import CDBNStorage
 
@@ -28,7 +29,8 @@ public struct LayerHistory: Sendable, Equatable {
 ///
 /// ```
 /// /                 attrs format = "cdbn", format_version = 1, created_by, config (YAML text)
-/// /preprocessing    attrs kind ("none", "whiten-1/f+unit-variance", ...), parameters
+/// /preprocessing    attrs kind ("none", "whiten-1/f+unit-variance", ...), parameters; for audio
+///                   kind = "spectrogram+pca", the spectrogram's settings and the whitening in pca/
 /// /layers/<i>       the layer's own group (ConvRBM: kind, visible, pooling, sigma; weights, biases)
 /// /training         attrs layer, epoch, step, seed, complete; group state (the trainer's velocities,
 ///                   running activations, PCD chains)
@@ -42,14 +44,19 @@ public struct ModelCheckpoint: Sendable {
   public var model: ConvolutionalDBN
   public var progress: TrainingProgress?
   public var history: [LayerHistory]
+  /// The audio front end (spectrogram + PCA whitening) of a model trained on audio; it takes the
+  /// place of `model.preprocessing` (then `.none`) in `/preprocessing`.
+  public var audioFrontEnd: AudioFeatures?
 
   public init(
-    config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory]
+    config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory],
+    audioFrontEnd: AudioFeatures? = nil
   ) {
     self.config = config
     self.model = model
     self.progress = progress
     self.history = history
+    self.audioFrontEnd = audioFrontEnd
   }
 
   /// Writes to a temporary file beside `path`, then renames it into place: an interrupted save
@@ -62,7 +69,11 @@ public struct ModelCheckpoint: Sendable {
         try root.setAttribute("format_version", Self.formatVersion)
         try root.setAttribute("created_by", Self.creator)
         try root.setAttribute("config", config)
-        try model.preprocessing.save(to: root.createGroup("preprocessing"))
+        if let audioFrontEnd {
+          try audioFrontEnd.save(to: root.createGroup("preprocessing"))
+        } else {
+          try model.preprocessing.save(to: root.createGroup("preprocessing"))
+        }
         let layers = try root.createGroup("layers")
         for (i, layer) in model.layers.enumerated() {
           try layer.save(to: layers.createGroup("\(i)"))
@@ -116,9 +127,16 @@ public struct ModelCheckpoint: Sendable {
       }
     }
     let config = root.hasAttribute("config") ? try root.stringAttribute("config") : ""
-    let preprocessing: Preprocessing =
-      root.contains("preprocessing")
-      ? try Preprocessing(from: root.openGroup("preprocessing")) : .none
+    var preprocessing = Preprocessing.none
+    var audioFrontEnd: AudioFeatures? = nil
+    if root.contains("preprocessing") {
+      let group = try root.openGroup("preprocessing")
+      if group.hasAttribute("kind"), try group.stringAttribute("kind") == AudioFeatures.kind {
+        audioFrontEnd = try AudioFeatures.load(from: group)
+      } else {
+        preprocessing = try Preprocessing(from: group)
+      }
+    }
     guard root.contains("layers") else {
       throw PipelineError(file.path, "no /layers group: not a cdbn model")
     }
@@ -139,6 +157,12 @@ public struct ModelCheckpoint: Sendable {
       throw PipelineError(
         file.path,
         "/layers/\(i) expects \(layers[i].inputChannels) input channels but /layers/\(i - 1) has \(layers[i - 1].outputChannels) outputs"
+      )
+    }
+    if let audioFrontEnd, layers[0].inputChannels != audioFrontEnd.whitening.componentCount {
+      throw PipelineError(
+        file.path,
+        "/layers/0 expects \(layers[0].inputChannels) input channels but the audio front end in /preprocessing gives \(audioFrontEnd.whitening.componentCount)"
       )
     }
     var progress: TrainingProgress? = nil
@@ -173,7 +197,7 @@ public struct ModelCheckpoint: Sendable {
     return ModelCheckpoint(
       config: config, model: ConvolutionalDBN(preprocessing: preprocessing, layers: layers),
       progress: progress,
-      history: history)
+      history: history, audioFrontEnd: audioFrontEnd)
   }
 
   /// Restores the trainer's state saved with this checkpoint.

@@ -56,9 +56,7 @@ public final class Pretrainer {
         history: [])
     }
     let seed = checkpoint.progress!.seed
-    let source = try PipelineError.naming(config.data.path) {
-      try openExamples(path: config.data.path, grayscale: config.data.grayscale)
-    }
+    let source = try openTrainingData(checkpoint: &checkpoint)
     let batches = try TrainingBatches(
       source: source, path: config.data.path, preprocessing: config.preprocessing,
       patch: config.data.patch,

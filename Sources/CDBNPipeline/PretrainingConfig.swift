@@ -2,6 +2,8 @@ import CDBNModels
 import Yams
 
 /// A pretraining run, as read from YAML. Every key is optional except `layers`; unknown keys are errors.
+/// Audio runs give `data.audio` (a TIMIT folder or CSV corpus) instead of `data.path`, and a
+/// spectrogram + PCA front end under `preprocessing` (see `AudioSettings`).
 ///
 /// ```yaml
 /// seed: 1
@@ -73,6 +75,8 @@ public struct PretrainingConfig: Sendable {
   public var seed: UInt64 = 1
   public var data: DataSource
   public var preprocessing: Preprocessing
+  /// Set when the data is audio (`data.audio`): the utterances and the front end fitted on them.
+  public var audio: AudioSettings?
   public var layers: [Layer]
 
   /// The run used when `cdbn pretrain` is given no config: whitened natural images from Data/,
@@ -125,10 +129,14 @@ public struct PretrainingConfig: Sendable {
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
 
     guard let d = try top.child("data") else {
-      throw top.fail("data", "is required (data: {path: ...})")
+      throw top.fail("data", "is required (data: {path: ...} or data: {audio: ...})")
     }
-    try d.allowOnly(["path", "grayscale", "patch", "limit"])
-    guard let path = try d.string("path") else { throw d.fail("path", "is required") }
+    audio = try AudioSettings(data: d, preprocessing: top.child("preprocessing"))
+    try d.allowOnly(
+      audio == nil ? ["path", "grayscale", "patch", "limit"] : AudioSettings.dataKeys)
+    guard let path = try audio?.path ?? d.string("path") else {
+      throw d.fail("path", "is required")
+    }
     data = DataSource(path: path)
     data.grayscale = try d.bool("grayscale") ?? true
     data.patch = try d.pair("patch")
@@ -136,9 +144,10 @@ public struct PretrainingConfig: Sendable {
       throw d.fail("patch", "sizes must be in 1...4096, got \(p)")
     }
     data.limit = try d.int("limit", in: 1...Int(Int32.max))
+    try audio?.check(patch: data.patch, data: d)
 
     preprocessing = .none
-    if let p = try top.child("preprocessing") {
+    if audio == nil, let p = try top.child("preprocessing") {
       try p.allowOnly(["whiten", "lcn", "unit_variance"])
       preprocessing.whitenCutoff = try p.float("whiten")
       preprocessing.contrastSigma = try p.float("lcn")

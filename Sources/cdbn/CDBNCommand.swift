@@ -9,8 +9,8 @@ struct CDBNCommand: ParsableCommand {
       "Unsupervised convolutional feature learning: convolutional RBMs and deep belief networks.",
     version: "0.1.0",
     subcommands: [
-      Pretrain.self, Features.self, Classify.self, TrainCNN.self, Visualize.self, Inspect.self,
-      Bench.self,
+      Pretrain.self, Features.self, Split.self, Classify.self, TrainCNN.self, Visualize.self,
+      Inspect.self, Bench.self,
     ])
 }
 

@@ -4,18 +4,27 @@ import Foundation
 
 struct Features: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write one layer's features (pooling-unit probabilities) of a data set to HDF5.")
+    abstract: "Write one layer's features (pooling-unit probabilities) of a data set to HDF5.",
+    discussion: """
+      With a model pretrained on audio, --data is a TIMIT folder or a path,label[,speaker] CSV; \
+      --layer also takes mfcc (13 cepstra + Δ + ΔΔ), as in 1,mfcc; --summary frames writes every \
+      frame of every utterance, utterance one row per utterance (channel means and maxima over \
+      time), phones one row per TIMIT phone segment (means over its thirds and log duration).
+      """)
 
   @Option(help: "Model file written by cdbn pretrain (or any file with the same /layers schema).")
   var model: String
 
   @Option(
     help: ArgumentHelp(
-      "Layer whose features to write, 1 = first, 0 = the preprocessed input; several, like 1,2, are flattened and joined.",
+      "Layer whose features to write, 1 = first, 0 = the preprocessed input; several, like 1,2, are flattened and joined (audio: also mfcc).",
       valueName: "layers"))
   var layer: String
 
-  @Option(help: "Images folder, HDF5 file with /data [N, C, H, W], MNIST IDX file, or MNIST CSV.")
+  @Option(
+    help:
+      "Images folder, HDF5 file with /data [N, C, H, W], MNIST IDX file, or MNIST CSV; for an audio model a TIMIT folder or audio CSV."
+  )
   var data: String
 
   @Option(help: "Feature file to write.")
@@ -30,12 +39,37 @@ struct Features: ParsableCommand {
   @Option(help: "Examples per batch.")
   var batchSize = 64
 
+  @Option(help: "Audio: frames, utterance or phones (default frames).")
+  var summary: String?
+
+  @Option(help: "Audio: label written per row: speaker, gender, phone or label (the CSV's).")
+  var label: String?
+
+  @Option(help: "Audio, TIMIT: all, train, test, core-test or development.")
+  var subset: String?
+
+  @Option(help: "Audio: only these speakers, comma-separated (FVMH0,MCPM0).")
+  var speakers: String?
+
+  @Flag(help: "Audio, TIMIT: leave out the SA sentences.")
+  var excludeSa = false
+
   @OptionGroup var compute: ComputeOptions
 
   func run() throws {
     try compute.apply()
     guard batchSize >= 1, batchSize <= 1_000_000 else {
       throw ValidationError("--batch-size must be in 1...1000000")
+    }
+    let checkpoint = try ModelCheckpoint.read(from: model)
+    if checkpoint.audioFrontEnd != nil {
+      try runAudio(checkpoint)
+      return
+    }
+    guard summary == nil, label == nil, subset == nil, speakers == nil, !excludeSa else {
+      throw ValidationError(
+        "--summary, --label, --subset, --speakers and --exclude-sa apply to models pretrained on audio; \(model) is not"
+      )
     }
     let depths = layer.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !depths.isEmpty, depths.allSatisfy({ $0 != nil }) else {

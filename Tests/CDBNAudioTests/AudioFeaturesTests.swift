@@ -54,16 +54,34 @@ import Testing
     #expect(throws: DatasetError.self) {
       _ = try FeatureSummary.meanAndMax(Tensor(zeros: [2, 2, 2]))
     }
-    // Sample boundaries to frames with a 160-sample hop.
+  }
+
+  @Test func frameTimingLinesUpMapsWithPhoneBoundaries() throws {
+    // The whitened spectrogram: 320-sample windows every 160 samples, frame t centred on 160t + 159.5.
+    let spectrogram = FrameTiming(try Spectrogram())
+    #expect(spectrogram == FrameTiming(firstCentre: 159.5, stride: 160))
+    // Centres 2239.5 (t = 13) ... 4159.5 (t = 25) lie in [2200, 4280).
     let phone = TimedLabel(start: 2200, end: 4280, label: "sh")
-    #expect(FeatureSummary.frames(of: phone, hop: 160, frameCount: 321) == 13..<26)
-    #expect(FeatureSummary.frames(of: phone, hop: 160, frameCount: 20) == 13..<20)
+    #expect(spectrogram.frames(of: phone, frameCount: 321) == 13..<26)
+    #expect(spectrogram.frames(of: phone, frameCount: 20) == 13..<20)
+    // A segment between two centres takes the frame nearest its middle.
     #expect(
-      FeatureSummary.frames(
-        of: TimedLabel(start: 51000, end: 51610, label: "h#"), hop: 160, frameCount: 321)
+      spectrogram.frames(of: TimedLabel(start: 170, end: 250, label: "x"), frameCount: 3) == 0..<1)
+    #expect(
+      spectrogram.frames(of: TimedLabel(start: 51000, end: 51610, label: "h#"), frameCount: 321)
         == 318..<321)
+    // Past the end of the map: the last frame.
     #expect(
-      FeatureSummary.frames(
-        of: TimedLabel(start: 100, end: 120, label: "x"), hop: 160, frameCount: 3) == 0..<1)
+      spectrogram.frames(of: TimedLabel(start: 90000, end: 90100, label: "x"), frameCount: 5)
+        == 4..<5)
+    // MFCC frames (centred) sit on multiples of the hop.
+    #expect(FrameTiming(try MFCC().spectrogram) == FrameTiming(firstCentre: 0, stride: 160))
+    // Layer 1 (length 6, pooling 3): pooled unit m covers frames 3m ..< 3m + 8, centred on frame
+    // 3m + 3.5; layer 2 likewise on layer 1's units.
+    let layer1 = spectrogram.after(filterWidth: 6, pooling: 3)
+    #expect(layer1 == FrameTiming(firstCentre: 159.5 + 3.5 * 160, stride: 480))
+    #expect(layer1.centre(of: 2) == spectrogram.centre(of: 6) + 3.5 * 160)
+    let layer2 = layer1.after(filterWidth: 6, pooling: 3)
+    #expect(layer2 == FrameTiming(firstCentre: 159.5 + 3.5 * 160 + 3.5 * 480, stride: 1440))
   }
 }

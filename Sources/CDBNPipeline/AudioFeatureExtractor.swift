@@ -1,0 +1,364 @@
+import CDBNAudio
+import CDBNModels
+import CDBNNumerics
+import CDBNStorage
+import Foundation
+
+/// `cdbn features` on audio: runs each utterance of a TIMIT folder or CSV corpus through a model
+/// pretrained on audio (its stored spectrogram + PCA front end, then its layers) and writes, one
+/// utterance at a time, either every frame or classifier-ready summaries.
+///
+/// Representations: `.layer(l)`, the pooled probabilities of layer l (0 = the whitened spectrogram
+/// itself), and `.mfcc`, 13 cepstra + Δ + ΔΔ; several are joined side by side.
+///
+/// Layouts (HDF5, float32 features, written to a temporary file and renamed):
+/// - `frames` (one representation): `/features` [F, C], every utterance's frames one after the
+///   other, utterance u in rows `/offsets`[u] ..< `/offsets`[u + 1] (`/offsets` [U + 1] int64);
+///   `/ids`, `/speakers`, `/labels` [U] are per utterance; attributes `frame_stride_seconds` and
+///   `first_frame_centre_seconds` place the frames in time.
+/// - `utterance`: one row per utterance, each representation's channel means over time then its
+///   channel maxima (2·C values each); `/labels`, `/ids`, `/speakers` [N].
+/// - `phones`: one row per TIMIT phone segment (`q` dropped), each representation's channel means
+///   over the segment's three thirds and log(frames) (3·C + 1 values each); frames belong to a
+///   segment when their centre lies in it. `/labels` [N] (39 folded phones by default),
+///   `/ids` [N] ("DR1/FVMH0/SI836/12": utterance and line of the .phn file), `/speakers` [N],
+///   `/segments` [N, 2] (start and end sample).
+///
+/// Every layout has `/label_names` [K] (the name of each label value) and root attributes `kind` =
+/// "cdbn-features", `summary`, `representations` ("1,mfcc"), `label`, `model`, `data`.
+public struct AudioFeatureExtractor {
+  /// What a column block of the output comes from.
+  public enum Representation: Equatable, CustomStringConvertible, Sendable {
+    case layer(Int)
+    case mfcc
+
+    public var description: String {
+      switch self {
+      case .layer(let l): return "\(l)"
+      case .mfcc: return "mfcc"
+      }
+    }
+
+    /// "1", "2", "0", "mfcc", "1,mfcc": nil when a part is neither a number nor "mfcc" or repeats.
+    public static func list(_ text: String) -> [Representation]? {
+      let parts = text.split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespaces).lowercased()
+      }
+      var out: [Representation] = []
+      for part in parts {
+        if part == "mfcc" {
+          out.append(.mfcc)
+        } else if let l = Int(part) {
+          out.append(.layer(l))
+        } else {
+          return nil
+        }
+      }
+      return out.isEmpty || out.count != Set(out.map(\.description)).count ? nil : out
+    }
+  }
+
+  public enum Summary: String, CaseIterable, Sendable {
+    case frames, utterance, phones
+  }
+
+  public enum Label: String, CaseIterable, Sendable {
+    /// TIMIT speaker folder or the CSV's speaker column.
+    case speaker
+    /// TIMIT: female, male.
+    case gender
+    /// The 39 folded TIMIT phones (phone summaries only).
+    case phone
+    /// The CSV corpus's label column.
+    case label
+  }
+
+  public let modelPath: String
+  public let checkpoint: ModelCheckpoint
+  public let frontEnd: AudioFeatures
+  public let representations: [Representation]
+  public var summary: Summary = .utterance
+  /// Nil: phone for phone summaries, else speaker for TIMIT and label for a CSV corpus.
+  public var label: Label?
+  public let mfcc: MFCC
+  /// Rows gathered before each write.
+  public var rowsPerWrite = 256
+
+  /// Opens a model trained on audio; `representations` must exist in it.
+  public init(modelPath: String, checkpoint: ModelCheckpoint, representations: [Representation])
+    throws
+  {
+    guard let frontEnd = checkpoint.audioFrontEnd else {
+      throw PipelineError(
+        modelPath, "was not trained on audio (its /preprocessing has no spectrogram+pca front end)")
+    }
+    let count = checkpoint.model.layers.count
+    for case .layer(let l) in representations where l < 0 || l > count {
+      throw PipelineError(
+        modelPath,
+        "has \(count) layer(s); --layer must be in 0...\(count) or mfcc, got \(l)")
+    }
+    guard !representations.isEmpty else {
+      throw PipelineError(modelPath, "no representation asked for (--layer 1, 2, 0 or mfcc)")
+    }
+    self.modelPath = modelPath
+    self.checkpoint = checkpoint
+    self.frontEnd = frontEnd
+    self.representations = representations
+    mfcc = try MFCC(sampleRate: frontEnd.spectrogram.sampleRate)
+  }
+
+  /// Channels of one frame of `r`.
+  func channels(_ r: Representation) -> Int {
+    switch r {
+    case .layer(0): return frontEnd.whitening.componentCount
+    case .layer(let l): return checkpoint.model.layers[l - 1].outputChannels
+    case .mfcc: return 3 * mfcc.coefficientCount
+    }
+  }
+
+  /// Where the frames of `r` sit in the signal.
+  func timing(_ r: Representation) -> FrameTiming {
+    switch r {
+    case .mfcc: return FrameTiming(mfcc.spectrogram)
+    case .layer(let l):
+      return checkpoint.model.layers.prefix(l).reduce(frontEnd.timing) {
+        $0.after(filterWidth: $1.filters.shape[3], pooling: $1.pooling[1])
+      }
+    }
+  }
+
+  /// Frames of `r` for a signal of `samples` samples (0 when too short).
+  func frameCount(_ r: Representation, samples: Int) -> Int {
+    switch r {
+    case .mfcc: return mfcc.spectrogram.frameCount(sampleCount: samples)
+    case .layer(let l):
+      var t = frontEnd.spectrogram.frameCount(sampleCount: samples)
+      for layer in checkpoint.model.layers.prefix(l) {
+        guard t > 0, let size = layer.outputSize(height: 1, width: t) else { return 0 }
+        t = size.width
+      }
+      return t
+    }
+  }
+
+  /// Columns of one output row.
+  public var rowLength: Int {
+    representations.reduce(0) { total, r in
+      switch summary {
+      case .frames: return total + channels(r)
+      case .utterance: return total + 2 * channels(r)
+      case .phones: return total + 3 * channels(r) + 1
+      }
+    }
+  }
+
+  /// Each representation of one utterance as a map [C, T].
+  func maps(_ signal: AudioSignal, id: String) throws -> [Tensor] {
+    let depths = representations.compactMap { r -> Int? in
+      if case .layer(let l) = r { return l }
+      return nil
+    }
+    var layerMaps: [Int: Tensor] = [:]
+    if !depths.isEmpty {
+      let x = try PipelineError.naming(id) { try frontEnd.tensor(signal) }
+      for (depth, output) in zip(depths, try checkpoint.model.features(x, depths: depths)) {
+        layerMaps[depth] = output.reshaped([output.shape[1], output.shape[3]])
+      }
+    }
+    return try representations.map { r in
+      let map: Tensor
+      switch r {
+      case .layer(let l): map = layerMaps[l]!
+      case .mfcc:
+        let frames = try mfcc.features(signal)
+        map = Self.transposed(frames)
+      }
+      guard map.shape[1] > 0 else {
+        throw PipelineError(
+          id, "is too short for representation \(r): \(signal.samples.count) samples give no frame")
+      }
+      return map
+    }
+  }
+
+  /// [T, C] → [C, T].
+  static func transposed(_ x: Tensor) -> Tensor {
+    let (rows, columns) = (x.shape[0], x.shape[1])
+    var out = [Float](repeating: 0, count: x.count)
+    for i in 0..<rows {
+      for j in 0..<columns { out[j * rows + i] = x.scalars[i * columns + j] }
+    }
+    return Tensor(shape: [columns, rows], scalars: out)
+  }
+
+  /// Extracts the features of `dataPath`'s utterances in `selection` into `outputPath`; returns the
+  /// rows and columns written.
+  @discardableResult
+  public func run(
+    dataPath: String, selection: AudioDataset.Selection = AudioDataset.Selection(),
+    outputPath: String, reporter: ProgressReporter? = nil
+  ) throws -> (rows: Int, columns: Int) {
+    if summary == .frames && representations.count != 1 {
+      throw PipelineError(
+        dataPath,
+        "per-frame maps take one representation (their frame rates differ); use --summary utterance or phones to join \(representations.map(\.description).joined(separator: ","))"
+      )
+    }
+    let dataset = try PipelineError.naming(dataPath) {
+      try AudioDataset(
+        path: dataPath, selection: selection, sampleRate: frontEnd.spectrogram.sampleRate)
+    }
+    let labelling = try AudioLabelling(
+      dataset: dataset, kind: label ?? defaultLabel(dataset), summary: summary)
+    // Row counts first, so the output is one fixed-size dataset written in order.
+    var phones: [[(index: Int, segment: TimedLabel)]] = []
+    var frameCounts: [Int] = []
+    let rows: Int
+    switch summary {
+    case .utterance:
+      rows = dataset.count
+    case .phones:
+      phones = try (0..<dataset.count).map { i in
+        try PipelineError.naming(dataset.items[i].audioPath) {
+          try dataset.phones(i).enumerated().filter { TIMITPhones.fold($0.element.label) != nil }
+            .map { ($0.offset, $0.element) }
+        }
+      }
+      rows = phones.reduce(0) { $0 + $1.count }
+    case .frames:
+      frameCounts = try (0..<dataset.count).map { i in
+        frameCount(
+          representations[0],
+          samples: try PipelineError.naming(dataset.items[i].audioPath) {
+            try dataset.sampleCount(i)
+          })
+      }
+      rows = frameCounts.reduce(0, +)
+    }
+    guard rows > 0 else { throw PipelineError(dataPath, "the selection gives no rows") }
+    let d = rowLength
+    let timings = representations.map(timing)
+    let started = Date()
+    var seconds = 0.0
+    try PipelineError.naming(outputPath) {
+      try HDF5File.atomicWrite(to: outputPath) { file in
+        let root = file.root
+        try root.setAttribute("kind", "cdbn-features")
+        try root.setAttribute("summary", summary.rawValue)
+        try root.setAttribute(
+          "representations", representations.map(\.description).joined(separator: ","))
+        try root.setAttribute("label", labelling.kind.rawValue)
+        try root.setAttribute("model", modelPath)
+        try root.setAttribute("data", dataPath)
+        try root.setAttribute("shape", [d])
+        if summary == .frames {
+          let t = timings[0]
+          let rate = Double(frontEnd.spectrogram.sampleRate)
+          try root.setAttribute("frame_stride_seconds", t.stride / rate)
+          try root.setAttribute("first_frame_centre_seconds", t.firstCentre / rate)
+        }
+        var writer = try RowWriter(
+          dataset: root.createDataset(
+            "features", type: .float32, shape: [rows, d], chunk: [min(rows, rowsPerWrite), d]),
+          rowLength: d, rowsPerWrite: rowsPerWrite)
+        var labels: [Int] = []
+        var ids: [String] = []
+        var speakers: [String] = []
+        var segments: [Int] = []
+        for (i, item) in dataset.items.enumerated() {
+          let signal = try PipelineError.naming(item.audioPath) { try dataset.signal(i) }
+          seconds += signal.duration
+          let maps = try maps(signal, id: item.id)
+          switch summary {
+          case .utterance:
+            try writer.append(maps.flatMap { try FeatureSummary.meanAndMax($0) })
+          case .phones:
+            for (line, segment) in phones[i] {
+              var row: [Float] = []
+              for (map, timing) in zip(maps, timings) {
+                let range = timing.frames(of: segment, frameCount: map.shape[1])
+                row += try FeatureSummary.segment(map, frames: range)
+              }
+              try writer.append(row)
+              labels.append(try labelling.value(of: item, phone: segment.label))
+              ids.append("\(item.id)/\(line)")
+              speakers.append(item.speaker ?? "")
+              segments += [segment.start, segment.end]
+            }
+          case .frames:
+            guard maps[0].shape[1] == frameCounts[i] else {
+              throw PipelineError(
+                item.audioPath,
+                "gave \(maps[0].shape[1]) frames where its header promised \(frameCounts[i])")
+            }
+            try writer.append(Self.transposed(maps[0]).scalars)
+          }
+          if summary != .phones {
+            labels.append(try labelling.value(of: item, phone: nil))
+            ids.append(item.id)
+            speakers.append(item.speaker ?? "")
+          }
+          reporter?.status(
+            "features: \(i + 1)/\(dataset.count) utterances, \(String(format: "%.0f", seconds / Date().timeIntervalSince(started))) s of audio/s"
+          )
+        }
+        try writer.finish()
+        try root.writeInts("labels", shape: [labels.count], labels)
+        try root.writeStrings("label_names", labelling.names)
+        try root.writeStrings("ids", ids)
+        if dataset.items.allSatisfy({ $0.speaker != nil }) {
+          try root.writeStrings("speakers", speakers)
+        }
+        if summary == .phones {
+          try root.writeInts("segments", shape: [rows, 2], segments)
+        }
+        if summary == .frames {
+          let offsets = frameCounts.reduce(into: [0]) { $0.append($0.last! + $1) }
+          try root.writeInts("offsets", shape: [offsets.count], offsets)
+        }
+      }
+    }
+    reporter?.log(
+      String(
+        format: "features: %d utterance(s), %.1f s of audio in %.1f s → %d rows × %d",
+        dataset.count, seconds, Date().timeIntervalSince(started), rows, d))
+    return (rows, d)
+  }
+
+  func defaultLabel(_ dataset: AudioDataset) -> Label {
+    if summary == .phones { return .phone }
+    return dataset.isTIMIT || dataset.items.allSatisfy({ $0.label == nil }) ? .speaker : .label
+  }
+}
+
+/// Rows gathered and written in blocks of consecutive rows.
+private struct RowWriter {
+  let dataset: HDF5Dataset
+  let rowLength: Int
+  let rowsPerWrite: Int
+  var written = 0
+  var pending: [Float] = []
+
+  init(dataset: HDF5Dataset, rowLength: Int, rowsPerWrite: Int) {
+    self.dataset = dataset
+    self.rowLength = rowLength
+    self.rowsPerWrite = rowsPerWrite
+  }
+
+  /// Appends one or more whole rows.
+  mutating func append(_ values: [Float]) throws {
+    precondition(values.count % rowLength == 0)
+    pending += values
+    if pending.count >= rowsPerWrite * rowLength { try finish() }
+  }
+
+  /// Writes what is pending.
+  mutating func finish() throws {
+    let n = pending.count / rowLength
+    guard n > 0 else { return }
+    try dataset.writeFloats(start: [written, 0], count: [n, rowLength], pending)
+    written += n
+    pending.removeAll(keepingCapacity: true)
+  }
+}
