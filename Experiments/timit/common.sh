@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
     --model) model=$(absolute "$2"); shift 2 ;;
     --out) out=$(absolute "$2"); shift 2 ;;
     --results) results=$(absolute "$2"); shift 2 ;;
-    -h | --help) sed -n '2,22p' "$here/common.sh"; exit 0 ;;
+    -h | --help) sed -n '1,/^# Environment/p' "$here/common.sh"; exit 0 ;;
     *) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
