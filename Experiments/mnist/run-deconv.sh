@@ -15,7 +15,7 @@ train=Data/mnist/mnist_5k.csv.gz
 test=Data/mnist/t10k-images-idx3-ubyte.gz
 timings="$out/timings.txt"
 : >"$timings"
-source "$here/steps.sh"
+source "$here/../steps.sh"
 rm -f "$out"/*.h5
 timed "pretrain ($here/deconv.yaml)" $cdbn pretrain $here/deconv.yaml --out "$out/deconv.h5" --quiet
 timed "deconv features, 5,000 train + 10,000 test" bash -c "

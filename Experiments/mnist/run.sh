@@ -48,7 +48,7 @@ else
   reuse=0
   : >"$timings"
 fi
-source "$here/steps.sh"
+source "$here/../steps.sh"
 
 # 1. Unsupervised pretraining on the training images (labels unused).
 config=$here/crbm-2layer.yaml

@@ -71,12 +71,7 @@ cdbn() {
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
-timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
-  local label=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$label|$((SECONDS - start))" >>"$timings"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../steps.sh"
 
 # Speakers. The sample's 16 speakers are all TIMIT training speakers: dialect regions 1-4 serve as
 # training speakers (pretraining, classifier training for gender and phones), regions 5-8 as test
@@ -275,8 +270,6 @@ finish() {
 }
 
 wall_times() {
-  echo "| step | seconds |"
-  echo "|---|---:|"
-  awk -F'|' '{ printf "| %s | %s |\n", $1, $2 }' "$timings"
+  timings_rows
   echo "| **whole script** | **$((SECONDS - started))** |"
 }
