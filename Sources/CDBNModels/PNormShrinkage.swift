@@ -1,3 +1,5 @@
+import CDBNNumerics
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -32,16 +34,10 @@ public struct PNormShrinkage: Sendable, Equatable {
     }
   }
 
-  /// sign(v)·max(|v| − t, 0): the p = 1 case.
-  @inline(__always)
-  public static func softThreshold(_ v: Float, threshold t: Float) -> Float {
-    v > t ? v - t : (v < -t ? v + t : 0)
-  }
-
   /// The minimiser for one value.
   @inline(__always)
   public func callAsFunction(_ v: Float) -> Float {
-    if p == 1 { return Self.softThreshold(v, threshold: threshold) }
+    if p == 1 { return Shrinkage.soft(v, threshold: threshold) }
     let a = abs(v)
     guard a > threshold else { return 0 }
     let u = Float(Self.newtonRoot(Double(a), lambda: 1 / Double(beta), p: Double(p)))
@@ -51,8 +47,9 @@ public struct PNormShrinkage: Sendable, Equatable {
   /// w[i] = shrink(v[i]) for `count` values.
   public func apply(_ v: UnsafePointer<Float>, into w: UnsafeMutablePointer<Float>, count: Int) {
     if p == 1 {
-      let t = threshold
-      for i in 0..<count { w[i] = Self.softThreshold(v[i], threshold: t) }
+      // The sparse coder's SIMD soft threshold, in place on a copy.
+      w.update(from: v, count: count)
+      Shrinkage.soft(w, count: count, threshold: threshold)
     } else {
       for i in 0..<count { w[i] = self(v[i]) }
     }
