@@ -39,6 +39,19 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   private var workspace: Workspace?
 
+  /// How the top-down pass turns sampled hidden states into the visible mean.
+  enum TopDownPass {
+    /// Whichever of the two costs fewer vector operations for the units that are on.
+    case automatic
+    /// sgemm over every position, then col2im.
+    case dense
+    /// A filter patch added per unit that is on (`ActivePatches`).
+    case sparse
+  }
+
+  /// Tests pin this to check both routes against naive loops.
+  var topDownPass = TopDownPass.automatic
+
   public init(rbm: ConvRBM, settings: ContrastiveDivergence, seed: UInt64) throws {
     try settings.validate()
     self.rbm = rbm
@@ -85,6 +98,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     let rbm = self.rbm
     let settings = self.settings
     let seed = self.seed
+    let topDown = topDownPass
+    rbm.weights.scalars.withUnsafeBufferPointer { ws.patches.load(filters: $0.baseAddress!) }
 
     batch.scalars.withUnsafeBufferPointer { data in
       rbm.weights.scalars.withUnsafeBufferPointer { w in
@@ -105,7 +120,8 @@ public final class ConvRBMTrainer: LayerTrainer {
               rbm: rbm, settings: settings, shape: s, pooling: g, weights: w, hiddenBias: b,
               data: data + range.lowerBound * s.inputSize, count: range.count,
               chain: chainPointer.map { $0 + range.lowerBound * s.inputSize },
-              scratch: ws.workers[worker], partial: ws.partials[task], rng: &rng)
+              patches: ws.patches, topDown: topDown, scratch: ws.workers[worker],
+              partial: ws.partials[task], rng: &rng)
           }
         }
       }
@@ -195,7 +211,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     pooling g: PoolingShape,
     weights w: UnsafePointer<Float>, hiddenBias b: UnsafePointer<Float>,
     data: UnsafePointer<Float>, count: Int, chain: UnsafeMutablePointer<Float>?,
-    scratch: WorkerScratch, partial: PartialSums, rng: inout RandomStream
+    patches: ActivePatches, topDown: TopDownPass, scratch: WorkerScratch, partial: PartialSums,
+    rng: inout RandomStream
   ) {
     let k = s.filters
     // Block-major columns (see `ColumnOrder.pooling`): pooling and sampling run on whole vectors.
@@ -216,25 +233,40 @@ public final class ConvRBMTrainer: LayerTrainer {
         rows: k, offsets: o.offsets, length: o.length, values: h, bias: b, scale: scale,
         valid: valid, off: scratch.off, pooled: nil)
     }
-    // Top-down: visible mean of the hidden states `h` into `v`.
-    func down(_ h: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-      BLAS.sgemm(
-        .transposed, .none, m: s.patchSize, n: columns, k: k, alpha: 1, a: w, lda: s.patchSize,
-        b: h, ldb: columns, beta: 0, c: scratch.columns, ldc: columns)
+    // Top-down: visible mean of the sampled block states (`active` blocks on) into `v`.
+    func down(_ states: UnsafePointer<Float>, active: Int, into v: UnsafeMutablePointer<Float>) {
       for e in 0..<count {
         for c in 0..<s.channels {
           (v + e * s.inputSize + c * s.inputPlane).update(
             repeating: rbm.visibleBias[c], count: s.inputPlane)
         }
       }
-      Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v, order: order)
+      let sparse =
+        switch topDown {
+        case .automatic: patches.isCheaper(active: active, examples: count)
+        case .dense: false
+        case .sparse: true
+        }
+      if sparse {
+        patches.add(states: states, geometry: o, output: v)
+      } else {
+        ProbabilisticMaxPooling.expand(
+          rows: k, offsets: o.offsets, length: o.length, states: states, hidden: scratch.samples,
+          pooled: nil)
+        BLAS.sgemm(
+          .transposed, .none, m: s.patchSize, n: columns, k: k, alpha: 1, a: w,
+          lda: s.patchSize, b: scratch.samples, ldb: columns, beta: 0, c: scratch.columns,
+          ldc: columns)
+        Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v, order: order)
+      }
       if binary { VectorMath.sigmoidInPlace(v, count: count * s.inputSize) }
     }
-    func sample(_ probabilities: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
+    // Block states of a sample from `probabilities` into `scratch.states`; returns the blocks on.
+    func sample(_ probabilities: UnsafePointer<Float>) -> Int {
       ProbabilisticMaxPooling.blockSample(
         rows: k, offsets: o.offsets, length: o.length, probabilities: probabilities,
-        off: scratch.off, valid: valid, uniforms: scratch.uniforms, rng: &rng, hidden: h,
-        pooled: nil)
+        off: scratch.off, valid: valid, uniforms: scratch.uniforms, rng: &rng,
+        states: scratch.states)
     }
     func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
       for kk in 0..<k { out[kk] += sign * VectorMath.sum(h + kk * columns, count: columns) }
@@ -242,7 +274,7 @@ public final class ConvRBMTrainer: LayerTrainer {
 
     let positive = scratch.positive
     let negative = scratch.negative
-    let samples = scratch.samples
+    let states = UnsafePointer(scratch.states)
     let reconstruction = scratch.visible
     partial.clear()
 
@@ -253,10 +285,10 @@ public final class ConvRBMTrainer: LayerTrainer {
       b: scratch.columns, ldb: columns, beta: 0, c: partial.weights, ldc: s.patchSize)
     sumPlanes(positive, into: partial.hiddenBias, sign: 1)
     sumPlanes(positive, into: partial.activation, sign: 1)
-    sample(positive, into: samples)
+    var active = sample(positive)
 
     // One-step reconstruction of the data (the monitored error; CD's first negative state).
-    down(samples, into: reconstruction)
+    down(states, active: active, into: reconstruction)
     partial.squaredError[0] = Double(
       VectorMath.squaredDistance(data, reconstruction, count: count * s.inputSize))
 
@@ -265,14 +297,14 @@ public final class ConvRBMTrainer: LayerTrainer {
     var remaining = settings.steps - 1
     if let chain {
       up(chain, into: negative)
-      sample(negative, into: samples)
-      down(samples, into: reconstruction)
+      active = sample(negative)
+      down(states, active: active, into: reconstruction)
       visibleState = UnsafePointer(reconstruction)
     }
     up(visibleState, into: negative)
     while remaining > 0 {
-      sample(negative, into: samples)
-      down(samples, into: reconstruction)
+      active = sample(negative)
+      down(states, active: active, into: reconstruction)
       up(reconstruction, into: negative)
       remaining -= 1
     }
@@ -305,11 +337,11 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
   final class WorkerScratch: @unchecked Sendable {
-    let columns, positive, negative, samples, off, visible, uniforms,
+    let columns, positive, negative, samples, states, off, visible, uniforms,
       valid: UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int) {
+    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int, visiblePadding: Int) {
       func make(_ n: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
         p.initialize(repeating: 0, count: max(1, n))
@@ -322,11 +354,13 @@ public final class ConvRBMTrainer: LayerTrainer {
       positive = make(hidden)
       negative = make(hidden)
       samples = make(hidden)
+      states = make(s.filters * o.length)
       off = make(s.filters * o.length)
-      visible = make(chunk * s.inputSize)
+      // `ActivePatches` may add zeros just past the last example.
+      visible = make(chunk * s.inputSize + visiblePadding)
       uniforms = make(o.length)
       valid = make(o.columns)
-      all = [columns, positive, negative, samples, off, visible, uniforms, valid]
+      all = [columns, positive, negative, samples, states, off, visible, uniforms, valid]
     }
 
     deinit { for p in all { p.deallocate() } }
@@ -371,6 +405,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     let plan: ChunkPlan
     let workers: [WorkerScratch]
     let partials: [PartialSums]
+    /// The current filters, padded for the sparse top-down pass; shared, read-only in the workers.
+    let patches: ActivePatches
     let chainOut: UnsafeMutablePointer<Float>
 
     init(shape s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) {
@@ -380,8 +416,11 @@ public final class ConvRBMTrainer: LayerTrainer {
         examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane)
       self.plan = plan
       let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
+      let patches = ActivePatches(shape: s)
+      self.patches = patches
       workers = (0..<workerCount).map { _ in
-        WorkerScratch(shape: s, pooling: g, chunk: plan.largest)
+        WorkerScratch(
+          shape: s, pooling: g, chunk: plan.largest, visiblePadding: patches.outputPadding)
       }
       partials = plan.ranges.map { _ in PartialSums(shape: s) }
       chainOut = .allocate(capacity: max(1, n * s.inputSize))

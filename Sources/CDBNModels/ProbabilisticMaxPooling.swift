@@ -97,22 +97,26 @@ public enum ProbabilisticMaxPooling {
     }
   }
 
-  /// Draws one multinomial sample per block from `blockProbabilities`' output: `hidden` (rows ×
-  /// offsets × length) gets a one-hot or all-zero block, `pooled` (rows × length, if not nil) the
-  /// block's pooling state. One uniform per block, drawn row by row and block by block in order;
-  /// `uniforms` is scratch for `length` floats.
+  /// Draws one multinomial sample per block from `blockProbabilities`' output: `states` (rows ×
+  /// length) gets 0 where the block is off and o + 1 where member o is on. One uniform per block,
+  /// drawn row by row and block by block in order; `uniforms` is scratch for `length` floats.
+  /// Returns the number of blocks that are on.
+  ///
+  /// The states are what the top-down pass needs (`ActivePatches` adds one filter patch per block
+  /// that is on); `expand` turns them into one-hot detection states.
+  @discardableResult
   public static func blockSample(
     rows: Int, offsets: Int, length: Int, probabilities: UnsafePointer<Float>,
     off: UnsafePointer<Float>, valid: UnsafePointer<Float>?,
     uniforms: UnsafeMutablePointer<Float>, rng: inout RandomStream,
-    hidden: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?
-  ) {
+    states: UnsafeMutablePointer<Float>
+  ) -> Int {
     let zero = Lanes(repeating: 0)
     let one = Lanes(repeating: 1)
+    var on = zero
     for r in 0..<rows {
       for q in 0..<length { uniforms[q] = rng.nextFloat() }
       let p = probabilities + r * offsets * length
-      let h = hidden + r * offsets * length
       var q = 0
       while q < length {
         let n = min(16, length - q)
@@ -120,14 +124,12 @@ public enum ProbabilisticMaxPooling {
         // Walk the cumulative distribution: off, then each member in order.
         var cumulative = load(off + r * length + q, n)
         var taken = u .< cumulative
-        if let pooled {
-          store(zero.replacing(with: one, where: .!taken), pooled + r * length + q, n)
-        }
+        var state = zero
         for o in 0..<offsets {
           cumulative += load(p + o * length + q, n)
-          let on = .!taken .& (u .< cumulative)
-          taken = taken .| on
-          store(zero.replacing(with: one, where: on), h + o * length + q, n)
+          let chosen = .!taken .& (u .< cumulative)
+          taken = taken .| chosen
+          state.replace(with: Float(o + 1), where: chosen)
         }
         // Rounding can leave the cumulative sum a hair below 1: the last existing member takes that
         // slack (rare, so a scalar fix-up).
@@ -135,8 +137,36 @@ public enum ProbabilisticMaxPooling {
           for lane in 0..<n where !taken[lane] {
             var o = offsets - 1
             while let valid, o > 0, valid[o * length + q + lane] == 0 { o -= 1 }
-            h[o * length + q + lane] = 1
+            state[lane] = Float(o + 1)
           }
+        }
+        on += zero.replacing(with: one, where: state .> 0)
+        store(state, states + r * length + q, n)
+        q += 16
+      }
+    }
+    return Int(on.sum())
+  }
+
+  /// One-hot detection states (rows × offsets × length) and, if `pooled` is not nil, pooling states
+  /// (rows × length) from `blockSample`'s block states.
+  public static func expand(
+    rows: Int, offsets: Int, length: Int, states: UnsafePointer<Float>,
+    hidden: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?
+  ) {
+    let zero = Lanes(repeating: 0)
+    let one = Lanes(repeating: 1)
+    for r in 0..<rows {
+      let h = hidden + r * offsets * length
+      var q = 0
+      while q < length {
+        let n = min(16, length - q)
+        let state = load(states + r * length + q, n)
+        for o in 0..<offsets {
+          store(zero.replacing(with: one, where: state .== Float(o + 1)), h + o * length + q, n)
+        }
+        if let pooled {
+          store(zero.replacing(with: one, where: state .> 0), pooled + r * length + q, n)
         }
         q += 16
       }
@@ -178,19 +208,23 @@ public enum ProbabilisticMaxPooling {
     pooled: UnsafeMutablePointer<Float>?
   ) {
     let o = g.blockGeometry
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * o.columns + o.length) { scratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * o.columns + 2 * o.length) {
+      scratch in
       let block = scratch.baseAddress!
-      let states = block + o.columns
-      let uniforms = states + o.columns
-      let valid = o.validity(into: uniforms + o.length)
+      let oneHot = block + o.columns
+      let uniforms = oneHot + o.columns
+      let states = uniforms + o.length
+      let valid = o.validity(into: states + o.length)
       block.initialize(repeating: 0, count: o.columns)
       for p in 0..<count {
         g.toBlocks(probabilities + p * g.plane, block)
         blockSample(
           rows: 1, offsets: o.offsets, length: o.length, probabilities: block,
-          off: off + p * g.pooledPlane, valid: valid, uniforms: uniforms, rng: &rng,
-          hidden: states, pooled: pooled.map { $0 + p * g.pooledPlane })
-        g.fromBlocks(states, hidden + p * g.plane)
+          off: off + p * g.pooledPlane, valid: valid, uniforms: uniforms, rng: &rng, states: states)
+        expand(
+          rows: 1, offsets: o.offsets, length: o.length, states: states, hidden: oneHot,
+          pooled: pooled.map { $0 + p * g.pooledPlane })
+        g.fromBlocks(oneHot, hidden + p * g.plane)
       }
     }
   }

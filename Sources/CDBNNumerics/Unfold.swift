@@ -2,6 +2,10 @@
 ///
 /// For a chunk of `count` examples laid out [count, C, H, W], the unfolded matrix has C·fh·fw rows
 /// and `order.columns(s, count:)` columns, one per output position (see `ColumnOrder`).
+///
+/// Both walk one input plane at a time and, inside it, one unfolded row after another (filter tap
+/// (a, b), then output rows): consecutive copies touch different rows, so no vector load waits on a
+/// store that it partly overlaps, which the row-by-row order did.
 public enum Unfold {
   /// Writes the unfolded matrix of `count` examples at `input` into `columns`. Columns of positions
   /// that do not exist (the padding of ragged pooling blocks) are left as they are.
@@ -10,16 +14,25 @@ public enum Unfold {
     columns: UnsafeMutablePointer<Float>, order: ColumnOrder = .raster
   ) {
     let o = order.geometry(s, count: count)
-    o.withRuns(s) { runs, phases in
+    o.withRuns(s) { runs, plane in
       for c in 0..<s.channels {
         for e in 0..<count {
-          for y in 0..<s.height {
-            let source = input + e * s.inputSize + c * s.inputPlane + y * s.width
-            let split = o.split(source, width: s.width, into: phases)
-            runs.forEach(channel: c, example: e, inputRow: y) { row, column, start, n in
-              // Runs are short (about Wo/pw): a plain loop beats a memmove call.
-              let d = columns + row * o.columns + column
-              let r = split + start
+          let source = input + e * s.inputSize + c * s.inputPlane
+          let split = o.splitPlane(source, s, into: plane)
+          runs.forEach(channel: c, example: e) { row, column, start, n, room in
+            let d = columns + (row &* o.columns &+ column)
+            let r = split + start
+            if o.poolWidth > 1 && n <= room {
+              // Runs are short (about Wo/pw): whole vectors, the last running over into columns
+              // written later; the split plane is padded, so the reads stay inside it.
+              var j = 0
+              repeat {
+                UnsafeMutableRawPointer(d + j).storeBytes(
+                  of: UnsafeRawPointer(r + j).loadUnaligned(as: SIMD16<Float>.self),
+                  as: SIMD16<Float>.self)
+                j &+= 16
+              } while j < n
+            } else {
               for j in 0..<n { d[j] = r[j] }
             }
           }
@@ -35,52 +48,64 @@ public enum Unfold {
     output: UnsafeMutablePointer<Float>, order: ColumnOrder = .raster
   ) {
     let o = order.geometry(s, count: count)
-    o.withRuns(s) { runs, phases in
+    o.withRuns(s) { runs, plane in
       for c in 0..<s.channels {
         for e in 0..<count {
-          for y in 0..<s.height {
-            let target = output + e * s.inputSize + c * s.inputPlane + y * s.width
-            // Sum into the row's phases (contiguous runs), then interleave once.
-            let sums = o.poolWidth == 1 ? target : phases
-            if o.poolWidth > 1 { phases.update(repeating: 0, count: s.width + o.poolWidth) }
-            runs.forEach(channel: c, example: e, inputRow: y) { row, column, start, n in
-              let d = sums + start
-              let r = columns + row * o.columns + column
-              for j in 0..<n { d[j] += r[j] }
-            }
-            if o.poolWidth > 1 { o.mergeAdd(phases, width: s.width, into: target) }
+          let target = output + e * s.inputSize + c * s.inputPlane
+          // Sum into the plane's phases (contiguous runs), then interleave once.
+          let sums = o.poolWidth == 1 ? target : plane
+          if o.poolWidth > 1 { plane.update(repeating: 0, count: s.height * runs.rowLength) }
+          runs.forEach(channel: c, example: e) { row, column, start, n, _ in
+            let d = sums + start
+            let r = columns + row * o.columns + column
+            for j in 0..<n { d[j] += r[j] }
           }
+          if o.poolWidth > 1 { o.mergeAddPlane(plane, s, into: target) }
         }
       }
     }
   }
 }
 
-/// The runs of the unfolded matrix that one input row feeds, precomputed per call so that the
+/// The runs of the unfolded matrix that one input plane feeds, precomputed per call so that the
 /// copy loops do no integer division.
 struct UnfoldRuns {
   let geometry: ColumnGeometry
   let shape: ConvolutionShape
+  /// Floats per row of a split plane: pw phases of ⌈W/pw⌉, or W when pw = 1.
+  let rowLength: Int
   /// Per output row i: the column of (example 0, i, offset column 0).
   let rowStarts: UnsafePointer<Int>
+  /// Per output row i: the end of the columns of its offset row (offset column 0), all examples.
+  let segmentEnds: UnsafePointer<Int>
   /// Per (filter column b, offset column sj): split-row start, column offset, length.
   let runs: UnsafePointer<Int>
   let offsetColumns: Int
 
+  /// Calls `body(row, column, start, n, room)` for every run of plane (c, e): unfolded row `row`
+  /// gets n floats at `column` from the split plane at `start`. Writing past the run is harmless for
+  /// `room` ≥ n floats, rounded down to whole vectors of 16: those columns belong to runs that this
+  /// call writes later (the runs of one offset are adjacent and written in column order) or to
+  /// nobody.
   @inline(__always)
   func forEach(
-    channel c: Int, example e: Int, inputRow y: Int,
-    _ body: (_ row: Int, _ column: Int, _ start: Int, _ n: Int) -> Void
+    channel c: Int, example e: Int,
+    _ body: (_ row: Int, _ column: Int, _ start: Int, _ n: Int, _ room: Int) -> Void
   ) {
     let s = shape
     let exampleColumn = e * geometry.blocks
-    for a in max(0, y - geometry.height + 1)...min(s.filterHeight - 1, y) {
-      let rowColumn = rowStarts[y - a] + exampleColumn
+    for a in 0..<s.filterHeight {
       let rowBase = (c * s.filterHeight + a) * s.filterWidth
       for b in 0..<s.filterWidth {
         var r = runs + b * offsetColumns * 3
         for _ in 0..<offsetColumns {
-          body(rowBase + b, rowColumn + r[1], r[0], r[2])
+          let (phaseStart, offsetColumn, n) = (r[0], r[1] + exampleColumn, r[2])
+          for i in 0..<geometry.height {
+            let column = rowStarts[i] &+ offsetColumn
+            // The offset's columns end at segmentEnds[i] + r[1]; a write may reach that far.
+            let room = (segmentEnds[i] &+ r[1] &- column) & ~15
+            body(rowBase + b, column, (i &+ a) &* rowLength &+ phaseStart, n, room)
+          }
           r += 3
         }
       }
@@ -89,15 +114,18 @@ struct UnfoldRuns {
 }
 
 extension ColumnGeometry {
-  /// Calls `body` with the run table of shape `s` and scratch for one split input row.
+  /// Calls `body` with the run table of shape `s` and scratch for one split input plane.
   @inline(__always)
   func withRuns(_ s: ConvolutionShape, _ body: (UnfoldRuns, UnsafeMutablePointer<Float>) -> Void) {
     let offsetColumns = min(poolWidth, width)
-    let ints = height + 3 * s.filterWidth * offsetColumns
+    let ints = 2 * height + 3 * s.filterWidth * offsetColumns
+    let rowLength = poolWidth == 1 ? s.width : poolWidth * phaseStride(width: s.width)
     withUnsafeTemporaryAllocation(of: Int.self, capacity: ints) { table in
       let rowStarts = table.baseAddress!
       for i in 0..<height { rowStarts[i] = rowStart(example: 0, row: i) }
-      let runs = rowStarts + height
+      let segmentEnds = rowStarts + height
+      for i in 0..<height { segmentEnds[i] = ((i % poolHeight) * poolWidth + 1) * length }
+      let runs = segmentEnds + height
       let stride = phaseStride(width: s.width)
       for b in 0..<s.filterWidth {
         for sj in 0..<offsetColumns {
@@ -108,52 +136,67 @@ extension ColumnGeometry {
           r[2] = (width - sj + poolWidth - 1) / poolWidth
         }
       }
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: s.width + poolWidth) { line in
+      // pw = 1 reads and writes the planes themselves. The split plane is zeroed once, so the
+      // slots that splitting never writes (short phases, the padding for vector reads) are finite.
+      let planeFloats = poolWidth == 1 ? 1 : s.height * rowLength + 16
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: planeFloats) { plane in
+        plane.initialize(repeating: 0)
         body(
           UnfoldRuns(
-            geometry: self, shape: s, rowStarts: rowStarts, runs: runs,
-            offsetColumns: offsetColumns), line.baseAddress!)
+            geometry: self, shape: s, rowLength: rowLength, rowStarts: rowStarts,
+            segmentEnds: segmentEnds, runs: runs, offsetColumns: offsetColumns),
+          plane.baseAddress!)
       }
     }
   }
 
-  /// The length of one phase of a row split by `split`.
+  /// The length of one phase of a row split by `splitPlane`.
   @inline(__always)
   func phaseStride(width: Int) -> Int { (width + poolWidth - 1) / poolWidth }
 
-  /// Splits an input row into its pw phases (x[t], x[t+pw], ...), each a contiguous run, so that
-  /// every block-major column run is one copy; a raster order uses the row itself.
+  /// Splits every row of a plane into its pw phases (x[t], x[t+pw], ...), each a contiguous run, so
+  /// that every block-major column run is one copy; a raster order uses the plane itself.
   @inline(__always)
-  func split(_ row: UnsafePointer<Float>, width: Int, into phases: UnsafeMutablePointer<Float>)
-    -> UnsafePointer<Float>
-  {
-    if poolWidth == 1 { return row }
-    let stride = phaseStride(width: width)
-    for t in 0..<poolWidth {
-      let d = phases + t * stride
-      var x = t
-      var i = 0
-      while x < width {
-        d[i] = row[x]
-        x += poolWidth
-        i += 1
+  func splitPlane(
+    _ plane: UnsafePointer<Float>, _ s: ConvolutionShape, into phases: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    if poolWidth == 1 { return plane }
+    let stride = phaseStride(width: s.width)
+    for y in 0..<s.height {
+      let row = plane + y * s.width
+      let split = phases + y * poolWidth * stride
+      for t in 0..<poolWidth {
+        let d = split + t * stride
+        var x = t
+        var i = 0
+        while x < s.width {
+          d[i] = row[x]
+          x += poolWidth
+          i += 1
+        }
       }
     }
     return UnsafePointer(phases)
   }
 
-  /// The inverse of `split`, adding: row[t + i·pw] += phases[t][i].
+  /// The inverse of `splitPlane`, adding: row[t + i·pw] += phases[t][i] for every row.
   @inline(__always)
-  func mergeAdd(_ phases: UnsafePointer<Float>, width: Int, into row: UnsafeMutablePointer<Float>) {
-    let stride = phaseStride(width: width)
-    for t in 0..<poolWidth {
-      let s = phases + t * stride
-      var x = t
-      var i = 0
-      while x < width {
-        row[x] += s[i]
-        x += poolWidth
-        i += 1
+  func mergeAddPlane(
+    _ phases: UnsafePointer<Float>, _ s: ConvolutionShape, into plane: UnsafeMutablePointer<Float>
+  ) {
+    let stride = phaseStride(width: s.width)
+    for y in 0..<s.height {
+      let row = plane + y * s.width
+      let split = phases + y * poolWidth * stride
+      for t in 0..<poolWidth {
+        let source = split + t * stride
+        var x = t
+        var i = 0
+        while x < s.width {
+          row[x] += source[i]
+          x += poolWidth
+          i += 1
+        }
       }
     }
   }

@@ -178,8 +178,10 @@ struct NaiveCD1 {
     return rbm
   }
 
-  @Test(arguments: [VisibleUnits.binary, .gaussian])
-  func cdStatisticsMatchNaiveLoops(_ visible: VisibleUnits) throws {
+  @Test(arguments: [VisibleUnits.binary, .gaussian], [ConvRBMTrainer.TopDownPass.dense, .sparse])
+  func cdStatisticsMatchNaiveLoops(_ visible: VisibleUnits, _ topDown: ConvRBMTrainer.TopDownPass)
+    throws
+  {
     for (channels, shape, pool, filter) in [
       (2, [3, 2, 7, 6], (2, 2), (3, 3)),  // ragged pooling on a 5×4 detection map
       (4, [2, 4, 1, 11], (1, 3), (1, 3)),  // 1-D, audio-like
@@ -187,6 +189,7 @@ struct NaiveCD1 {
       let rbm = try Self.model(visible, channels: channels, pool: pool, filter: filter)
       let v = randomTensor(shape, seed: 13, positive: visible == .binary)
       let trainer = try ConvRBMTrainer(rbm: rbm, settings: ContrastiveDivergence(), seed: 99)
+      trainer.topDownPass = topDown
       let fast = try trainer.gradient(of: v)
       var rng = RandomStream(seed: 99, stream: 0)
       let slow = NaiveCD1(rbm: rbm).statistics(v, rng: &rng)

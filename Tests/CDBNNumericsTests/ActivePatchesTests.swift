@@ -1,0 +1,65 @@
+import Testing
+
+@testable import CDBNNumerics
+
+@Suite struct ActivePatchesTests {
+  /// Random block states (about half the blocks on, a random member each) added as patches, against
+  /// the naive full convolution of the same one-hot maps. Cases cover 8- and 16-lane rows, rows wider
+  /// than 16, ragged blocks, 1-D and several channels.
+  @Test(arguments: [
+    ([3, 2, 9, 8], [3, 3, 3], [2, 2]),  // ragged: 7×6 detection map in 2×2 blocks
+    ([2, 1, 28, 28], [4, 9, 9], [2, 2]),  // 16 lanes
+    ([2, 3, 1, 40], [5, 1, 6], [1, 3]),  // 1-D, 8 lanes, ragged 35 / 3
+    ([1, 2, 6, 30], [2, 2, 17], [1, 2]),  // a row wider than 16
+    ([2, 1, 12, 11], [3, 3, 3], [3, 3]),  // 10×9 map in 3×3 blocks
+  ])
+  func patchesMatchTheNaiveFullConvolution(input: [Int], filter: [Int], pool: [Int]) {
+    let (n, c, h, w) = (input[0], input[1], input[2], input[3])
+    let (k, fh, fw) = (filter[0], filter[1], filter[2])
+    let s = ConvolutionShape(
+      channels: c, height: h, width: w, filters: k, filterHeight: fh, filterWidth: fw)
+    let o = ColumnOrder.pooling(pool[0], pool[1]).geometry(s, count: n)
+    let weights = random([k, c, fh, fw], seed: 7)
+    var rng = RandomStream(seed: 8)
+    var states = [Float](repeating: 0, count: k * o.length)
+    var maps = Tensor(zeros: [n, k, s.outputHeight, s.outputWidth])
+    for kk in 0..<k {
+      for e in 0..<n {
+        for bi in 0..<o.blocksHigh {
+          for bj in 0..<o.blocksWide where rng.nextFloat() < 0.5 {
+            // A member that exists (ragged blocks have fewer).
+            let members = (0..<o.offsets).filter {
+              bi * pool[0] + $0 / pool[1] < s.outputHeight
+                && bj * pool[1] + $0 % pool[1] < s.outputWidth
+            }
+            let m = members[Int(rng.nextFloat() * Float(members.count)) % members.count]
+            states[kk * o.length + e * o.blocks + bi * o.blocksWide + bj] = Float(m + 1)
+            maps[e, kk, bi * pool[0] + m / pool[1], bj * pool[1] + m % pool[1]] = 1
+          }
+        }
+      }
+    }
+    let patches = ActivePatches(shape: s)
+    weights.scalars.withUnsafeBufferPointer { patches.load(filters: $0.baseAddress!) }
+    var output = [Float](repeating: 0.25, count: n * s.inputSize + patches.outputPadding)
+    states.withUnsafeBufferPointer { st in
+      output.withUnsafeMutableBufferPointer {
+        patches.add(states: st.baseAddress!, geometry: o, output: $0.baseAddress!)
+      }
+    }
+    let expected = Naive.full(maps, weights)
+    var worst: Float = 0
+    for i in 0..<expected.count { worst = max(worst, abs(output[i] - 0.25 - expected.scalars[i])) }
+    #expect(worst < 1e-4)
+    // The padding past the end is added zeros only.
+    #expect(output[(n * s.inputSize)...].allSatisfy { $0 == 0.25 })
+  }
+
+  @Test func costModelPrefersPatchesWhenFewUnitsAreOn() {
+    let s = ConvolutionShape(
+      channels: 1, height: 28, width: 28, filters: 24, filterHeight: 9, filterWidth: 9)
+    let patches = ActivePatches(shape: s)
+    #expect(patches.isCheaper(active: 100, examples: 2))
+    #expect(!patches.isCheaper(active: 24 * 400 * 2, examples: 2))
+  }
+}
