@@ -248,7 +248,7 @@ public final class ConvRBMTrainer: LayerTrainer {
         case .sparse: true
         }
       if sparse {
-        patches.add(states: states, geometry: o, output: v)
+        patches.add(states: states, geometry: o, output: v, scratch: scratch.patchSums)
       } else {
         ProbabilisticMaxPooling.expand(
           rows: k, offsets: o.offsets, length: o.length, states: states, hidden: scratch.samples,
@@ -337,11 +337,11 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
   final class WorkerScratch: @unchecked Sendable {
-    let columns, positive, negative, samples, states, off, visible, uniforms,
+    let columns, positive, negative, samples, states, patchSums, off, visible, uniforms,
       valid: UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int, visiblePadding: Int) {
+    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int, patchSums: Int) {
       func make(_ n: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
         p.initialize(repeating: 0, count: max(1, n))
@@ -355,12 +355,14 @@ public final class ConvRBMTrainer: LayerTrainer {
       negative = make(hidden)
       samples = make(hidden)
       states = make(s.filters * o.length)
+      self.patchSums = make(patchSums)
       off = make(s.filters * o.length)
-      // `ActivePatches` may add zeros just past the last example.
-      visible = make(chunk * s.inputSize + visiblePadding)
+      visible = make(chunk * s.inputSize)
       uniforms = make(o.length)
       valid = make(o.columns)
-      all = [columns, positive, negative, samples, states, off, visible, uniforms, valid]
+      all = [
+        columns, positive, negative, samples, states, self.patchSums, off, visible, uniforms, valid,
+      ]
     }
 
     deinit { for p in all { p.deallocate() } }
@@ -420,7 +422,8 @@ public final class ConvRBMTrainer: LayerTrainer {
       self.patches = patches
       workers = (0..<workerCount).map { _ in
         WorkerScratch(
-          shape: s, pooling: g, chunk: plan.largest, visiblePadding: patches.outputPadding)
+          shape: s, pooling: g, chunk: plan.largest,
+          patchSums: patches.scratchCount(examples: plan.largest))
       }
       partials = plan.ranges.map { _ in PartialSums(shape: s) }
       chainOut = .allocate(capacity: max(1, n * s.inputSize))

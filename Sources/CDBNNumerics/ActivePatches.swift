@@ -6,8 +6,8 @@
 /// over every position and then col2im. `isCheaper` compares the two.
 ///
 /// Filter rows are copied once per update into rows padded with zeros to the vector width, so every
-/// add is a whole vector: the lanes past fw add 0 to the floats beside the patch. The output must
-/// therefore have `outputPadding` readable and writable floats past its end.
+/// add is a whole vector: the lanes past fw add 0 to the floats beside the patch, in scratch that is
+/// padded for it.
 public final class ActivePatches: @unchecked Sendable {
   public let shape: ConvolutionShape
   /// 8 lanes when a filter row fits in 8 floats, else 16.
@@ -27,9 +27,6 @@ public final class ActivePatches: @unchecked Sendable {
   }
 
   deinit { padded.deallocate() }
-
-  /// Floats past the end of the output that an add may touch (adding zero to them).
-  public var outputPadding: Int { lanes }
 
   /// Copies the filters [K, C, fh, fw] into the padded rows.
   public func load(filters: UnsafePointer<Float>) {
@@ -52,54 +49,66 @@ public final class ActivePatches: @unchecked Sendable {
     return 3 * patchRows < multiplyAdds
   }
 
+  /// Partial sums kept apart so that patches that overlap are far apart in time (see `add`).
+  var copies: Int { min(8, shape.filters) }
+
+  /// Floats of scratch that `add` needs for `examples` examples.
+  public func scratchCount(examples: Int) -> Int {
+    copies * examples * shape.inputSize + lanes
+  }
+
   /// output += Σ_k full convolution of the one-hot states with W_k.
+  ///
+  /// Blocks are visited one position at a time with the groups innermost, and group k adds into
+  /// partial sum k mod 8: patches at nearby positions then land in different buffers, and a patch
+  /// never reads a vector that partly overlaps one stored an instant earlier (a store-to-load
+  /// forwarding stall, which made plain loops over each group slower than the dense route).
   ///
   /// - Parameters:
   ///   - states: K × `o.length` block states from `ProbabilisticMaxPooling.blockSample` (0: off,
   ///     m + 1: block member m on), in the block-major order of `o` (see `ColumnOrder.pooling`).
-  ///   - output: [o.count, C, H, W] plus `outputPadding` floats.
+  ///   - output: [o.count, C, H, W].
+  ///   - scratch: `scratchCount(examples: o.count)` floats.
   public func add(
-    states: UnsafePointer<Float>, geometry o: ColumnGeometry, output: UnsafeMutablePointer<Float>
+    states: UnsafePointer<Float>, geometry o: ColumnGeometry, output: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
   ) {
+    let floats = o.count * shape.inputSize
+    scratch.update(repeating: 0, count: copies * floats + lanes)
     if lanes == 8 {
-      add(SIMD8<Float>.self, states: states, geometry: o, output: output)
+      add(SIMD8<Float>.self, states: states, geometry: o, sums: scratch)
     } else {
-      add(SIMD16<Float>.self, states: states, geometry: o, output: output)
+      add(SIMD16<Float>.self, states: states, geometry: o, sums: scratch)
+    }
+    for c in 0..<copies {
+      VectorMath.add(UnsafePointer(scratch + c * floats), into: output, count: floats)
     }
   }
 
   private func add<V: SIMD>(
     _: V.Type, states: UnsafePointer<Float>, geometry o: ColumnGeometry,
-    output: UnsafeMutablePointer<Float>
+    sums: UnsafeMutablePointer<Float>
   ) where V.Scalar == Float {
     let s = shape
     let patch = s.channels * s.filterHeight * rowStride
+    let copyStride = o.count * s.inputSize
     withUnsafeTemporaryAllocation(of: Int.self, capacity: o.offsets) { table in
       // Member m of a block sits (m / pw) rows and (m % pw) columns from the block's corner.
       let memberOffset = table.baseAddress!
       for m in 0..<o.offsets { memberOffset[m] = (m / o.poolWidth) * s.width + m % o.poolWidth }
-      // Blocks are visited in a lattice whose steps keep the vector rows of successive patches
-      // apart: a patch that partly overlaps one stored an instant earlier stalls on store-to-load
-      // forwarding, which made the natural order slower than the dense route.
-      let rowStep = (s.filterHeight + 2 * (o.poolHeight - 1)) / o.poolHeight
-      let columnStep = (rowStride + 2 * (o.poolWidth - 1)) / o.poolWidth
-      for k in 0..<s.filters {
-        let filter = UnsafePointer(padded + k * patch)
-        for e in 0..<o.count {
-          let example = output + e * s.inputSize
-          let exampleStates = states + k * o.length + e * o.blocks
-          for firstRow in 0..<min(rowStep, o.blocksHigh) {
-            for firstColumn in 0..<min(columnStep, o.blocksWide) {
-              for bi in stride(from: firstRow, to: o.blocksHigh, by: rowStep) {
-                let blockStates = exampleStates + bi * o.blocksWide
-                let rowCorner = example + bi * o.poolHeight * s.width
-                for bj in stride(from: firstColumn, to: o.blocksWide, by: columnStep) {
-                  let state = blockStates[bj]
-                  if state == 0 { continue }
-                  let corner = rowCorner + bj * o.poolWidth + memberOffset[Int(state) - 1]
-                  addPatch(V.self, filter, at: corner)
-                }
+      for e in 0..<o.count {
+        for bi in 0..<o.blocksHigh {
+          for bj in 0..<o.blocksWide {
+            let block = e * o.blocks + bi * o.blocksWide + bj
+            let corner = e * s.inputSize + bi * o.poolHeight * s.width + bj * o.poolWidth
+            var copy = 0
+            for k in 0..<s.filters {
+              let state = states[k * o.length + block]
+              if state != 0 {
+                let target = sums + (copy * copyStride + corner + memberOffset[Int(state) - 1])
+                addPatch(V.self, UnsafePointer(padded + k * patch), at: target)
               }
+              copy = copy + 1 == copies ? 0 : copy + 1
             }
           }
         }
