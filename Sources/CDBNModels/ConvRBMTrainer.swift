@@ -134,7 +134,9 @@ public final class ConvRBMTrainer: LayerTrainer {
     var activation = [Float](repeating: 0, count: k)
     var squaredError = 0.0
     for p in ws.partials {
-      for i in 0..<s.weightCount { gw[i] += p.weights[i] }
+      gw.withUnsafeMutableBufferPointer {
+        VectorMath.add(p.weights, into: $0.baseAddress!, count: s.weightCount)
+      }
       for i in 0..<k {
         gb[i] += p.hiddenBias[i]
         activation[i] += p.activation[i]
@@ -144,7 +146,9 @@ public final class ConvRBMTrainer: LayerTrainer {
     }
     let hiddenUnits = Float(n * s.outputPlane)
     let visibleUnits = Float(n * s.inputPlane)
-    for i in 0..<gw.count { gw[i] /= hiddenUnits }
+    gw.withUnsafeMutableBufferPointer { w in
+      for i in 0..<w.count { w[i] /= hiddenUnits }
+    }
     for i in 0..<k {
       gb[i] /= hiddenUnits
       activation[i] /= hiddenUnits
@@ -176,11 +180,18 @@ public final class ConvRBMTrainer: LayerTrainer {
     let lr = settings.learningRate(epoch: epoch)
     let mom = settings.momentum(epoch: epoch)
     var next = rbm
-    for i in 0..<weightVelocity.count {
-      weightVelocity[i] =
-        mom * weightVelocity[i] + lr
-        * (g.weights[i] - settings.weightDecay * next.weights.scalars[i])
-      next.weights.scalars[i] += weightVelocity[i]
+    let decay = settings.weightDecay
+    // Raw pointers: element access to a class's arrays pays for exclusivity checks, and this loop
+    // runs on one thread while the workers wait.
+    weightVelocity.withUnsafeMutableBufferPointer { velocity in
+      next.weights.scalars.withUnsafeMutableBufferPointer { w in
+        g.weights.withUnsafeBufferPointer { gw in
+          for i in 0..<velocity.count {
+            velocity[i] = mom * velocity[i] + lr * (gw[i] - decay * w[i])
+            w[i] += velocity[i]
+          }
+        }
+      }
     }
     let rho = settings.sparsityDecay
     for k in 0..<hiddenBiasVelocity.count {

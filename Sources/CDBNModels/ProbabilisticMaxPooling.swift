@@ -59,41 +59,57 @@ public enum ProbabilisticMaxPooling {
     let one = Lanes(repeating: 1)
     for r in 0..<rows {
       let row = values + r * offsets * length
+      let offRow = off + r * length
       let b = bias?[r] ?? 0
-      var q = 0
-      while q < length {
-        let n = min(16, length - q)
-        // The scaled inputs and their block maximum (with 0, the off state's exponent).
+      // The scaled inputs relative to their block maximum (with 0, the off state's exponent), and
+      // −max for the off state.
+      @inline(__always) func shift(_ q: Int, _ n: Int) {
         var m = zero
         for o in 0..<offsets {
           let p = row + o * length + q
           var x = (load(p, n) + b) * scale
           if let valid {
-            x.replace(with: minusInfinity, where: load(valid + o * length + q, n) .== 0)
+            x = x.replacing(with: minusInfinity, where: load(valid + o * length + q, n) .== zero)
           }
-          m.replace(with: x, where: x .> m)
+          m = m.replacing(with: x, where: x .> m)
           store(x, p, n)
         }
-        // Exponents relative to the maximum, and their sum with the off state's e^{−m}.
-        let e0 = VectorMath.exp(-m)
+        for o in 0..<offsets {
+          let p = row + o * length + q
+          store(load(p, n) - m, p, n)
+        }
+        store(-m, offRow + q, n)
+      }
+      // Normalises the exponents by their block's sum.
+      @inline(__always) func normalise(_ q: Int, _ n: Int) {
+        let e0 = load(offRow + q, n)
         var sum = e0
         for o in 0..<offsets {
           let p = row + o * length + q
-          var e = VectorMath.exp(load(p, n) - m)
+          var e = load(p, n)
           // The clamped exp maps −∞ to a tiny positive number; missing units must be exactly 0.
-          if let valid { e *= load(valid + o * length + q, n) }
+          if let valid {
+            e *= load(valid + o * length + q, n)
+            store(e, p, n)
+          }
           sum += e
-          store(e, p, n)
         }
         let inverse = one / sum
         for o in 0..<offsets {
           let p = row + o * length + q
           store(load(p, n) * inverse, p, n)
         }
-        store(e0 * inverse, off + r * length + q, n)
+        store(e0 * inverse, offRow + q, n)
         if let pooled { store((sum - e0) * inverse, pooled + r * length + q, n) }
-        q += 16
       }
+      let whole = length - length % 16
+      for q in stride(from: 0, to: whole, by: 16) { shift(q, 16) }
+      if whole < length { shift(whole, length - whole) }
+      // One pass of exp over the whole row: a call per vector would not be inlined across modules.
+      VectorMath.expInPlace(row, count: offsets * length)
+      VectorMath.expInPlace(offRow, count: length)
+      for q in stride(from: 0, to: whole, by: 16) { normalise(q, 16) }
+      if whole < length { normalise(whole, length - whole) }
     }
   }
 
@@ -117,9 +133,7 @@ public enum ProbabilisticMaxPooling {
     for r in 0..<rows {
       for q in 0..<length { uniforms[q] = rng.nextFloat() }
       let p = probabilities + r * offsets * length
-      var q = 0
-      while q < length {
-        let n = min(16, length - q)
+      @inline(__always) func draw(_ q: Int, _ n: Int) {
         let u = load(uniforms + q, n)
         // Walk the cumulative distribution: off, then each member in order.
         var cumulative = load(off + r * length + q, n)
@@ -129,10 +143,10 @@ public enum ProbabilisticMaxPooling {
           cumulative += load(p + o * length + q, n)
           let chosen = .!taken .& (u .< cumulative)
           taken = taken .| chosen
-          state.replace(with: Float(o + 1), where: chosen)
+          state = state.replacing(with: Float(o + 1), where: chosen)
         }
         // Rounding can leave the cumulative sum a hair below 1: the last existing member takes that
-        // slack (rare, so a scalar fix-up).
+        // slack (rare, so a scalar fix-up; lanes past n are never taken and stay 0).
         if any(.!taken) {
           for lane in 0..<n where !taken[lane] {
             var o = offsets - 1
@@ -140,10 +154,12 @@ public enum ProbabilisticMaxPooling {
             state[lane] = Float(o + 1)
           }
         }
-        on += zero.replacing(with: one, where: state .> 0)
+        on += zero.replacing(with: one, where: state .> zero)
         store(state, states + r * length + q, n)
-        q += 16
       }
+      let whole = length - length % 16
+      for q in stride(from: 0, to: whole, by: 16) { draw(q, 16) }
+      if whole < length { draw(whole, length - whole) }
     }
     return Int(on.sum())
   }
