@@ -48,11 +48,11 @@ public enum Benchmark {
       emit(
         String(
           format:
-            "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update (CPU %.0f µs), peak memory %.0f MiB",
+            "%@ %@ %dx%dx%d K=%d %dx%d pool %dx%d batch %d: %.0f examples/s, %.1f GFLOP/s, %.0f µs/update (CPU %.0f µs; median of %d windows, %.0f–%.0f examples/s), peak memory %.0f MiB",
           w.name, w.visible.rawValue, w.input[0], w.input[1], w.input[2], w.filters, w.filter[0],
           w.filter[1], w.pooling[0],
           w.pooling[1], w.batch, r.examplesPerSecond, r.gflops, r.secondsPerUpdate * 1e6,
-          r.cpuSecondsPerUpdate * 1e6, peakMemoryMiB()))
+          r.cpuSecondsPerUpdate * 1e6, r.windows, r.slowest, r.fastest, peakMemoryMiB()))
     }
   }
 
@@ -125,9 +125,12 @@ public enum Benchmark {
     return (x.rows, x.columns, Date().timeIntervalSince(start))
   }
 
+  /// Trains for about `seconds` in windows of about half a second and reports the median window:
+  /// other tenants of a shared machine slow some windows down, and the median is what a run sees
+  /// most of the time. CPU time per update is over all windows.
   public static func measure(_ w: Workload, seconds: Double) throws -> (
     examplesPerSecond: Double, gflops: Double, secondsPerUpdate: Double,
-    cpuSecondsPerUpdate: Double
+    cpuSecondsPerUpdate: Double, windows: Int, slowest: Double, fastest: Double
   ) {
     let rbm = try ConvRBM(
       visible: w.visible, channels: w.input[0], filters: w.filters, filterHeight: w.filter[0],
@@ -143,21 +146,31 @@ public enum Benchmark {
       data.scalars[i] = w.visible == .binary ? (rng.nextFloat() < 0.2 ? 1 : 0) : rng.nextNormal()
     }
     for _ in 0..<2 { _ = try trainer.train(batch: data, epoch: 10) }
+    let windowCount = max(3, Int((seconds / 0.5).rounded()))
+    var rates: [Double] = []
     var updates = 0
-    let start = Date()
     let startCPU = processCPUSeconds()
-    var elapsed = 0.0
-    repeat {
-      _ = try trainer.train(batch: data, epoch: 10)
-      updates += 1
-      elapsed = Date().timeIntervalSince(start)
-    } while elapsed < seconds
+    for _ in 0..<windowCount {
+      var inWindow = 0
+      let start = Date()
+      var elapsed = 0.0
+      repeat {
+        _ = try trainer.train(batch: data, epoch: 10)
+        inWindow += 1
+        elapsed = Date().timeIntervalSince(start)
+      } while elapsed < seconds / Double(windowCount)
+      rates.append(Double(inWindow * w.batch) / elapsed)
+      updates += inWindow
+    }
     let cpu = processCPUSeconds() - startCPU
-    let examples = Double(updates * w.batch) / elapsed
+    rates.sort()
+    let median =
+      rates.count % 2 == 1
+      ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
     let shape = rbm.convolutionShape(height: w.input[1], width: w.input[2])
     return (
-      examples, 5 * shape.flopsPerExample * examples / 1e9, elapsed / Double(updates),
-      cpu / Double(updates)
+      median, 5 * shape.flopsPerExample * median / 1e9, Double(w.batch) / median,
+      cpu / Double(updates), windowCount, rates.first!, rates.last!
     )
   }
 
