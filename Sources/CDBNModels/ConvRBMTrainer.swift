@@ -41,7 +41,7 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// How the top-down pass turns sampled hidden states into the visible mean.
   enum TopDownPass {
-    /// Whichever of the two costs fewer vector operations for the units that are on.
+    /// Whichever `ActivePatches.isCheaper` expects to be faster for the units that are on.
     case automatic
     /// sgemm over every position, then col2im.
     case dense
@@ -135,7 +135,7 @@ public final class ConvRBMTrainer: LayerTrainer {
     var squaredError = 0.0
     for p in ws.partials {
       gw.withUnsafeMutableBufferPointer {
-        VectorMath.add(p.weights, into: $0.baseAddress!, count: s.weightCount)
+        BLAS.saxpy(count: s.weightCount, alpha: 1, x: p.weights, y: $0.baseAddress!)
       }
       for i in 0..<k {
         gb[i] += p.hiddenBias[i]

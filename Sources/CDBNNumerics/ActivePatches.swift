@@ -81,7 +81,7 @@ public final class ActivePatches: @unchecked Sendable {
       add(SIMD16<Float>.self, states: states, geometry: o, sums: scratch)
     }
     for c in 0..<copies {
-      VectorMath.add(UnsafePointer(scratch + c * floats), into: output, count: floats)
+      BLAS.saxpy(count: floats, alpha: 1, x: scratch + c * floats, y: output)
     }
   }
 

@@ -161,21 +161,7 @@ extension ColumnGeometry {
     _ plane: UnsafePointer<Float>, _ s: ConvolutionShape, into phases: UnsafeMutablePointer<Float>
   ) -> UnsafePointer<Float> {
     if poolWidth == 1 { return plane }
-    let stride = phaseStride(width: s.width)
-    for y in 0..<s.height {
-      let row = plane + y * s.width
-      let split = phases + y * poolWidth * stride
-      for t in 0..<poolWidth {
-        let d = split + t * stride
-        var x = t
-        var i = 0
-        while x < s.width {
-          d[i] = row[x]
-          x += poolWidth
-          i += 1
-        }
-      }
-    }
+    forEachPhaseElement(s) { pixel, slot in phases[slot] = plane[pixel] }
     return UnsafePointer(phases)
   }
 
@@ -184,18 +170,24 @@ extension ColumnGeometry {
   func mergeAddPlane(
     _ phases: UnsafePointer<Float>, _ s: ConvolutionShape, into plane: UnsafeMutablePointer<Float>
   ) {
+    forEachPhaseElement(s) { pixel, slot in plane[pixel] += phases[slot] }
+  }
+
+  /// Calls `body(pixel, slot)` for every pixel of a plane of shape `s` with its slot in the split
+  /// plane: row y's phase t holds columns t, t + pw, ... at y·pw·⌈W/pw⌉ + t·⌈W/pw⌉ + 0, 1, ...
+  @inline(__always)
+  private func forEachPhaseElement(
+    _ s: ConvolutionShape, _ body: (_ pixel: Int, _ slot: Int) -> Void
+  ) {
     let stride = phaseStride(width: s.width)
     for y in 0..<s.height {
-      let row = plane + y * s.width
-      let split = phases + y * poolWidth * stride
       for t in 0..<poolWidth {
-        let source = split + t * stride
         var x = t
-        var i = 0
+        var slot = (y * poolWidth + t) * stride
         while x < s.width {
-          row[x] += source[i]
+          body(y * s.width + x, slot)
           x += poolWidth
-          i += 1
+          slot += 1
         }
       }
     }

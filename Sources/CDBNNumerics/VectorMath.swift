@@ -107,16 +107,6 @@ extension VectorMath {
     return total
   }
 
-  /// y += x, sixteen lanes at a time.
-  public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
-  {
-    var i = 0
-    while i < count {
-      store(load(y, at: i, count: count) + load(x, at: i, count: count), to: y, at: i, count: count)
-      i += 16
-    }
-  }
-
   /// Σ (a − b)², with sixteen running sums.
   public static func squaredDistance(
     _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
