@@ -39,14 +39,16 @@ public final class ActivePatches: @unchecked Sendable {
   /// True when adding patches for `active` units is expected to be faster than the dense route: an
   /// sgemm of K·C·fh·fw multiply–adds per position (16 per vector instruction), then col2im.
   ///
-  /// A patch row is a load, an add and a store of a whole vector, about three times the time of a
-  /// vector multiply–add inside sgemm (measured on W1 of `cdbn bench`, Zen 4: both routes take the
-  /// same time when a fifth of the detection units are on).
+  /// A patch row is a load, an add and a store of a whole vector, which with the scattered
+  /// addresses costs about six vector multiply–adds inside sgemm. Measured with `cdbn bench` on Zen 4
+  /// with both routes forced: on W1 and W2, where 60–75 % of the blocks are on (patch rows per
+  /// multiply–add vector 0.23–0.30), the dense route took 5 % (W1) and 20 % (W2) less CPU per
+  /// update, so the patches must be well below that ratio to be chosen.
   public func isCheaper(active: Int, examples: Int) -> Bool {
     let s = shape
     let patchRows = active * s.channels * s.filterHeight * (rowStride / lanes)
     let multiplyAdds = s.filters * s.patchSize * s.outputPlane * examples / 16
-    return 3 * patchRows < multiplyAdds
+    return 6 * patchRows < multiplyAdds
   }
 
   /// Partial sums kept apart so that patches that overlap are far apart in time (see `add`).
