@@ -426,7 +426,7 @@ public final class ConvRBMTrainer: LayerTrainer {
       shape = s
       examples = n
       let plan = ChunkPlan(
-        examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane)
+        examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane, budget: 1 << 16)
       self.plan = plan
       let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
       let patches = ActivePatches(shape: s)

@@ -19,25 +19,64 @@ public enum Unfold {
         for e in 0..<count {
           let source = input + e * s.inputSize + c * s.inputPlane
           let split = o.splitPlane(source, s, into: plane)
-          runs.forEach(channel: c, example: e) { row, column, start, n, room in
-            let d = columns + (row &* o.columns &+ column)
-            let r = split + start
-            if o.poolWidth > 1 && n <= room {
-              // Runs are short (about Wo/pw): whole vectors, the last running over into columns
-              // written later; the split plane is padded, so the reads stay inside it.
-              var j = 0
-              repeat {
-                UnsafeMutableRawPointer(d + j).storeBytes(
-                  of: UnsafeRawPointer(r + j).loadUnaligned(as: SIMD16<Float>.self),
-                  as: SIMD16<Float>.self)
-                j &+= 16
-              } while j < n
-            } else {
-              for j in 0..<n { d[j] = r[j] }
-            }
+          runs.forEach(channel: c, example: e) { row, column, start, n in
+            copyRun(from: split + start, to: columns + (row &* o.columns &+ column), count: n)
           }
         }
       }
+    }
+  }
+
+  /// d[0..<n] += r[0..<n] in 16-, 8- and 4-float vectors, then scalars; the compiler's own loop
+  /// spends most of a short run in its scalar remainder.
+  @inline(__always)
+  static func addRun(from r: UnsafePointer<Float>, to d: UnsafeMutablePointer<Float>, count n: Int)
+  {
+    var j = 0
+    @inline(__always) func add<V: SIMD>(_: V.Type) where V.Scalar == Float {
+      while j &+ V.scalarCount <= n {
+        let target = UnsafeMutableRawPointer(d + j)
+        let sum =
+          target.loadUnaligned(as: V.self) + UnsafeRawPointer(r + j).loadUnaligned(as: V.self)
+        target.storeBytes(of: sum, as: V.self)
+        j &+= V.scalarCount
+      }
+    }
+    add(SIMD16<Float>.self)
+    add(SIMD8<Float>.self)
+    add(SIMD4<Float>.self)
+    while j < n {
+      d[j] += r[j]
+      j &+= 1
+    }
+  }
+
+  /// Copies a run of `n` floats as at most a few vector copies: runs are short (about Wo/pw), so a
+  /// run of 8–16 is two 8-float copies that overlap in the middle, and longer runs end with a
+  /// 16-float copy that overlaps the one before. Nothing outside the run is read or written, and
+  /// the narrower copies split fewer cache lines than one 16-float copy would.
+  @inline(__always)
+  static func copyRun(from r: UnsafePointer<Float>, to d: UnsafeMutablePointer<Float>, count n: Int)
+  {
+    @inline(__always) func copy<V: SIMD>(_: V.Type, _ j: Int) where V.Scalar == Float {
+      UnsafeMutableRawPointer(d + j).storeBytes(
+        of: UnsafeRawPointer(r + j).loadUnaligned(as: V.self), as: V.self)
+    }
+    if n >= 16 {
+      var j = 0
+      while j &+ 16 <= n {
+        copy(SIMD16<Float>.self, j)
+        j &+= 16
+      }
+      if j < n { copy(SIMD16<Float>.self, n &- 16) }
+    } else if n >= 8 {
+      copy(SIMD8<Float>.self, 0)
+      copy(SIMD8<Float>.self, n &- 8)
+    } else if n >= 4 {
+      copy(SIMD4<Float>.self, 0)
+      copy(SIMD4<Float>.self, n &- 4)
+    } else {
+      for j in 0..<n { d[j] = r[j] }
     }
   }
 
@@ -55,10 +94,10 @@ public enum Unfold {
           // Sum into the plane's phases (contiguous runs), then interleave once.
           let sums = o.poolWidth == 1 ? target : plane
           if o.poolWidth > 1 { plane.update(repeating: 0, count: s.height * runs.rowLength) }
-          runs.forEach(channel: c, example: e) { row, column, start, n, _ in
+          runs.forEach(channel: c, example: e) { row, column, start, n in
             let d = sums + start
             let r = columns + row * o.columns + column
-            for j in 0..<n { d[j] += r[j] }
+            addRun(from: r, to: d, count: n)
           }
           if o.poolWidth > 1 { o.mergeAddPlane(plane, s, into: target) }
         }
@@ -76,21 +115,16 @@ struct UnfoldRuns {
   let rowLength: Int
   /// Per output row i: the column of (example 0, i, offset column 0).
   let rowStarts: UnsafePointer<Int>
-  /// Per output row i: the end of the columns of its offset row (offset column 0), all examples.
-  let segmentEnds: UnsafePointer<Int>
   /// Per (filter column b, offset column sj): split-row start, column offset, length.
   let runs: UnsafePointer<Int>
   let offsetColumns: Int
 
-  /// Calls `body(row, column, start, n, room)` for every run of plane (c, e): unfolded row `row`
-  /// gets n floats at `column` from the split plane at `start`. Writing past the run is harmless for
-  /// `room` ≥ n floats, rounded down to whole vectors of 16: those columns belong to runs that this
-  /// call writes later (the runs of one offset are adjacent and written in column order) or to
-  /// nobody.
+  /// Calls `body(row, column, start, n)` for every run of plane (c, e): unfolded row `row` gets n
+  /// floats at `column` from the split plane at `start`.
   @inline(__always)
   func forEach(
     channel c: Int, example e: Int,
-    _ body: (_ row: Int, _ column: Int, _ start: Int, _ n: Int, _ room: Int) -> Void
+    _ body: (_ row: Int, _ column: Int, _ start: Int, _ n: Int) -> Void
   ) {
     let s = shape
     let exampleColumn = e * geometry.blocks
@@ -101,10 +135,7 @@ struct UnfoldRuns {
         for _ in 0..<offsetColumns {
           let (phaseStart, offsetColumn, n) = (r[0], r[1] + exampleColumn, r[2])
           for i in 0..<geometry.height {
-            let column = rowStarts[i] &+ offsetColumn
-            // The offset's columns end at segmentEnds[i] + r[1]; a write may reach that far.
-            let room = (segmentEnds[i] &+ r[1] &- column) & ~15
-            body(rowBase + b, column, (i &+ a) &* rowLength &+ phaseStart, n, room)
+            body(rowBase + b, rowStarts[i] &+ offsetColumn, (i &+ a) &* rowLength &+ phaseStart, n)
           }
           r += 3
         }
@@ -118,14 +149,12 @@ extension ColumnGeometry {
   @inline(__always)
   func withRuns(_ s: ConvolutionShape, _ body: (UnfoldRuns, UnsafeMutablePointer<Float>) -> Void) {
     let offsetColumns = min(poolWidth, width)
-    let ints = 2 * height + 3 * s.filterWidth * offsetColumns
+    let ints = height + 3 * s.filterWidth * offsetColumns
     let rowLength = poolWidth == 1 ? s.width : poolWidth * phaseStride(width: s.width)
     withUnsafeTemporaryAllocation(of: Int.self, capacity: ints) { table in
       let rowStarts = table.baseAddress!
       for i in 0..<height { rowStarts[i] = rowStart(example: 0, row: i) }
-      let segmentEnds = rowStarts + height
-      for i in 0..<height { segmentEnds[i] = ((i % poolHeight) * poolWidth + 1) * length }
-      let runs = segmentEnds + height
+      let runs = rowStarts + height
       let stride = phaseStride(width: s.width)
       for b in 0..<s.filterWidth {
         for sj in 0..<offsetColumns {
@@ -137,14 +166,14 @@ extension ColumnGeometry {
         }
       }
       // pw = 1 reads and writes the planes themselves. The split plane is zeroed once, so the
-      // slots that splitting never writes (short phases, the padding for vector reads) are finite.
-      let planeFloats = poolWidth == 1 ? 1 : s.height * rowLength + 16
+      // slots that splitting never writes (the ends of short phases) are finite.
+      let planeFloats = poolWidth == 1 ? 1 : s.height * rowLength
       withUnsafeTemporaryAllocation(of: Float.self, capacity: planeFloats) { plane in
         plane.initialize(repeating: 0)
         body(
           UnfoldRuns(
-            geometry: self, shape: s, rowLength: rowLength, rowStarts: rowStarts,
-            segmentEnds: segmentEnds, runs: runs, offsetColumns: offsetColumns),
+            geometry: self, shape: s, rowLength: rowLength, rowStarts: rowStarts, runs: runs,
+            offsetColumns: offsetColumns),
           plane.baseAddress!)
       }
     }

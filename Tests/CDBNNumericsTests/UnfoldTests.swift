@@ -1,0 +1,82 @@
+import Testing
+
+@testable import CDBNNumerics
+
+@Suite struct UnfoldTests {
+  /// im2col and col2imAdd against their definitions, element by element, in raster and block-major
+  /// orders. Output widths 3–70 give runs of every copy path (under 4, 4–7, 8–15, 16 and longer,
+  /// whole multiples of 16 and not); ragged blocks leave their missing members' columns untouched.
+  @Test(arguments: [
+    ([2, 2, 5, 7], [2, 3], [1, 1]),
+    ([2, 1, 9, 40], [3, 5], [1, 1]),  // raster runs of 36
+    ([3, 2, 8, 30], [3, 3], [2, 2]),  // runs of 14
+    ([2, 1, 7, 25], [2, 4], [2, 2]),  // ragged: 6×22 map, runs of 11
+    ([2, 3, 1, 74], [1, 5], [1, 3]),  // 1-D, ragged 70 / 3: runs of 24 and 23
+    ([1, 2, 6, 12], [2, 3], [1, 2]),  // runs of 5
+    ([2, 1, 11, 52], [3, 4], [3, 1]),  // 9×49 map in 3×1 blocks: runs of 49
+    ([1, 1, 4, 35], [1, 3], [1, 2]),  // runs of 17 and 16
+  ])
+  func unfoldMatchesItsDefinition(input: [Int], filter: [Int], pool: [Int]) {
+    let (n, c, h, w) = (input[0], input[1], input[2], input[3])
+    let s = ConvolutionShape(
+      channels: c, height: h, width: w, filters: 1, filterHeight: filter[0],
+      filterWidth: filter[1])
+    let order = ColumnOrder.pooling(pool[0], pool[1])
+    let o = order.geometry(s, count: n)
+    let x = random([n, c, h, w], seed: 3)
+    let sentinel: Float = 1234
+    var columns = [Float](repeating: sentinel, count: s.patchSize * o.columns)
+    x.scalars.withUnsafeBufferPointer { xp in
+      columns.withUnsafeMutableBufferPointer {
+        Unfold.im2col(
+          s, count: n, input: xp.baseAddress!, columns: $0.baseAddress!, order: order)
+      }
+    }
+    var expected = [Float](repeating: sentinel, count: columns.count)
+    for e in 0..<n {
+      for cc in 0..<c {
+        for a in 0..<s.filterHeight {
+          for b in 0..<s.filterWidth {
+            let row = (cc * s.filterHeight + a) * s.filterWidth + b
+            for i in 0..<s.outputHeight {
+              for j in 0..<s.outputWidth {
+                expected[row * o.columns + o.column(example: e, row: i, column: j)] =
+                  x[e, cc, i + a, j + b]
+              }
+            }
+          }
+        }
+      }
+    }
+    #expect(columns == expected)
+
+    // The adjoint: every existing column's entry is added back onto the pixel it was copied from.
+    let y = random([s.patchSize, o.columns], seed: 4)
+    var back = [Float](repeating: 0.5, count: n * s.inputSize)
+    var naive = back
+    y.scalars.withUnsafeBufferPointer { yp in
+      back.withUnsafeMutableBufferPointer {
+        Unfold.col2imAdd(
+          s, count: n, columns: yp.baseAddress!, output: $0.baseAddress!, order: order)
+      }
+    }
+    for e in 0..<n {
+      for cc in 0..<c {
+        for a in 0..<s.filterHeight {
+          for b in 0..<s.filterWidth {
+            let row = (cc * s.filterHeight + a) * s.filterWidth + b
+            for i in 0..<s.outputHeight {
+              for j in 0..<s.outputWidth {
+                naive[e * s.inputSize + (cc * h + i + a) * w + j + b] +=
+                  y.scalars[row * o.columns + o.column(example: e, row: i, column: j)]
+              }
+            }
+          }
+        }
+      }
+    }
+    var worst: Float = 0
+    for i in 0..<naive.count { worst = max(worst, abs(back[i] - naive[i])) }
+    #expect(worst < 1e-4)
+  }
+}
