@@ -63,7 +63,7 @@ public enum ProbabilisticMaxPooling {
       let b = bias?[r] ?? 0
       // The scaled inputs relative to their block maximum (with 0, the off state's exponent), and
       // −max for the off state.
-      @inline(__always) func shift(_ q: Int, _ n: Int) {
+      @inline(__always) func shift(_ q: Int, _ n: Int, _ keep: Int) {
         var m = zero
         for o in 0..<offsets {
           let p = row + o * length + q
@@ -72,16 +72,16 @@ public enum ProbabilisticMaxPooling {
             x = x.replacing(with: minusInfinity, where: load(valid + o * length + q, n) .== zero)
           }
           m = m.replacing(with: x, where: x .> m)
-          store(x, p, n)
+          store(x, p, n, keep: keep)
         }
         for o in 0..<offsets {
           let p = row + o * length + q
-          store(load(p, n) - m, p, n)
+          store(load(p, n) - m, p, n, keep: keep)
         }
-        store(-m, offRow + q, n)
+        store(-m, offRow + q, n, keep: keep)
       }
       // Normalises the exponents by their block's sum.
-      @inline(__always) func normalise(_ q: Int, _ n: Int) {
+      @inline(__always) func normalise(_ q: Int, _ n: Int, _ keep: Int) {
         let e0 = load(offRow + q, n)
         var sum = e0
         for o in 0..<offsets {
@@ -90,26 +90,23 @@ public enum ProbabilisticMaxPooling {
           // The clamped exp maps −∞ to a tiny positive number; missing units must be exactly 0.
           if let valid {
             e *= load(valid + o * length + q, n)
-            store(e, p, n)
+            store(e, p, n, keep: keep)
           }
           sum += e
         }
         let inverse = one / sum
         for o in 0..<offsets {
           let p = row + o * length + q
-          store(load(p, n) * inverse, p, n)
+          store(load(p, n) * inverse, p, n, keep: keep)
         }
-        store(e0 * inverse, offRow + q, n)
-        if let pooled { store((sum - e0) * inverse, pooled + r * length + q, n) }
+        store(e0 * inverse, offRow + q, n, keep: keep)
+        if let pooled { store((sum - e0) * inverse, pooled + r * length + q, n, keep: keep) }
       }
-      let whole = length - length % 16
-      for q in stride(from: 0, to: whole, by: 16) { shift(q, 16) }
-      if whole < length { shift(whole, length - whole) }
+      forEachVector(length, shift)
       // One pass of exp over the whole row: a call per vector would not be inlined across modules.
       VectorMath.expInPlace(row, count: offsets * length)
       VectorMath.expInPlace(offRow, count: length)
-      for q in stride(from: 0, to: whole, by: 16) { normalise(q, 16) }
-      if whole < length { normalise(whole, length - whole) }
+      forEachVector(length, normalise)
     }
   }
 
@@ -129,11 +126,12 @@ public enum ProbabilisticMaxPooling {
   ) -> Int {
     let zero = Lanes(repeating: 0)
     let one = Lanes(repeating: 1)
+    let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     var on = zero
     for r in 0..<rows {
       for q in 0..<length { uniforms[q] = rng.nextFloat() }
       let p = probabilities + r * offsets * length
-      @inline(__always) func draw(_ q: Int, _ n: Int) {
+      @inline(__always) func draw(_ q: Int, _ n: Int, _ keep: Int) {
         let u = load(uniforms + q, n)
         // Walk the cumulative distribution: off, then each member in order.
         var cumulative = load(off + r * length + q, n)
@@ -148,18 +146,17 @@ public enum ProbabilisticMaxPooling {
         // Rounding can leave the cumulative sum a hair below 1: the last existing member takes that
         // slack (rare, so a scalar fix-up; lanes past n are never taken and stay 0).
         if any(.!taken) {
-          for lane in 0..<n where !taken[lane] {
+          for lane in keep..<n where !taken[lane] {
             var o = offsets - 1
             while let valid, o > 0, valid[o * length + q + lane] == 0 { o -= 1 }
             state[lane] = Float(o + 1)
           }
         }
-        on += zero.replacing(with: one, where: state .> zero)
-        store(state, states + r * length + q, n)
+        // Lanes below `keep` were drawn by the previous vector: count them once.
+        on += zero.replacing(with: one, where: (state .> zero) .& (laneIndex .>= Float(keep)))
+        store(state, states + r * length + q, n, keep: keep)
       }
-      let whole = length - length % 16
-      for q in stride(from: 0, to: whole, by: 16) { draw(q, 16) }
-      if whole < length { draw(whole, length - whole) }
+      forEachVector(length, draw)
     }
     return Int(on.sum())
   }
@@ -174,9 +171,8 @@ public enum ProbabilisticMaxPooling {
     let one = Lanes(repeating: 1)
     for r in 0..<rows {
       let h = hidden + r * offsets * length
-      var q = 0
-      while q < length {
-        let n = min(16, length - q)
+      // Not in place: lanes that two vectors share are written twice with the same value.
+      forEachVector(length) { q, n, _ in
         let state = load(states + r * length + q, n)
         for o in 0..<offsets {
           store(zero.replacing(with: one, where: state .== Float(o + 1)), h + o * length + q, n)
@@ -184,7 +180,6 @@ public enum ProbabilisticMaxPooling {
         if let pooled {
           store(zero.replacing(with: one, where: state .> 0), pooled + r * length + q, n)
         }
-        q += 16
       }
     }
   }
@@ -242,6 +237,39 @@ public enum ProbabilisticMaxPooling {
           pooled: pooled.map { $0 + p * g.pooledPlane })
         g.fromBlocks(oneHot, hidden + p * g.plane)
       }
+    }
+  }
+
+  /// Calls `body(q, n, keep)` for the vectors of a row of `length` columns: whole vectors of 16 at
+  /// q = 0, 16, ..., then the rest. A rest of a row of 16 or more is the row's last 16 columns, whose
+  /// first `keep` lanes the previous vector has done already (so they are not stored again: the
+  /// passes work in place); a shorter row is one partial vector of n lanes. Loading lanes one by
+  /// one for a partial vector cost as much as the rest of a 100-block row.
+  @inline(__always)
+  static func forEachVector(_ length: Int, _ body: (_ q: Int, _ n: Int, _ keep: Int) -> Void) {
+    let whole = length - length % 16
+    var q = 0
+    while q < whole {
+      body(q, 16, 0)
+      q += 16
+    }
+    if whole == length { return }
+    if length >= 16 {
+      body(length - 16, 16, 16 - (length - whole))
+    } else {
+      body(0, length, 0)
+    }
+  }
+
+  /// Stores lanes `keep..<n` of `v` at p + keep, ...: the first `keep` floats keep their values.
+  @inline(__always)
+  static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ n: Int, keep: Int) {
+    if keep == 0 {
+      store(v, p, n)
+    } else {
+      let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+      let old = load(p, 16)
+      store(old.replacing(with: v, where: laneIndex .>= Float(keep)), p, 16)
     }
   }
 

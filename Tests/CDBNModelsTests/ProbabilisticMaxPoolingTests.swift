@@ -124,4 +124,74 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
       #expect(abs(frequency - p) < tolerance, "state \(state): \(frequency) vs \(p)")
     }
   }
+  /// Rows of 17–40 blocks, several rows, ragged and not: the vectors of a row (whole ones, then the
+  /// last 16 columns overlapping them) against each block's own softmax in Double, which is what the
+  /// enumeration above reduces to (blocks are independent given v).
+  @Test(arguments: [
+    PoolingShape(height: 6, width: 22, poolHeight: 2, poolWidth: 2),  // 33 blocks
+    PoolingShape(height: 1, width: 62, poolHeight: 1, poolWidth: 3),  // 21, the last ragged
+    PoolingShape(height: 5, width: 7, poolHeight: 2, poolWidth: 2),  // 12 blocks, one vector
+    PoolingShape(height: 8, width: 8, poolHeight: 2, poolWidth: 1),  // 32: whole vectors only
+  ])
+  func longRowsMatchEachBlocksSoftmax(_ g: PoolingShape) {
+    let rows = 3
+    let o = g.blockGeometry
+    var rng = RandomStream(seed: UInt64(g.plane))
+    let raw = (0..<(rows * o.columns)).map { _ in 3 * rng.nextNormal() }
+    let bias: [Float] = [0.2, -0.4, 0.1]
+    var values = raw
+    var off = [Float](repeating: .nan, count: rows * o.length)
+    var pooled = [Float](repeating: .nan, count: rows * o.length)
+    var validity = [Float](repeating: 0, count: o.columns)
+    let valid = validity.withUnsafeMutableBufferPointer { o.validity(into: $0.baseAddress!) != nil }
+    values.withUnsafeMutableBufferPointer { v in
+      ProbabilisticMaxPooling.blockProbabilities(
+        rows: rows, offsets: o.offsets, length: o.length, values: v.baseAddress!, bias: bias,
+        scale: 0.7, valid: valid ? validity : nil, off: &off, pooled: &pooled)
+    }
+    for r in 0..<rows {
+      for q in 0..<o.length {
+        let members = (0..<o.offsets).filter { !valid || validity[$0 * o.length + q] == 1 }
+        let inputs = members.map {
+          Double((raw[(r * o.offsets + $0) * o.length + q] + bias[r]) * 0.7)
+        }
+        let top = max(0, inputs.max()!)
+        let z = exp(-top) + inputs.map { exp($0 - top) }.reduce(0, +)
+        #expect(abs(Double(off[r * o.length + q]) - exp(-top) / z) < 1e-5, "row \(r) block \(q)")
+        #expect(abs(Double(pooled[r * o.length + q]) - (1 - exp(-top) / z)) < 1e-5)
+        for m in 0..<o.offsets {
+          let index = (r * o.offsets + m) * o.length + q
+          let expected = members.firstIndex(of: m).map { exp(inputs[$0] - top) / z } ?? 0
+          #expect(abs(Double(values[index]) - expected) < 1e-5, "row \(r) block \(q) unit \(m)")
+        }
+      }
+    }
+
+    // Sampling: the same uniforms walked through each block's cumulative distribution by hand.
+    var states = [Float](repeating: .nan, count: rows * o.length)
+    var uniforms = [Float](repeating: 0, count: o.length)
+    var sampler = RandomStream(seed: 5)
+    let on = ProbabilisticMaxPooling.blockSample(
+      rows: rows, offsets: o.offsets, length: o.length, probabilities: values, off: off,
+      valid: valid ? validity : nil, uniforms: &uniforms, rng: &sampler, states: &states)
+    var reference = RandomStream(seed: 5)
+    var expectedOn = 0
+    for r in 0..<rows {
+      let u = (0..<o.length).map { _ in reference.nextFloat() }
+      for q in 0..<o.length {
+        var cumulative = off[r * o.length + q]
+        var state: Float = u[q] < cumulative ? 0 : -1
+        for m in 0..<o.offsets where state < 0 {
+          cumulative += values[(r * o.offsets + m) * o.length + q]
+          if u[q] < cumulative { state = Float(m + 1) }
+        }
+        if state < 0 {
+          state = Float((0..<o.offsets).last { !valid || validity[$0 * o.length + q] == 1 }! + 1)
+        }
+        #expect(states[r * o.length + q] == state, "row \(r) block \(q)")
+        if state > 0 { expectedOn += 1 }
+      }
+    }
+    #expect(on == expectedOn)
+  }
 }
