@@ -126,7 +126,6 @@ public enum ProbabilisticMaxPooling {
   ) -> Int {
     let zero = Lanes(repeating: 0)
     let one = Lanes(repeating: 1)
-    let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     var on = zero
     for r in 0..<rows {
       for q in 0..<length { uniforms[q] = rng.nextFloat() }
@@ -244,7 +243,7 @@ public enum ProbabilisticMaxPooling {
   /// q = 0, 16, ..., then the rest. A rest of a row of 16 or more is the row's last 16 columns, whose
   /// first `keep` lanes the previous vector has done already (so they are not stored again: the
   /// passes work in place); a shorter row is one partial vector of n lanes. Loading lanes one by
-  /// one for a partial vector cost as much as the rest of a 100-block row.
+  /// one for a partial vector made pooling W1's rows of 100 blocks about twice as slow.
   @inline(__always)
   static func forEachVector(_ length: Int, _ body: (_ q: Int, _ n: Int, _ keep: Int) -> Void) {
     let whole = length - length % 16
@@ -261,17 +260,20 @@ public enum ProbabilisticMaxPooling {
     }
   }
 
-  /// Stores lanes `keep..<n` of `v` at p + keep, ...: the first `keep` floats keep their values.
+  /// Stores the n lanes of `v` at p, except that the first `keep` floats keep their values.
   @inline(__always)
   static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ n: Int, keep: Int) {
     if keep == 0 {
       store(v, p, n)
     } else {
-      let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
       let old = load(p, 16)
       store(old.replacing(with: v, where: laneIndex .>= Float(keep)), p, 16)
     }
   }
+
+  /// 0, 1, ..., 15: a constant, not a lazily initialised global.
+  @inline(__always)
+  static var laneIndex: Lanes { Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
 
   @inline(__always)
   static func load(_ p: UnsafePointer<Float>, _ n: Int) -> Lanes {
