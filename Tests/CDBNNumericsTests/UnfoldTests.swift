@@ -7,7 +7,9 @@ import Testing
   /// orders. Output widths 3–70 give runs of every copy path (under 4, 4–7, 8–15, 16 and longer,
   /// whole multiples of 16 and not); ragged blocks leave their missing members' columns untouched.
   @Test(arguments: [
-    ([2, 2, 5, 7], [2, 3], [1, 1]),
+    ([2, 2, 5, 7], [2, 3], [1, 1]),  // raster runs of 5
+    ([1, 2, 5, 5], [3, 3], [1, 1]),  // raster runs of 3
+    ([2, 1, 6, 6], [3, 3], [2, 2]),  // runs of 2
     ([2, 1, 9, 40], [3, 5], [1, 1]),  // raster runs of 36
     ([3, 2, 8, 30], [3, 3], [2, 2]),  // runs of 14
     ([2, 1, 7, 25], [2, 4], [2, 2]),  // ragged: 6×22 map, runs of 11
