@@ -35,21 +35,7 @@ import Testing
       }
     }
     var expected = [Float](repeating: sentinel, count: columns.count)
-    for e in 0..<n {
-      for cc in 0..<c {
-        for a in 0..<s.filterHeight {
-          for b in 0..<s.filterWidth {
-            let row = (cc * s.filterHeight + a) * s.filterWidth + b
-            for i in 0..<s.outputHeight {
-              for j in 0..<s.outputWidth {
-                expected[row * o.columns + o.column(example: e, row: i, column: j)] =
-                  x[e, cc, i + a, j + b]
-              }
-            }
-          }
-        }
-      }
-    }
+    forEachEntry(s, o) { column, pixel in expected[column] = x.scalars[pixel] }
     #expect(columns == expected)
 
     // The adjoint: every existing column's entry is added back onto the pixel it was copied from.
@@ -62,23 +48,33 @@ import Testing
           s, count: n, columns: yp.baseAddress!, output: $0.baseAddress!, order: order)
       }
     }
-    for e in 0..<n {
-      for cc in 0..<c {
+    forEachEntry(s, o) { column, pixel in naive[pixel] += y.scalars[column] }
+    var worst: Float = 0
+    for i in 0..<naive.count { worst = max(worst, abs(back[i] - naive[i])) }
+    #expect(worst < 1e-4)
+  }
+
+  /// Calls `body(entry, pixel)` for every entry of the unfolded matrix that exists, with the index
+  /// of the input pixel [count, C, H, W] it copies: row (c, a, b), column of position (e, i, j)
+  /// holds pixel (e, c, i + a, j + b).
+  func forEachEntry(
+    _ s: ConvolutionShape, _ o: ColumnGeometry, _ body: (_ entry: Int, _ pixel: Int) -> Void
+  ) {
+    for e in 0..<o.count {
+      for c in 0..<s.channels {
         for a in 0..<s.filterHeight {
           for b in 0..<s.filterWidth {
-            let row = (cc * s.filterHeight + a) * s.filterWidth + b
+            let row = (c * s.filterHeight + a) * s.filterWidth + b
             for i in 0..<s.outputHeight {
               for j in 0..<s.outputWidth {
-                naive[e * s.inputSize + (cc * h + i + a) * w + j + b] +=
-                  y.scalars[row * o.columns + o.column(example: e, row: i, column: j)]
+                body(
+                  row * o.columns + o.column(example: e, row: i, column: j),
+                  e * s.inputSize + (c * s.height + i + a) * s.width + j + b)
               }
             }
           }
         }
       }
     }
-    var worst: Float = 0
-    for i in 0..<naive.count { worst = max(worst, abs(back[i] - naive[i])) }
-    #expect(worst < 1e-4)
   }
 }
