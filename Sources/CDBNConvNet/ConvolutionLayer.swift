@@ -72,7 +72,7 @@ public final class ConvolutionLayer: NetworkLayer {
     let g = geometry
     let n = count * g.outputPlane
     StridedUnfold.im2col(g, count: count, input: input, columns: columns.pointer)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .none, m: g.filters, n: n, k: g.patchSize, alpha: 1, a: weights.pointer,
       lda: g.patchSize, b: columns.pointer, ldb: n, beta: 0, c: planes.pointer, ldc: n)
     Layout.planesToExamples(
@@ -95,14 +95,14 @@ public final class ConvolutionLayer: NetworkLayer {
     let n = count * g.outputPlane
     Layout.examplesToPlanes(
       gradOutput, filters: g.filters, count: count, plane: g.outputPlane, into: planes.pointer)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .transposed, m: g.filters, n: g.patchSize, k: n, alpha: 1, a: planes.pointer, lda: n,
       b: columns.pointer, ldb: n, beta: 1, c: gradientBuffers[0].pointer, ldc: g.patchSize)
     let gb = gradientBuffers[1].pointer
     for k in 0..<g.filters { gb[k] += VectorMath.sum(planes.pointer + k * n, count: n) }
     guard let gradInput else { return }
     // The unfolded input is no longer needed: reuse its memory for the unfolded input gradient.
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .transposed, .none, m: g.patchSize, n: n, k: g.filters, alpha: 1, a: weights.pointer,
       lda: g.patchSize, b: planes.pointer, ldb: n, beta: 0, c: columns.pointer, ldc: n)
     gradInput.update(repeating: 0, count: count * g.inputSize)

@@ -237,7 +237,7 @@ public final class ConvRBMTrainer: LayerTrainer {
     // Bottom-up: unfold `v`, one sgemm, then pooling probabilities into `h`.
     func up(_ v: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>) {
       Unfold.im2col(s, count: count, input: v, columns: scratch.columns, order: order)
-      BLAS.sgemm(
+      BLAS.sgemmInSmallTiles(
         .none, .none, m: k, n: columns, k: s.patchSize, alpha: 1, a: w, lda: s.patchSize,
         b: scratch.columns, ldb: columns, beta: 0, c: h, ldc: columns)
       ProbabilisticMaxPooling.blockProbabilities(
@@ -264,7 +264,7 @@ public final class ConvRBMTrainer: LayerTrainer {
         ProbabilisticMaxPooling.expand(
           rows: k, offsets: o.offsets, length: o.length, states: states, hidden: scratch.samples,
           pooled: nil)
-        BLAS.sgemm(
+        BLAS.sgemmInSmallTiles(
           .transposed, .none, m: s.patchSize, n: columns, k: k, alpha: 1, a: w,
           lda: s.patchSize, b: scratch.samples, ldb: columns, beta: 0, c: scratch.columns,
           ldc: columns)
@@ -291,7 +291,7 @@ public final class ConvRBMTrainer: LayerTrainer {
 
     // Positive phase: P(h | data) and its statistics.
     up(data, into: positive)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: 1, a: positive, lda: columns,
       b: scratch.columns, ldb: columns, beta: 0, c: partial.weights, ldc: s.patchSize)
     sumPlanes(positive, into: partial.hiddenBias, sign: 1)
@@ -320,7 +320,7 @@ public final class ConvRBMTrainer: LayerTrainer {
       remaining -= 1
     }
     // `scratch.columns` holds the unfolded negative visible state from the last `up`.
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: -1, a: negative, lda: columns,
       b: scratch.columns, ldb: columns, beta: 1, c: partial.weights, ldc: s.patchSize)
     sumPlanes(negative, into: partial.hiddenBias, sign: -1)

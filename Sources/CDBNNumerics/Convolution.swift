@@ -55,7 +55,7 @@ public enum Convolution {
     // One example's planes are already in example-major order: sgemm writes them in place.
     let maps = count == 1 ? output : scratch + s.patchSize * columns
     Unfold.im2col(s, count: count, input: input, columns: scratch)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .none, m: s.filters, n: columns, k: s.patchSize, alpha: 1, a: filters,
       lda: s.patchSize, b: scratch, ldb: columns, beta: 0, c: maps, ldc: columns)
     if count > 1 {
@@ -101,7 +101,7 @@ public enum Convolution {
   ) {
     let columns = count * s.outputPlane
     let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .transposed, .none, m: s.patchSize, n: columns, k: s.filters, alpha: 1, a: filters,
       lda: s.patchSize, b: planes, ldb: columns, beta: 0, c: scratch, ldc: columns)
     output.update(repeating: 0, count: count * s.inputSize)
@@ -154,7 +154,7 @@ public enum Convolution {
     let columns = count * s.outputPlane
     let planes = planeMajor(s, count: count, maps: maps, scratch: scratch)
     Unfold.im2col(s, count: count, input: input, columns: scratch)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .transposed, m: s.filters, n: s.patchSize, k: columns, alpha: 1, a: planes,
       lda: columns, b: scratch, ldb: columns, beta: 0, c: gradient, ldc: s.patchSize)
   }
