@@ -61,9 +61,10 @@ public enum ProbabilisticMaxPooling {
       let row = values + r * offsets * length
       let offRow = off + r * length
       let b = bias?[r] ?? 0
-      // The scaled inputs relative to their block maximum (with 0, the off state's exponent), and
-      // −max for the off state.
-      @inline(__always) func shift(_ q: Int, _ n: Int, _ keep: Int) {
+      // One window of 16 blocks at a time, so its values stay in L1 between the three passes: the
+      // scaled inputs and their block maximum m (with 0, the off state's exponent), then
+      // exp(I − m) and the block's sum, then each divided by the sum.
+      @inline(__always) func window(_ q: Int, _ n: Int, _ keep: Int) {
         var m = zero
         for o in 0..<offsets {
           let p = row + o * length + q
@@ -74,25 +75,15 @@ public enum ProbabilisticMaxPooling {
           m = m.replacing(with: x, where: x .> m)
           store(x, p, n, keep: keep)
         }
-        for o in 0..<offsets {
-          let p = row + o * length + q
-          store(load(p, n) - m, p, n, keep: keep)
-        }
-        store(-m, offRow + q, n, keep: keep)
-      }
-      // Normalises the exponents by their block's sum.
-      @inline(__always) func normalise(_ q: Int, _ n: Int, _ keep: Int) {
-        let e0 = load(offRow + q, n)
+        let e0 = VectorMath.exp(-m)
         var sum = e0
         for o in 0..<offsets {
           let p = row + o * length + q
-          var e = load(p, n)
+          var e = VectorMath.exp(load(p, n) - m)
           // The clamped exp maps −∞ to a tiny positive number; missing units must be exactly 0.
-          if let valid {
-            e *= load(valid + o * length + q, n)
-            store(e, p, n, keep: keep)
-          }
+          if let valid { e *= load(valid + o * length + q, n) }
           sum += e
+          store(e, p, n, keep: keep)
         }
         let inverse = one / sum
         for o in 0..<offsets {
@@ -102,11 +93,7 @@ public enum ProbabilisticMaxPooling {
         store(e0 * inverse, offRow + q, n, keep: keep)
         if let pooled { store((sum - e0) * inverse, pooled + r * length + q, n, keep: keep) }
       }
-      forEachVector(length, shift)
-      // One pass of exp over the whole row: a call per vector would not be inlined across modules.
-      VectorMath.expInPlace(row, count: offsets * length)
-      VectorMath.expInPlace(offRow, count: length)
-      forEachVector(length, normalise)
+      forEachVector(length, window)
     }
   }
 
