@@ -72,7 +72,7 @@ final class DeconvSolver: @unchecked Sendable {
     into out: UnsafeMutablePointer<Float>
   ) {
     let s = shape
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .transposed, .none, m: s.patchSize, n: s.outputPlane, k: s.filters, alpha: 1, a: f,
       lda: s.patchSize, b: z, ldb: s.outputPlane, beta: 0, c: columns, ldc: s.outputPlane)
     padded.update(repeating: 0, count: s.inputSize)
@@ -107,7 +107,7 @@ final class DeconvSolver: @unchecked Sendable {
   ) {
     let s = shape
     unfoldPadded(r)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .none, m: s.filters, n: s.outputPlane, k: s.patchSize, alpha: 1, a: f,
       lda: s.patchSize, b: columns, ldb: s.outputPlane, beta: 0, c: out, ldc: s.outputPlane)
   }
@@ -120,7 +120,7 @@ final class DeconvSolver: @unchecked Sendable {
   ) {
     let s = shape
     unfoldPadded(r)
-    BLAS.sgemm(
+    BLAS.sgemmInSmallTiles(
       .none, .transposed, m: s.filters, n: s.patchSize, k: s.outputPlane, alpha: 1, a: z,
       lda: s.outputPlane, b: columns, ldb: s.outputPlane, beta: 1, c: g, ldc: s.patchSize)
   }
