@@ -7,7 +7,8 @@ import Testing
 
   /// The tiled product against a naive loop in Double, for every transposition, with padded
   /// leading dimensions, α ≠ 1 and β ≠ 0. Shapes are chosen to split m, n or k (odd remainders
-  /// included); entries of C outside its m × n window must keep their values.
+  /// included), and k = 0 must still scale C by β; entries of C outside its m × n window must keep
+  /// their values.
   @Test(arguments: [
     (T.none, T.none, 20, 1003, 57),  // n split
     (T.none, T.none, 1003, 20, 57),  // m split
@@ -17,6 +18,7 @@ import Testing
     (T.none, T.transposed, 30, 50, 1401),  // area and k split
     (T.transposed, T.transposed, 17, 1201, 50),  // n split, both transposed
     (T.none, T.none, 7, 9, 11),  // one tile
+    (T.none, T.none, 5, 6, 0),  // empty sum: C ← β·C
   ])
   func tiledProductMatchesNaiveLoop(transA: T, transB: T, m: Int, n: Int, k: Int) {
     let tiles = SmallTiles(transA: transA, transB: transB, m: m, n: n, k: k)
@@ -26,8 +28,8 @@ import Testing
     let (aRows, aColumns) = transA == .none ? (m, k) : (k, m)
     let (bRows, bColumns) = transB == .none ? (k, n) : (n, k)
     let (lda, ldb, ldc) = (aColumns + 3, bColumns + 5, n + 2)
-    let a = values(aRows * lda, seed: 1)
-    let b = values(bRows * ldb, seed: 2)
+    let a = values(max(1, aRows * lda), seed: 1)
+    let b = values(max(1, bRows * ldb), seed: 2)
     let c0 = values(m * ldc, seed: 3)
     let (alpha, beta): (Float, Float) = (-0.5, 0.75)
     var c = c0
@@ -58,7 +60,7 @@ import Testing
         worst = max(worst, abs(Double(c[i * ldc + j]) - expected))
       }
     }
-    #expect(worst < 1e-4 * Double(k).squareRoot(), "largest error \(worst)")
+    #expect(worst < 1e-4 * Double(max(k, 1)).squareRoot(), "largest error \(worst)")
   }
 
   /// Every tile stays inside OpenBLAS's small-matrix bounds on the benchmark's thin products, and
