@@ -35,43 +35,55 @@ enum StridedUnfold {
     return lo..<max(lo, hi)
   }
 
-  static func im2col(
-    _ g: ConvolutionGeometry, count: Int, input: UnsafePointer<Float>,
-    columns: UnsafeMutablePointer<Float>
+  /// Calls `body(column, pixel, js)` for every unfolded row (c, a, b), example e and output row i:
+  /// `column` is the offset in the unfolded matrix of that output row's first entry, `pixel` the
+  /// offset in the input of the entry that output column j = 0 would read (input row y, column
+  /// b − p_w), nil when row y is padding, and `js` the output columns that read inside the input.
+  @inline(__always)
+  static func forEachOutputRow(
+    _ g: ConvolutionGeometry, count: Int,
+    _ body: (_ column: Int, _ pixel: Int?, _ js: Range<Int>) -> Void
   ) {
     let (ho, wo, plane) = (g.outputHeight, g.outputWidth, g.outputPlane)
-    let (sh, sw) = (g.stride.height, g.stride.width)
     let rowStride = count * plane
     var row = 0
     for c in 0..<g.channels {
       for a in 0..<g.kernel.height {
         for b in 0..<g.kernel.width {
           let js = validColumns(g, b: b)
-          let dstRow = columns + row * rowStride
           for e in 0..<count {
-            let src = input + e * g.inputSize + c * g.inputPlane
-            let dst = dstRow + e * plane
+            let planeStart = e * g.inputSize + c * g.inputPlane + b - g.padding.width
             for i in 0..<ho {
-              let d = dst + i * wo
-              let y = i * sh + a - g.padding.height
-              guard y >= 0, y < g.height, !js.isEmpty else {
-                d.update(repeating: 0, count: wo)
-                continue
-              }
-              if js.lowerBound > 0 { d.update(repeating: 0, count: js.lowerBound) }
-              if js.upperBound < wo {
-                (d + js.upperBound).update(repeating: 0, count: wo - js.upperBound)
-              }
-              let s = src + y * g.width + b - g.padding.width
-              if sw == 1 {
-                (d + js.lowerBound).update(from: s + js.lowerBound, count: js.count)
-              } else {
-                for j in js { d[j] = s[j * sw] }
-              }
+              let y = i * g.stride.height + a - g.padding.height
+              let inside = y >= 0 && y < g.height
+              body(
+                row * rowStride + e * plane + i * wo, inside ? planeStart + y * g.width : nil, js)
             }
           }
           row += 1
         }
+      }
+    }
+  }
+
+  static func im2col(
+    _ g: ConvolutionGeometry, count: Int, input: UnsafePointer<Float>,
+    columns: UnsafeMutablePointer<Float>
+  ) {
+    let (wo, sw) = (g.outputWidth, g.stride.width)
+    forEachOutputRow(g, count: count) { column, pixel, js in
+      let d = columns + column
+      guard let pixel, !js.isEmpty else {
+        d.update(repeating: 0, count: wo)
+        return
+      }
+      if js.lowerBound > 0 { d.update(repeating: 0, count: js.lowerBound) }
+      if js.upperBound < wo { (d + js.upperBound).update(repeating: 0, count: wo - js.upperBound) }
+      let s = input + pixel
+      if sw == 1 {
+        (d + js.lowerBound).update(from: s + js.lowerBound, count: js.count)
+      } else {
+        for j in js { d[j] = s[j * sw] }
       }
     }
   }
@@ -81,34 +93,15 @@ enum StridedUnfold {
     _ g: ConvolutionGeometry, count: Int, columns: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>
   ) {
-    let (ho, wo, plane) = (g.outputHeight, g.outputWidth, g.outputPlane)
-    let (sh, sw) = (g.stride.height, g.stride.width)
-    let rowStride = count * plane
-    var row = 0
-    for c in 0..<g.channels {
-      for a in 0..<g.kernel.height {
-        for b in 0..<g.kernel.width {
-          let js = validColumns(g, b: b)
-          let srcRow = columns + row * rowStride
-          if !js.isEmpty {
-            for e in 0..<count {
-              let dst = output + e * g.inputSize + c * g.inputPlane
-              let src = srcRow + e * plane
-              for i in 0..<ho {
-                let y = i * sh + a - g.padding.height
-                guard y >= 0, y < g.height else { continue }
-                let r = src + i * wo
-                let d = dst + y * g.width + b - g.padding.width
-                if sw == 1 {
-                  for j in js { d[j] += r[j] }
-                } else {
-                  for j in js { d[j * sw] += r[j] }
-                }
-              }
-            }
-          }
-          row += 1
-        }
+    let sw = g.stride.width
+    forEachOutputRow(g, count: count) { column, pixel, js in
+      guard let pixel, !js.isEmpty else { return }
+      let r = columns + column
+      let d = output + pixel
+      if sw == 1 {
+        for j in js { d[j] += r[j] }
+      } else {
+        for j in js { d[j * sw] += r[j] }
       }
     }
   }

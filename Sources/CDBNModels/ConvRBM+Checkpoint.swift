@@ -71,9 +71,8 @@ extension ConvRBM {
 extension ConvRBMTrainer {
   /// Velocities, running activations, PCD chains, the step counter and the first error.
   public func saveState(to group: HDF5Group) throws {
-    try group.setAttribute("step", step)
+    try TrainerProgress.save(step: step, firstError: firstError, to: group)
     try group.setAttribute("seed_low", Int(Int64(bitPattern: seed)))
-    if let firstError { try group.setAttribute("first_reconstruction_error", firstError) }
     try group.writeFloats("weight_velocity", shape: rbm.weights.shape, weightVelocity)
     try group.writeFloats(
       "hidden_bias_velocity", shape: [hiddenBiasVelocity.count], hiddenBiasVelocity)
@@ -101,10 +100,7 @@ extension ConvRBMTrainer {
       let c = try group.readFloats("chains")
       restoredChains = Tensor(shape: c.shape, scalars: c.values)
     }
-    step = try group.intAttribute("step")
-    firstError =
-      group.hasAttribute("first_reconstruction_error")
-      ? try group.doubleAttribute("first_reconstruction_error") : nil
+    (step, firstError) = try TrainerProgress.restore(from: group)
     weightVelocity = w
     hiddenBiasVelocity = hb
     visibleBiasVelocity = vb

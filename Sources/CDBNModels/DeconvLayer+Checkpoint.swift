@@ -70,14 +70,10 @@ extension DeconvLayer {
 extension DeconvTrainer {
   /// The step counter and the first error: the rest of the state is the layer.
   public func saveState(to group: HDF5Group) throws {
-    try group.setAttribute("step", step)
-    if let firstError { try group.setAttribute("first_reconstruction_error", firstError) }
+    try TrainerProgress.save(step: step, firstError: firstError, to: group)
   }
 
   public func restoreState(from group: HDF5Group) throws {
-    step = try group.intAttribute("step")
-    firstError =
-      group.hasAttribute("first_reconstruction_error")
-      ? try group.doubleAttribute("first_reconstruction_error") : nil
+    (step, firstError) = try TrainerProgress.restore(from: group)
   }
 }

@@ -43,6 +43,23 @@ public protocol LayerTrainer: AnyObject {
   func restoreState(from group: HDF5Group) throws
 }
 
+/// The progress every trainer saves beside its own state: the step counter (it also keys the random
+/// streams) and the first update's reconstruction error (the divergence check's yardstick).
+enum TrainerProgress {
+  static func save(step: Int, firstError: Double?, to group: HDF5Group) throws {
+    try group.setAttribute("step", step)
+    if let firstError { try group.setAttribute("first_reconstruction_error", firstError) }
+  }
+
+  static func restore(from group: HDF5Group) throws -> (step: Int, firstError: Double?) {
+    let step = try group.intAttribute("step")
+    let firstError =
+      group.hasAttribute("first_reconstruction_error")
+      ? try group.doubleAttribute("first_reconstruction_error") : nil
+    return (step, firstError)
+  }
+}
+
 /// What one update measured.
 public struct TrainingStatistics: Sendable {
   /// Mean squared difference between the data and its one-step reconstruction.

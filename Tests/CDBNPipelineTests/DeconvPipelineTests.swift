@@ -14,15 +14,7 @@ func deconvLayers(_ c: ModelCheckpoint) -> [DeconvLayer] {
 /// layer 2 with a random fan-in-2 table and 2×2 max pooling (16×16 maps → 8×8).
 func tinyDeconvConfigText(dataPath: String, seed: Int = 7) -> String {
   """
-  # tiny deconvolutional test run
-  seed: \(seed)
-  data:
-    path: \(dataPath)
-  preprocessing:
-    unit_variance: true
-  training:
-    batch_size: 4
-    batches_per_epoch: 2
+  \(tinyConfigHeader(dataPath: dataPath, seed: seed))
   layers:
     - kind: deconv
       filters: 3
