@@ -259,7 +259,7 @@ public final class ConvRBMTrainer: LayerTrainer {
         case .sparse: true
         }
       if sparse {
-        patches.add(states: states, geometry: o, output: v, scratch: scratch.patchSums)
+        patches.add(states: states, geometry: o, output: v, scratch: scratch.groups)
       } else {
         ProbabilisticMaxPooling.expand(
           rows: k, offsets: o.offsets, length: o.length, states: states, hidden: scratch.samples,
@@ -279,9 +279,6 @@ public final class ConvRBMTrainer: LayerTrainer {
         off: scratch.off, valid: valid, uniforms: scratch.uniforms, rng: &rng,
         states: scratch.states)
     }
-    func sumPlanes(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, sign: Float) {
-      for kk in 0..<k { out[kk] += sign * VectorMath.sum(h + kk * columns, count: columns) }
-    }
 
     let positive = scratch.positive
     let negative = scratch.negative
@@ -294,8 +291,12 @@ public final class ConvRBMTrainer: LayerTrainer {
     BLAS.sgemmInSmallTiles(
       .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: 1, a: positive, lda: columns,
       b: scratch.columns, ldb: columns, beta: 0, c: partial.weights, ldc: s.patchSize)
-    sumPlanes(positive, into: partial.hiddenBias, sign: 1)
-    sumPlanes(positive, into: partial.activation, sign: 1)
+    // The hidden-bias statistic and the mean activation are the same sums here.
+    for kk in 0..<k {
+      let total = VectorMath.sum(positive + kk * columns, count: columns)
+      partial.hiddenBias[kk] += total
+      partial.activation[kk] += total
+    }
     var active = sample(positive)
 
     // One-step reconstruction of the data (the monitored error; CD's first negative state).
@@ -323,7 +324,9 @@ public final class ConvRBMTrainer: LayerTrainer {
     BLAS.sgemmInSmallTiles(
       .none, .transposed, m: k, n: s.patchSize, k: columns, alpha: -1, a: negative, lda: columns,
       b: scratch.columns, ldb: columns, beta: 1, c: partial.weights, ldc: s.patchSize)
-    sumPlanes(negative, into: partial.hiddenBias, sign: -1)
+    for kk in 0..<k {
+      partial.hiddenBias[kk] -= VectorMath.sum(negative + kk * columns, count: columns)
+    }
     for e in 0..<count {
       for c in 0..<s.channels {
         let base = e * s.inputSize + c * s.inputPlane
@@ -348,11 +351,13 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   /// Scratch for one worker: sized for the largest chunk, allocated once per batch shape.
   final class WorkerScratch: @unchecked Sendable {
-    let columns, positive, negative, samples, states, patchSums, off, visible, uniforms,
+    let columns, positive, negative, samples, states, off, visible, uniforms,
       valid: UnsafeMutablePointer<Float>
+    /// The groups that are on in one block (`ActivePatches.add`).
+    let groups: UnsafeMutablePointer<Int>
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int, patchSums: Int) {
+    init(shape s: ConvolutionShape, pooling g: PoolingShape, chunk: Int, groups: Int) {
       func make(_ n: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
         p.initialize(repeating: 0, count: max(1, n))
@@ -366,17 +371,20 @@ public final class ConvRBMTrainer: LayerTrainer {
       negative = make(hidden)
       samples = make(hidden)
       states = make(s.filters * o.length)
-      self.patchSums = make(patchSums)
+      self.groups = .allocate(capacity: max(1, groups))
       off = make(s.filters * o.length)
       visible = make(chunk * s.inputSize)
       uniforms = make(o.length)
       valid = make(o.columns)
       all = [
-        columns, positive, negative, samples, states, self.patchSums, off, visible, uniforms, valid,
+        columns, positive, negative, samples, states, off, visible, uniforms, valid,
       ]
     }
 
-    deinit { for p in all { p.deallocate() } }
+    deinit {
+      for p in all { p.deallocate() }
+      groups.deallocate()
+    }
   }
 
   /// One chunk's summed statistics.
@@ -432,12 +440,12 @@ public final class ConvRBMTrainer: LayerTrainer {
         budget: 1 << 16)
       self.plan = plan
       let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
-      let patches = ActivePatches(shape: s)
+      let patches = ActivePatches(shape: s, poolHeight: g.poolHeight, poolWidth: g.poolWidth)
       self.patches = patches
       workers = (0..<workerCount).map { _ in
         WorkerScratch(
           shape: s, pooling: g, chunk: plan.largest,
-          patchSums: patches.scratchCount(examples: plan.largest))
+          groups: patches.scratchCount)
       }
       partials = plan.ranges.map { _ in PartialSums(shape: s) }
       chainOut = .allocate(capacity: max(1, n * s.inputSize))

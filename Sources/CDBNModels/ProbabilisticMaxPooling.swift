@@ -99,7 +99,8 @@ public enum ProbabilisticMaxPooling {
 
   /// Draws one multinomial sample per block from `blockProbabilities`' output: `states` (rows ×
   /// length) gets 0 where the block is off and o + 1 where member o is on. One uniform per block,
-  /// drawn row by row and block by block in order; `uniforms` is scratch for `length` floats.
+  /// drawn row by row and block by block in order (two per 64-bit draw, `RandomStream.fillUniform`);
+  /// `uniforms` is scratch for `length` floats.
   /// Returns the number of blocks that are on.
   ///
   /// The states are what the top-down pass needs (`ActivePatches` adds one filter patch per block
@@ -115,7 +116,7 @@ public enum ProbabilisticMaxPooling {
     let one = Lanes(repeating: 1)
     var on = zero
     for r in 0..<rows {
-      for q in 0..<length { uniforms[q] = rng.nextFloat() }
+      rng.fillUniform(UnsafeMutableBufferPointer(start: uniforms, count: length))
       let p = probabilities + r * offsets * length
       @inline(__always) func draw(_ q: Int, _ n: Int, _ keep: Int) {
         let u = load(uniforms + q, n)

@@ -1,116 +1,157 @@
 /// The full convolution (the transpose of the valid correlation) of sampled pooling blocks with the
-/// filters, computed by adding filter W_k's C×fh×fw patch wherever a detection unit of group k is on.
+/// filters: the top-down pass of a CRBM with probabilistic max-pooling.
 ///
-/// Sampled probabilistic max-pooling leaves at most one unit per block on (and sparse training
-/// targets far fewer), so this costs (units on)·C·fh vector adds where the dense route runs an sgemm
-/// over every position and then col2im. `isCheaper` compares the two.
+/// Sampling leaves at most one detection unit of a block on, so block (bi, bj)'s contribution to
+/// channel c is Σ over the groups k that are on of W_k[c] placed at the member that is on, and all of
+/// it lies in one window of (ph + fh − 1) × (pw + fw − 1) floats at (bi·ph, bj·pw). The window's rows
+/// are summed in vector registers from padded copies of the filters, then added to
+/// the visible plane once per block and channel. That is (groups on)·C·(window rows) vector adds and
+/// no store per group; with every block on it is still under half the vector multiply–adds of the
+/// dense route (an sgemm over every position, then col2im) for the bench's W1 and W2.
 ///
-/// Filter rows are copied once per update into rows padded with zeros to the vector width, so every
-/// add is a whole vector: the lanes past fw add 0 to the floats beside the patch, in scratch that is
-/// padded for it.
+/// Each filter plane is copied once into rows padded with zero lanes, with ph − 1 zero rows above
+/// and below, so every add is a whole vector: member (mi, mj) reads its window rows from (ph − 1 − mi)
+/// rows into the copy and mj floats before each row's start, where the row before ends in zeros.
+/// One copy per group and channel (not one per member column) keeps them in L1 on W1 and W2.
 public final class ActivePatches: @unchecked Sendable {
   public let shape: ConvolutionShape
-  /// 8 lanes when a filter row fits in 8 floats, else 16.
+  public let poolHeight: Int
+  public let poolWidth: Int
+  /// 8 lanes when a window row fits in 8 floats, else 16.
   let lanes: Int
-  /// Floats per padded filter row: fw rounded up to `lanes`.
+  /// Window rows (ph + fh − 1) and columns (pw + fw − 1).
+  let windowHeight: Int
+  let windowWidth: Int
+  /// Floats per padded filter row: the window width rounded up to `lanes`.
   let rowStride: Int
+  /// Rows per padded copy: fh filter rows with ph − 1 zero rows above and below.
+  let copyRows: Int
+  /// Zeros before the first copy (one row), read by the members with mj > 0.
+  let guardFloats: Int
+  /// `guardFloats` zeros, then [K, C, copyRows, rowStride]: row u of copy (k, c) holds
+  /// W[k, c, u − (ph − 1), x] in lanes x < fw and zeros after.
   private let padded: UnsafeMutablePointer<Float>
-  private let count: Int
+  private let paddedCount: Int
+  /// Per group k and block state (0: off, m + 1: member m on): where the window's row 0 of channel
+  /// 0 starts in `padded`. The entry for state 0 is unused.
+  private let stateOffsets: UnsafeMutablePointer<Int>
 
-  public init(shape s: ConvolutionShape) {
+  public init(shape s: ConvolutionShape, poolHeight: Int, poolWidth: Int) {
     shape = s
-    lanes = s.filterWidth <= 8 ? 8 : 16
-    rowStride = (s.filterWidth + lanes - 1) / lanes * lanes
-    count = s.filters * s.channels * s.filterHeight * rowStride
-    padded = .allocate(capacity: count)
-    padded.initialize(repeating: 0, count: count)
-  }
-
-  deinit { padded.deallocate() }
-
-  /// Copies the filters [K, C, fh, fw] into the padded rows.
-  public func load(filters: UnsafePointer<Float>) {
-    let fw = shape.filterWidth
-    for row in 0..<(count / rowStride) {
-      (padded + row * rowStride).update(from: filters + row * fw, count: fw)
+    self.poolHeight = poolHeight
+    self.poolWidth = poolWidth
+    windowHeight = poolHeight + s.filterHeight - 1
+    windowWidth = poolWidth + s.filterWidth - 1
+    lanes = windowWidth <= 8 ? 8 : 16
+    rowStride = (windowWidth + lanes - 1) / lanes * lanes
+    copyRows = s.filterHeight + 2 * (poolHeight - 1)
+    guardFloats = rowStride
+    paddedCount = guardFloats + s.filters * s.channels * copyRows * rowStride
+    padded = .allocate(capacity: paddedCount)
+    padded.initialize(repeating: 0, count: paddedCount)
+    let states = poolHeight * poolWidth + 1
+    stateOffsets = .allocate(capacity: s.filters * states)
+    let group = s.channels * copyRows * rowStride
+    for k in 0..<s.filters {
+      stateOffsets[k * states] = 0
+      for m in 0..<(states - 1) {
+        let (mi, mj) = (m / poolWidth, m % poolWidth)
+        stateOffsets[k * states + m + 1] =
+          guardFloats + k * group + (poolHeight - 1 - mi) * rowStride - mj
+      }
     }
   }
 
-  /// True when adding patches for `active` units is expected to be faster than the dense route: an
-  /// sgemm of K·C·fh·fw multiply–adds per position (16 per vector instruction), then col2im.
+  deinit {
+    padded.deallocate()
+    stateOffsets.deallocate()
+  }
+
+  /// Copies the filters [K, C, fh, fw] into the padded copies.
+  public func load(filters: UnsafePointer<Float>) {
+    let s = shape
+    for plane in 0..<(s.filters * s.channels) {
+      let copy = padded + guardFloats + plane * copyRows * rowStride
+      for a in 0..<s.filterHeight {
+        (copy + (poolHeight - 1 + a) * rowStride).update(
+          from: filters + (plane * s.filterHeight + a) * s.filterWidth, count: s.filterWidth)
+      }
+    }
+  }
+
+  /// True when adding windows for `active` blocks' units is expected to be faster than the dense
+  /// route (K·C·fh·fw multiply–adds per position, 16 per vector instruction, then col2im).
   ///
-  /// A patch row is a load, an add and a store of a whole vector, which with the scattered
-  /// addresses costs about six vector multiply–adds inside sgemm. Measured with `cdbn bench` on Zen 4
-  /// with both routes forced: on W1 and W2, where 60–75 % of the blocks are on (patch rows per
-  /// multiply–add vector 0.23–0.30), the dense route took 5 % (W1) and 20 % (W2) less CPU per
-  /// update, so the patches must be well below that ratio to be chosen.
+  /// A window row costs one vector add per group that is on, plus a load, add and store per block
+  /// and a table lookup per group and block to list the groups. When the padded copies outgrow L2
+  /// (many groups and channels, as on W3) the adds wait on memory, which the weight accounts for.
   public func isCheaper(active: Int, examples: Int) -> Bool {
     let s = shape
-    let patchRows = active * s.channels * s.filterHeight * (rowStride / lanes)
+    let blocks =
+      examples * ((s.outputHeight + poolHeight - 1) / poolHeight)
+      * ((s.outputWidth + poolWidth - 1) / poolWidth)
+    let rowVectors = s.channels * windowHeight * (rowStride / lanes)
+    let memoryWeight = paddedCount * 4 > 512 * 1024 ? 4 : 1
+    let windows = memoryWeight * active * rowVectors + blocks * (3 * rowVectors + s.filters)
     let multiplyAdds = s.filters * s.patchSize * s.outputPlane * examples / 16
-    return 6 * patchRows < multiplyAdds
+    let col2im = s.patchSize * s.outputPlane * examples / 8
+    return windows < multiplyAdds + col2im
   }
 
-  /// Partial sums kept apart so that patches that overlap are far apart in time (see `add`).
-  var copies: Int { min(8, shape.filters) }
-
-  /// Floats of scratch that `add` needs for `examples` examples.
-  public func scratchCount(examples: Int) -> Int {
-    copies * examples * shape.inputSize + lanes
-  }
+  /// Ints of scratch that `add` needs: the groups that are on in one block.
+  public var scratchCount: Int { shape.filters }
 
   /// output += Σ_k full convolution of the one-hot states with W_k.
   ///
-  /// Blocks are visited one position at a time with the groups innermost, and group k adds into
-  /// partial sum k mod 8: patches at nearby positions then land in different buffers, and a patch
-  /// never reads a vector that partly overlaps one stored an instant earlier (a store-to-load
-  /// forwarding stall, which made plain loops over each group slower than the dense route).
-  ///
   /// - Parameters:
   ///   - states: K × `o.length` block states from `ProbabilisticMaxPooling.blockSample` (0: off,
-  ///     m + 1: block member m on), in the block-major order of `o` (see `ColumnOrder.pooling`).
+  ///     m + 1: block member m on), in the block-major order of `o` (see `ColumnOrder.pooling`),
+  ///     whose pooling must be this object's.
   ///   - output: [o.count, C, H, W].
-  ///   - scratch: `scratchCount(examples: o.count)` floats.
+  ///   - scratch: `scratchCount` ints.
   public func add(
     states: UnsafePointer<Float>, geometry o: ColumnGeometry, output: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>
+    scratch: UnsafeMutablePointer<Int>
   ) {
-    let floats = o.count * shape.inputSize
-    scratch.update(repeating: 0, count: copies * floats + lanes)
+    precondition(o.poolHeight == poolHeight && o.poolWidth == poolWidth, "pooling mismatch")
     if lanes == 8 {
-      add(SIMD8<Float>.self, states: states, geometry: o, sums: scratch)
+      add(SIMD8<Float>.self, states: states, geometry: o, output: output, groups: scratch)
     } else {
-      add(SIMD16<Float>.self, states: states, geometry: o, sums: scratch)
-    }
-    for c in 0..<copies {
-      BLAS.saxpy(count: floats, alpha: 1, x: scratch + c * floats, y: output)
+      add(SIMD16<Float>.self, states: states, geometry: o, output: output, groups: scratch)
     }
   }
 
   private func add<V: SIMD>(
     _: V.Type, states: UnsafePointer<Float>, geometry o: ColumnGeometry,
-    sums: UnsafeMutablePointer<Float>
+    output: UnsafeMutablePointer<Float>, groups: UnsafeMutablePointer<Int>
   ) where V.Scalar == Float {
     let s = shape
-    let patch = s.channels * s.filterHeight * rowStride
-    let copyStride = o.count * s.inputSize
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: o.offsets) { table in
-      // Member m of a block sits (m / pw) rows and (m % pw) columns from the block's corner.
-      let memberOffset = table.baseAddress!
-      for m in 0..<o.offsets { memberOffset[m] = (m / o.poolWidth) * s.width + m % o.poolWidth }
-      for e in 0..<o.count {
-        for bi in 0..<o.blocksHigh {
-          for bj in 0..<o.blocksWide {
-            let block = e * o.blocks + bi * o.blocksWide + bj
-            let corner = e * s.inputSize + bi * o.poolHeight * s.width + bj * o.poolWidth
-            var copy = 0
-            for k in 0..<s.filters {
-              let state = states[k * o.length + block]
-              if state != 0 {
-                let target = sums + (copy * copyStride + corner + memberOffset[Int(state) - 1])
-                addPatch(V.self, UnsafePointer(padded + k * patch), at: target)
-              }
-              copy = copy + 1 == copies ? 0 : copy + 1
+    let stateCount = o.offsets + 1
+    let copy = copyRows * rowStride
+    let end = output + o.count * s.inputSize
+    for e in 0..<o.count {
+      for bi in 0..<o.blocksHigh {
+        // Rows past the plane only ever receive zeros: they are skipped.
+        let rows = min(windowHeight, s.height - bi * poolHeight)
+        for bj in 0..<o.blocksWide {
+          let block = e * o.blocks + bi * o.blocksWide + bj
+          // The groups that are on, as offsets into `padded`, listed without a branch: whether a
+          // block is on is a coin flip, and a mispredicted branch per group cost more than the adds.
+          var n = 0
+          for k in 0..<s.filters {
+            let state = Self.smallInteger(states[k &* o.length &+ block])
+            groups[n] = stateOffsets[k &* stateCount &+ state]
+            n &+= Int(bitPattern: UInt(bitPattern: 0 &- state) &>> 63)
+          }
+          if n == 0 { continue }
+          let corner = output + (e * s.inputSize + bi * poolHeight * s.width + bj * poolWidth)
+          for c in 0..<s.channels {
+            for strip in stride(from: 0, to: rowStride, by: lanes) {
+              let source = UnsafePointer(padded) + (c * copy + strip)
+              let target = corner + (c * s.inputPlane + strip)
+              addWindowRows(
+                V.self, rows: rows, groups: groups, count: n, source: source, target: target,
+                width: s.width, end: end)
             }
           }
         }
@@ -118,28 +159,62 @@ public final class ActivePatches: @unchecked Sendable {
     }
   }
 
+  /// A state (a whole number in 0..<2²³) as an Int: adding 2²³ puts it in the float's low mantissa
+  /// bits, which avoids the range check (and its branches) of `Int(_:)`.
   @inline(__always)
-  private func addPatch<V: SIMD>(
-    _: V.Type, _ filter: UnsafePointer<Float>, at corner: UnsafeMutablePointer<Float>
+  static func smallInteger(_ x: Float) -> Int {
+    Int((x + 0x1p23).bitPattern & 0x7F_FFFF)
+  }
+
+  /// Sums `rows` window rows over the `n` groups and adds them at `target`, four rows per pass
+  /// over the groups, then pairs, then one.
+  @inline(__always)
+  private func addWindowRows<V: SIMD>(
+    _: V.Type, rows: Int, groups: UnsafePointer<Int>, count n: Int, source: UnsafePointer<Float>,
+    target: UnsafeMutablePointer<Float>, width: Int, end: UnsafeMutablePointer<Float>
   ) where V.Scalar == Float {
-    let s = shape
-    var w = UnsafeRawPointer(filter)
-    var plane = corner
-    for _ in 0..<s.channels {
-      var row = plane
-      for _ in 0..<s.filterHeight {
-        var x = 0
-        while x < rowStride {
-          let target = UnsafeMutableRawPointer(row + x)
-          let sum =
-            target.loadUnaligned(as: V.self) + w.loadUnaligned(fromByteOffset: 4 * x, as: V.self)
-          target.storeBytes(of: sum, as: V.self)
-          x += V.scalarCount
-        }
-        row += s.width
-        w += 4 * rowStride
+    var t = 0
+    while t &+ 4 <= rows {
+      sumRows(
+        InlineArray<4, V>.self, groups: groups, count: n, source: source + t &* rowStride,
+        target: target + t &* width, width: width, end: end)
+      t &+= 4
+    }
+    if t &+ 2 <= rows {
+      sumRows(
+        InlineArray<2, V>.self, groups: groups, count: n, source: source + t &* rowStride,
+        target: target + t &* width, width: width, end: end)
+      t &+= 2
+    }
+    if t < rows {
+      sumRows(
+        InlineArray<1, V>.self, groups: groups, count: n, source: source + t &* rowStride,
+        target: target + t &* width, width: width, end: end)
+    }
+  }
+
+  /// G window rows summed in G vector registers, then added to the plane rows at `target`.
+  @inline(__always)
+  private func sumRows<let G: Int, V: SIMD>(
+    _: InlineArray<G, V>.Type, groups: UnsafePointer<Int>, count n: Int,
+    source: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, width: Int,
+    end: UnsafeMutablePointer<Float>
+  ) where V.Scalar == Float {
+    let rowBytes = 4 &* rowStride
+    var sums = InlineArray<G, V>(repeating: V())
+    for i in 0..<n {
+      let p = UnsafeRawPointer(source + groups[i])
+      for g in 0..<G { sums[g] += p.loadUnaligned(fromByteOffset: g &* rowBytes, as: V.self) }
+    }
+    for g in 0..<G {
+      let row = target + g &* width
+      if row + V.scalarCount <= end {
+        let raw = UnsafeMutableRawPointer(row)
+        raw.storeBytes(of: raw.loadUnaligned(as: V.self) + sums[g], as: V.self)
+      } else {
+        // The last row of the output: the lanes past its end hold zeros and are not written.
+        for x in 0..<(end - row) { row[x] += sums[g][x] }
       }
-      plane += s.inputPlane
     }
   }
 }

@@ -25,6 +25,10 @@ public enum Parallelism {
 
   /// Runs `body(task, worker)` for every task in `0..<tasks`, spreading tasks over the workers.
   /// `worker` is in `0..<min(threads, tasks)` and names scratch memory that one worker owns.
+  ///
+  /// Workers take the next task as they finish one, so a core that another tenant slows down does
+  /// not leave the other waiting at the end. Which worker runs a task may differ between runs; what
+  /// a task computes must not depend on it (tasks own their outputs and random streams).
   public static func forEach(
     _ tasks: Int, threads requested: Int? = nil, _ body: (_ task: Int, _ worker: Int) -> Void
   ) {
@@ -34,13 +38,14 @@ public enum Parallelism {
       for t in 0..<tasks { body(t, 0) }
       return
     }
+    let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var t = worker
-        while t < tasks {
+        while true {
+          let t = next.wrappingAdd(1, ordering: .relaxed).oldValue
+          if t >= tasks { break }
           body(t, worker)
-          t += workers
         }
       }
     }

@@ -80,11 +80,15 @@ struct NaiveCD1 {
     // Sample in the trainer's order.
     var sample = [[[Double]]](
       repeating: [[Double]](repeating: [Double](repeating: 0, count: g.plane), count: k), count: n)
+    let blockList = blocks(g)
     for kk in 0..<k {
+      // One row of uniforms per group, over the chunk's examples and blocks, as the trainer draws.
+      var row = [Float](repeating: 0, count: n * blockList.count)
+      row.withUnsafeMutableBufferPointer { rng.fillUniform($0) }
       for e in 0..<n {
         let (p, off) = positive[e][kk]
-        for (q, units) in blocks(g).enumerated() {
-          let u = Double(rng.nextFloat())
+        for (q, units) in blockList.enumerated() {
+          let u = Double(row[e * blockList.count + q])
           var cumulative = Double(Float(off[q]))
           if u >= cumulative {
             var chosen = units.last!

@@ -177,7 +177,8 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
     var reference = RandomStream(seed: 5)
     var expectedOn = 0
     for r in 0..<rows {
-      let u = (0..<o.length).map { _ in reference.nextFloat() }
+      var u = [Float](repeating: 0, count: o.length)
+      u.withUnsafeMutableBufferPointer { reference.fillUniform($0) }
       for q in 0..<o.length {
         var cumulative = off[r * o.length + q]
         var state: Float = u[q] < cumulative ? 0 : -1

@@ -3,15 +3,19 @@ import Testing
 @testable import CDBNNumerics
 
 @Suite struct ActivePatchesTests {
-  /// Random block states (about half the blocks on, a random member each) added as patches, against
-  /// the naive full convolution of the same one-hot maps. Cases cover 8- and 16-lane rows, rows wider
-  /// than 16, ragged blocks, 1-D and several channels.
+  /// Random block states (about half the blocks on, a random member each) added as windows, against
+  /// the naive full convolution of the same one-hot maps. Cases cover 8- and 16-lane rows, windows
+  /// wider than 16 (two strips), ragged blocks whose windows pass the plane's edge, window heights
+  /// that use every row group (4, 2 and 1 rows), 1-D and several channels.
   @Test(arguments: [
     ([3, 2, 9, 8], [3, 3, 3], [2, 2]),  // ragged: 7×6 detection map in 2×2 blocks
     ([2, 1, 28, 28], [4, 9, 9], [2, 2]),  // 16 lanes
     ([2, 3, 1, 40], [5, 1, 6], [1, 3]),  // 1-D, 8 lanes, ragged 35 / 3
     ([1, 2, 6, 30], [2, 2, 17], [1, 2]),  // a row wider than 16
     ([2, 1, 12, 11], [3, 3, 3], [3, 3]),  // 10×9 map in 3×3 blocks
+    ([2, 1, 65, 65], [3, 10, 10], [2, 2]),  // W2's shape: 11-row windows
+    ([1, 4, 13, 14], [6, 4, 5], [2, 3]),  // 5×7 windows, several channels
+    ([2, 2, 21, 33], [3, 8, 12], [3, 2]),  // 10×13 windows, ragged both ways
   ])
   func patchesMatchTheNaiveFullConvolution(input: [Int], filter: [Int], pool: [Int]) {
     let (n, c, h, w) = (input[0], input[1], input[2], input[3])
@@ -39,11 +43,11 @@ import Testing
         }
       }
     }
-    let patches = ActivePatches(shape: s)
+    let patches = ActivePatches(shape: s, poolHeight: pool[0], poolWidth: pool[1])
     weights.scalars.withUnsafeBufferPointer { patches.load(filters: $0.baseAddress!) }
     var output = [Float](repeating: 0.25, count: n * s.inputSize)
-    // Scratch full of garbage: `add` must clear what it uses.
-    var scratch = [Float](repeating: .nan, count: patches.scratchCount(examples: n))
+    // Scratch full of garbage: `add` must write what it reads.
+    var scratch = [Int](repeating: .max, count: patches.scratchCount)
     states.withUnsafeBufferPointer { st in
       output.withUnsafeMutableBufferPointer { out in
         scratch.withUnsafeMutableBufferPointer {
@@ -59,11 +63,17 @@ import Testing
     #expect(worst < 1e-4)
   }
 
-  @Test func costModelPrefersPatchesWhenFewUnitsAreOn() {
+  @Test func costModelPrefersWindowsUnlessManyLargeCopiesAreSummed() {
     let s = ConvolutionShape(
       channels: 1, height: 28, width: 28, filters: 24, filterHeight: 9, filterWidth: 9)
-    let patches = ActivePatches(shape: s)
-    #expect(patches.isCheaper(active: 100, examples: 2))
-    #expect(!patches.isCheaper(active: 24 * 400 * 2, examples: 2))
+    let w1 = ActivePatches(shape: s, poolHeight: 2, poolWidth: 2)
+    // W1: even with every block on (100 blocks of 24 groups per example) the windows are cheaper.
+    #expect(w1.isCheaper(active: 2400 * 2, examples: 2))
+    // W3's 300 groups of 80 channels: windows only when few units are on.
+    let audio = ConvolutionShape(
+      channels: 80, height: 1, width: 305, filters: 300, filterHeight: 1, filterWidth: 6)
+    let w3 = ActivePatches(shape: audio, poolHeight: 1, poolWidth: 3)
+    #expect(w3.isCheaper(active: 300, examples: 1))
+    #expect(!w3.isCheaper(active: 300 * 100, examples: 1))
   }
 }
