@@ -124,14 +124,17 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
       #expect(abs(frequency - p) < tolerance, "state \(state): \(frequency) vs \(p)")
     }
   }
-  /// Rows of 17–40 blocks, several rows, ragged and not: the vectors of a row (whole ones, then the
+  /// Rows of 12–85 blocks, several rows, ragged and not: the vectors of a row (whole ones, then the
   /// last 16 columns overlapping them) against each block's own softmax in Double, which is what the
-  /// enumeration above reduces to (blocks are independent given v).
+  /// enumeration above reduces to (blocks are independent given v). Blocks of 2–4 members keep them
+  /// in registers; 1 and more than 4 take the path through memory.
   @Test(arguments: [
     PoolingShape(height: 6, width: 22, poolHeight: 2, poolWidth: 2),  // 33 blocks
     PoolingShape(height: 1, width: 62, poolHeight: 1, poolWidth: 3),  // 21, the last ragged
     PoolingShape(height: 5, width: 7, poolHeight: 2, poolWidth: 2),  // 12 blocks, one vector
     PoolingShape(height: 8, width: 8, poolHeight: 2, poolWidth: 1),  // 32: whole vectors only
+    PoolingShape(height: 7, width: 9, poolHeight: 3, poolWidth: 3),  // 9 members, ragged rows
+    PoolingShape(height: 5, width: 17, poolHeight: 1, poolWidth: 1),  // 85 one-unit blocks
   ])
   func longRowsMatchEachBlocksSoftmax(_ g: PoolingShape) {
     let rows = 3
