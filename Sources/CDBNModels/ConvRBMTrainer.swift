@@ -45,7 +45,7 @@ public final class ConvRBMTrainer: LayerTrainer {
     case automatic
     /// sgemm over every position, then col2im.
     case dense
-    /// A filter patch added per unit that is on (`ActivePatches`).
+    /// Per block, the filters of the groups that are on summed in one window (`ActivePatches`).
     case sparse
   }
 

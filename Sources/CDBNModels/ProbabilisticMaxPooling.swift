@@ -137,8 +137,8 @@ public enum ProbabilisticMaxPooling {
   /// `uniforms` is scratch for `length` floats.
   /// Returns the number of blocks that are on.
   ///
-  /// The states are what the top-down pass needs (`ActivePatches` adds one filter patch per block
-  /// that is on); `expand` turns them into one-hot detection states.
+  /// The states are what the top-down pass needs (`ActivePatches` sums, per block, the filters of
+  /// the groups that are on); `expand` turns them into one-hot detection states.
   @discardableResult
   public static func blockSample(
     rows: Int, offsets: Int, length: Int, probabilities: UnsafePointer<Float>,

@@ -4,15 +4,15 @@
 /// Sampling leaves at most one detection unit of a block on, so block (bi, bj)'s contribution to
 /// channel c is Σ over the groups k that are on of W_k[c] placed at the member that is on, and all of
 /// it lies in one window of (ph + fh − 1) × (pw + fw − 1) floats at (bi·ph, bj·pw). The window's rows
-/// are summed in vector registers from padded copies of the filters, then added to
-/// the visible plane once per block and channel. That is (groups on)·C·(window rows) vector adds and
-/// no store per group; with every block on it is still under half the vector multiply–adds of the
-/// dense route (an sgemm over every position, then col2im) for the bench's W1 and W2.
+/// are summed in vector registers from padded copies of the filters, then added to the visible plane
+/// once per block and channel. That is (groups on)·C·(window rows) vector adds and no store per
+/// group; with every block on it is still under half the vector multiply–adds of the dense route
+/// (an sgemm over every position, then col2im) for the bench's W1 and W2.
 ///
 /// Each filter plane is copied once into rows padded with zero lanes, with ph − 1 zero rows above
 /// and below, so every add is a whole vector: member (mi, mj) reads its window rows from (ph − 1 − mi)
 /// rows into the copy and mj floats before each row's start, where the row before ends in zeros.
-/// One copy per group and channel (not one per member column) keeps them in L1 on W1 and W2.
+/// One copy per group and channel, not one per member column: 17–18 KB on W1 and W2, half of L1.
 public final class ActivePatches: @unchecked Sendable {
   public let shape: ConvolutionShape
   public let poolHeight: Int
