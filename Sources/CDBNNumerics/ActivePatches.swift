@@ -83,8 +83,9 @@ public final class ActivePatches: @unchecked Sendable {
   /// route (K·C·fh·fw multiply–adds per position, 16 per vector instruction, then col2im).
   ///
   /// A window row costs one vector add per group that is on, plus a load, add and store per block
-  /// and a table lookup per group and block to list the groups. When the padded copies outgrow L2
-  /// (many groups and channels, as on W3) the adds wait on memory, which the weight accounts for.
+  /// and a table lookup per group and block to list the groups. When the padded copies outgrow half
+  /// of L2 (many groups and channels: 768 KB on W3) the adds wait on memory; the factor of 4 for that
+  /// is an estimate, not a measurement (W3 was not timed with each route forced).
   public func isCheaper(active: Int, examples: Int) -> Bool {
     let s = shape
     let blocks =
