@@ -125,6 +125,29 @@ public struct AudioDataset: Sendable {
     try AudioFile.sampleCount(path: items[i].audioPath, sampleRate: sampleRate)
   }
 
+  /// The files that are not at `sampleRate` and so are resampled when read: their count and their
+  /// distinct native rates (from the headers, nothing decoded).
+  public func resampledFiles() throws -> (count: Int, rates: [Int]) {
+    var count = 0
+    var rates = Set<Int>()
+    for item in items {
+      let rate = try AudioFile.headerInfo(path: item.audioPath).sampleRate
+      if rate != sampleRate {
+        count += 1
+        rates.insert(rate)
+      }
+    }
+    return (count, rates.sorted())
+  }
+
+  /// Said once per run when files are resampled, so a user knows their audio was converted.
+  public func resamplingNote() throws -> String? {
+    let (count, rates) = try resampledFiles()
+    guard count > 0 else { return nil }
+    return
+      "audio: \(count) of \(items.count) file(s) are at \(rates.map { "\($0)" }.joined(separator: ", ")) Hz and are resampled to \(sampleRate) Hz (libsamplerate)"
+  }
+
   /// Item `i`'s checked phone segments, in samples at `sampleRate` (TIMIT only).
   public func phones(_ i: Int) throws -> [TimedLabel] {
     guard let utterance = items[i].utterance else {

@@ -7,18 +7,42 @@ public struct ClassificationReport: Sendable, Equatable {
   /// confusion[i][j]: examples of class `classes[i]` predicted as `classes[j]`.
   public let confusion: [[Int]]
 
-  public init(trueLabels: [Int], predicted: [Int]) throws {
+  /// The name of each class in `classes`: its label name when the files have names, else its
+  /// number.
+  public let classNames: [String]
+  /// Classes of the truth that the classifier was never trained on (their examples all count as
+  /// errors), ascending.
+  public let untrained: [Int]
+
+  /// - Parameters:
+  ///   - labelNames: the name of each label value (value k is `labelNames[k]`); must name every
+  ///     label in `trueLabels` and `predicted`. Classes are shown by number when nil.
+  ///   - trainedClasses: the classes the classifier knows; true classes outside them are marked
+  ///     as never trained on. Nil: not known.
+  public init(
+    trueLabels: [Int], predicted: [Int], labelNames: [String]? = nil, trainedClasses: [Int]? = nil
+  ) throws {
     guard trueLabels.count == predicted.count else {
       throw ClassifierError.invalidInput(
         "\(trueLabels.count) true labels but \(predicted.count) predictions")
     }
     let classes = Array(Set(trueLabels).union(predicted)).sorted()
+    if let labelNames, let unnamed = classes.first(where: { $0 < 0 || $0 >= labelNames.count }) {
+      throw ClassifierError.invalidInput(
+        "label \(unnamed) has no name among the \(labelNames.count) label names")
+    }
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     var confusion = [[Int]](
       repeating: [Int](repeating: 0, count: classes.count), count: classes.count)
     for (t, p) in zip(trueLabels, predicted) { confusion[index[t]!][index[p]!] += 1 }
     self.classes = classes
     self.confusion = confusion
+    classNames = classes.map { labelNames?[$0] ?? "\($0)" }
+    if let trainedClasses {
+      untrained = Set(trueLabels).subtracting(trainedClasses).sorted()
+    } else {
+      untrained = []
+    }
   }
 
   public var total: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
@@ -44,19 +68,21 @@ public struct ClassificationReport: Sendable, Equatable {
       "",
       "per-class accuracy:",
     ]
-    for (i, label) in classes.enumerated() {
+    let untrainedSet = Set(untrained)
+    for (i, name) in classNames.enumerated() {
       let n = confusion[i].reduce(0, +)
       let acc = perClassAccuracy[i].map(percent) ?? "-"
-      lines.append("  \(label): \(acc) (\(confusion[i][i]) of \(n))")
+      let note = untrainedSet.contains(classes[i]) ? ", never in training" : ""
+      lines.append("  \(name): \(acc) (\(confusion[i][i]) of \(n))\(note)")
     }
     lines.append("")
     lines.append("confusion matrix (rows true, columns predicted):")
-    let widest = (classes.map { "\($0)".count } + confusion.flatMap { $0 }.map { "\($0)".count })
+    let widest = (classNames.map(\.count) + confusion.flatMap { $0 }.map { "\($0)".count })
     let width = max(6, (widest.max() ?? 0) + 1)
     func cell(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-    lines.append(cell("") + classes.map { cell("\($0)") }.joined())
-    for (i, label) in classes.enumerated() {
-      lines.append(cell("\(label)") + confusion[i].map { cell("\($0)") }.joined())
+    lines.append(cell("") + classNames.map(cell).joined())
+    for (i, name) in classNames.enumerated() {
+      lines.append(cell(name) + confusion[i].map { cell("\($0)") }.joined())
     }
     return lines.joined(separator: "\n")
   }

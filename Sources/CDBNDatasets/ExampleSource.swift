@@ -10,6 +10,9 @@ public protocol ExampleSource {
   var exampleShape: [Int] { get }
   /// One class label per example, when the source has labels.
   var labels: [Int]? { get }
+  /// The name of each label value (value k is `labelNames[k]`), when the source knows them: class
+  /// folder names, MNIST's digits, an HDF5 file's `/label_names`.
+  var labelNames: [String]? { get }
   /// One identifier per example (e.g. a relative file path), when the source has them.
   var ids: [String]? { get }
   /// Examples `range` as a tensor [range.count, C, H, W]; throws for a range outside 0..<count
@@ -18,6 +21,9 @@ public protocol ExampleSource {
 }
 
 extension ExampleSource {
+  /// Sources that know no names (unlabelled ones, or labels that are only numbers).
+  public var labelNames: [String]? { nil }
+
   /// Throws unless `range` lies within 0..<count; `path` names the source in the error.
   public func checkRange(_ range: Range<Int>, path: String) throws {
     guard range.lowerBound >= 0, range.upperBound <= count else {

@@ -5,7 +5,8 @@ import Foundation
 /// Examples stored in an HDF5 file, read batch by batch with hyperslab reads.
 ///
 /// Layout: `/data` [N, C, H, W] (float32, or another numeric type HDF5 converts), optional
-/// `/labels` [N] integers and `/ids` [N] strings. Only labels and ids are read when opening;
+/// `/labels` [N] integers, `/label_names` [K] strings (the name of each label value) and `/ids` [N]
+/// strings. Only labels and ids are read when opening;
 /// examples are read per batch, so the file can be far larger than memory. Every batch is
 /// checked for NaN and infinity, since one bad value poisons a whole training run.
 ///
@@ -20,6 +21,7 @@ public struct HDF5Examples: ExampleSource {
   public let count: Int
   public let exampleShape: [Int]
   public let labels: [Int]?
+  public let labelNames: [String]?
   public let ids: [String]?
   private let file: HDF5File
   private let data: HDF5Dataset
@@ -72,6 +74,16 @@ public struct HDF5Examples: ExampleSource {
         labels = values
       } else {
         labels = nil
+      }
+      if root.contains(LabelNames.member) {
+        guard labels != nil else {
+          throw DatasetError(.badShape, path: path, "has /\(LabelNames.member) but no /labels")
+        }
+        let names = try root.readStrings(LabelNames.member)
+        try LabelNames.validate(names, labels: labels, path: path)
+        labelNames = names
+      } else {
+        labelNames = nil
       }
       if root.contains("ids") {
         let values = try root.readStrings("ids")

@@ -93,6 +93,9 @@ public struct ImageFolder: ExampleSource, Sendable {
 
   public var labels: [Int]? { classIndices }
 
+  /// The class folder names (nil for a flat folder).
+  public var labelNames: [String]? { classIndices == nil ? nil : classNames }
+
   public var ids: [String]? { relativePaths }
 
   /// Absolute (or root-relative, as `root` was given) path of picture `index`.

@@ -7,14 +7,16 @@ public struct InMemoryExamples: ExampleSource, Sendable, Equatable {
   /// All examples, [N, C, H, W].
   public let tensor: Tensor
   public let labels: [Int]?
+  public let labelNames: [String]?
   public let ids: [String]?
   /// Where the examples came from, for error messages.
   public let name: String
 
-  /// Wraps `tensor` [N, C, H, W]; `labels` and `ids`, when given, must have N entries and every
-  /// value must be finite.
+  /// Wraps `tensor` [N, C, H, W]; `labels` and `ids`, when given, must have N entries, every
+  /// value must be finite, and `labelNames` must name every label (see ``LabelNames``).
   public init(
-    _ tensor: Tensor, labels: [Int]? = nil, ids: [String]? = nil, name: String = "<memory>"
+    _ tensor: Tensor, labels: [Int]? = nil, labelNames: [String]? = nil, ids: [String]? = nil,
+    name: String = "<memory>"
   )
     throws
   {
@@ -26,6 +28,12 @@ public struct InMemoryExamples: ExampleSource, Sendable, Equatable {
     if let labels, labels.count != n {
       throw DatasetError(.badShape, path: name, "\(labels.count) labels for \(n) examples")
     }
+    if let labelNames {
+      guard labels != nil else {
+        throw DatasetError(.badShape, path: name, "label names given without labels")
+      }
+      try LabelNames.validate(labelNames, labels: labels, path: name)
+    }
     if let ids, ids.count != n {
       throw DatasetError(.badShape, path: name, "\(ids.count) ids for \(n) examples")
     }
@@ -36,6 +44,7 @@ public struct InMemoryExamples: ExampleSource, Sendable, Equatable {
     }
     self.tensor = tensor
     self.labels = labels
+    self.labelNames = labelNames
     self.ids = ids
     self.name = name
   }

@@ -102,7 +102,8 @@ public enum MNISTCSV {
       throw DatasetError(.truncated, path: path, "no data rows")
     }
     let images = Tensor(shape: [labels.count, 1, imageSide, imageSide], scalars: scalars)
-    return try InMemoryExamples(images, labels: labels, name: path)
+    return try InMemoryExamples(
+      images, labels: labels, labelNames: LabelNames.digits(covering: labels), name: path)
   }
 
   private static let newline = UInt8(ascii: "\n")

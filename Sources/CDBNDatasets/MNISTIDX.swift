@@ -55,7 +55,8 @@ public enum MNISTIDX {
         .badShape, path: imagesPath,
         "holds \(images.shape[0]) images but \(labelsPath) holds \(labels.count) labels")
     }
-    return try InMemoryExamples(images, labels: labels, name: imagesPath)
+    return try InMemoryExamples(
+      images, labels: labels, labelNames: LabelNames.digits(covering: labels), name: imagesPath)
   }
 
   /// The magic number at the start of `prefix`, if it looks like an IDX header (00 00 type rank).

@@ -209,6 +209,9 @@ public struct AudioFeatureExtractor {
       try AudioDataset(
         path: dataPath, selection: selection, sampleRate: frontEnd.spectrogram.sampleRate)
     }
+    if let note = try PipelineError.naming(dataPath, { try dataset.resamplingNote() }) {
+      reporter?.log(note)
+    }
     let labelling = try AudioLabelling(
       dataset: dataset, kind: label ?? defaultLabel(dataset), summary: summary)
     // Row counts first, so the output is one fixed-size dataset written in order.

@@ -11,7 +11,8 @@ import Foundation
 /// The model file (written to a temporary file and renamed) holds root attributes `format` = "cdbn",
 /// `kind` = "cnn", `format_version`, `config` (the YAML), `data`, `init` (the CDBN, if any),
 /// `train_limit`, `train_rows` ([start, end]); `/preprocessing` (the CDBN's, applied to the data; "none" without `--init`);
-/// `/classes` (the label of each output); `/network` (see CDBNConvNet's checkpoint schema);
+/// `/classes` (the label of each output); `/label_names` (the name of each label value, when the data
+/// has names: a resumed run and `classify --classifier cnn` match classes by it); `/network` (see CDBNConvNet's checkpoint schema);
 /// `/training` (optimizer state, epoch, step, seed); `/history` with `loss`, `accuracy`, `seconds`.
 public struct CNNTraining {
   public let config: CNNConfig
@@ -44,11 +45,13 @@ public struct CNNTraining {
     } else {
       preprocessing = .none
     }
-    var (data, labels) = try LabelledExamples.load(
+    let examples = try LabelledExamples.load(
       dataPath, grayscale: grayscale,
       selection: RowSelection(range: trainRows, limit: trainLimit, seed: config.seed))
-    data = preprocessing.apply(data)
-    let classes = Array(Set(labels)).sorted()
+    let data = preprocessing.apply(examples.data)
+    var labels = examples.labels
+    var labelNames = examples.labelNames
+    var classes = Array(Set(labels)).sorted()
     let network: Network
     let trainer: ConvNetTrainer
     var history: [EpochReport] = []
@@ -62,12 +65,28 @@ public struct CNNTraining {
         throw PipelineError(
           outputPath, "was trained with a different config; --resume needs the same one")
       }
-      let storedClasses = try PipelineError.naming(outputPath) {
-        try root.readInts("classes").values
-      }
-      guard storedClasses == classes else {
-        throw PipelineError(
-          dataPath, "has classes \(classes) but \(outputPath) was trained on \(storedClasses)")
+      let trained = try PipelineError.naming(outputPath) { try TrainedCNN.readClasses(root) }
+      if let storedNames = trained.names, let names = labelNames {
+        // The data may number its classes differently now (a class folder added, say): its labels
+        // are put into the checkpoint's numbering by name.
+        let storedNumber = Dictionary(
+          uniqueKeysWithValues: storedNames.enumerated().map { ($1, $0) })
+        let wanted = Set(trained.classes.map { storedNames[$0] })
+        let present = Set(classes.map { names[$0] })
+        guard present == wanted else {
+          throw PipelineError(
+            dataPath,
+            "has classes \(present.sorted()) but \(outputPath) was trained on \(wanted.sorted())")
+        }
+        labels = labels.map { storedNumber[names[$0]]! }
+        labelNames = storedNames
+        classes = trained.classes
+      } else {
+        guard trained.classes == classes else {
+          throw PipelineError(
+            dataPath, "has classes \(classes) but \(outputPath) was trained on \(trained.classes)")
+        }
+        labelNames = trained.names
       }
       network = try PipelineError.naming(outputPath) {
         try Network(from: root.openGroup("network"))
@@ -109,7 +128,7 @@ public struct CNNTraining {
         history.append(report)
         try write(
           network: network, trainer: trainer, preprocessing: preprocessing, classes: classes,
-          history: history)
+          labelNames: labelNames, history: history)
         reporter?.log(
           String(
             format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
@@ -158,7 +177,7 @@ public struct CNNTraining {
 
   func write(
     network: Network, trainer: ConvNetTrainer, preprocessing: Preprocessing, classes: [Int],
-    history: [EpochReport]
+    labelNames: [String]?, history: [EpochReport]
   ) throws {
     try HDF5File.atomicWrite(to: outputPath) { file in
       let root = file.root
@@ -174,6 +193,7 @@ public struct CNNTraining {
       }
       try preprocessing.save(to: root.createGroup("preprocessing"))
       try root.writeInts("classes", shape: [classes.count], classes)
+      if let labelNames { try root.writeStrings(LabelNames.member, labelNames) }
       try network.save(to: root.createGroup("network"))
       try trainer.saveState(to: root.createGroup("training"))
       let h = try root.createGroup("history")
@@ -210,22 +230,34 @@ public struct CNNTraining {
 public struct TrainedCNN {
   public let network: Network
   public let preprocessing: Preprocessing
+  /// The label value of each output.
   public let classes: [Int]
+  /// The name of each label value, when the training data had names.
+  public let labelNames: [String]?
 
   public init(path: String) throws {
-    (network, preprocessing, classes) = try PipelineError.naming(path) {
+    (network, preprocessing, classes, labelNames) = try PipelineError.naming(path) {
       let root = try HDF5File(path: path, mode: .readOnly).root
       guard root.isGroup("network") else {
         throw PipelineError(path, "has no /network group (write one with cdbn train-cnn)")
       }
       let network = try Network(from: root.openGroup("network"))
-      let classes = try root.readInts("classes").values
+      let (classes, names) = try Self.readClasses(root)
       guard !classes.isEmpty, classes.count <= network.classes else {
         throw PipelineError(
           path, "/classes has \(classes.count) labels for \(network.classes) outputs")
       }
-      return (network, try CNNTraining.readPreprocessing(path), classes)
+      return (network, try CNNTraining.readPreprocessing(path), classes, names)
     }
+  }
+
+  /// `/classes` and, when present, `/label_names` of a CNN file, checked against each other.
+  static func readClasses(_ root: HDF5Group) throws -> (classes: [Int], names: [String]?) {
+    let classes = try root.readInts("classes").values
+    guard root.contains(LabelNames.member) else { return (classes, nil) }
+    let names = try root.readStrings(LabelNames.member)
+    try LabelNames.validate(names, labels: classes, path: root.file.path)
+    return (classes, names)
   }
 
   /// The predicted label of every example.
@@ -242,11 +274,17 @@ public struct TrainedCNN {
   }
 }
 
-/// Labelled examples read whole into memory, optionally a random subset.
-enum LabelledExamples {
-  static func load(_ path: String, grayscale: Bool, selection: RowSelection) throws -> (
-    Tensor, [Int]
-  ) {
+/// Labelled examples read whole into memory, optionally a random subset, with their label names
+/// and ids when the source has them.
+struct LabelledExamples {
+  let data: Tensor
+  let labels: [Int]
+  let labelNames: [String]?
+  let ids: [String]?
+
+  static func load(_ path: String, grayscale: Bool, selection: RowSelection) throws
+    -> LabelledExamples
+  {
     try PipelineError.naming(path) {
       let source = try openExamples(path: path, grayscale: grayscale)
       guard let all = source.labels else {
@@ -277,7 +315,9 @@ enum LabelledExamples {
       if let bad = data.firstNonFinite() {
         throw PipelineError(path, "example \(rows[bad / per]) holds NaN or infinity")
       }
-      return (data, rows.map { all[$0] })
+      return LabelledExamples(
+        data: data, labels: rows.map { all[$0] }, labelNames: source.labelNames,
+        ids: source.ids.map { ids in rows.map { ids[$0] } })
     }
   }
 }

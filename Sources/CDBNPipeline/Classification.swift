@@ -1,4 +1,5 @@
 import CDBNClassifiers
+import CDBNDatasets
 import CDBNNumerics
 import CDBNStorage
 import Foundation
@@ -6,11 +7,18 @@ import Foundation
 /// `cdbn classify`: fits a classifier on one feature file and tests it on another, or applies a saved
 /// classifier to a feature file.
 ///
+/// Test labels are matched to the classifier's classes by name (`/label_names`, see ``LabelMatch``):
+/// a test class the classifier never saw counts as errors in its own confusion row (or is refused
+/// with `strict`); files without names are matched by number, with a warning.
+///
 /// The result file (written to a temporary file and renamed) holds root attributes `kind` =
 /// "cdbn-classification", `classifier`, `train`, `test`, `c` (and `gamma`), `error_percent`; the
-/// fitted model in `/model` (with its standardisation); `/predictions`, `/labels`, `/ids` of the test
-/// set; `/classes` and `/confusion` [K, K] (rows true, columns predicted); and, when C was chosen
-/// by cross-validation, `/cross_validation` with `c`, `gamma` and mean held-out `accuracy` per point.
+/// fitted model in `/model` (with its standardisation and `/model/label_names`, the names of its
+/// label values); `/predictions`, `/labels` (in the classifier's numbering) and `/ids` of the test
+/// set, `/label_names` (the names of that numbering, test classes the classifier never saw last);
+/// `/classes`, `/class_names` and `/confusion` [K, K] (rows true, columns predicted); and, when C was
+/// chosen by cross-validation, `/cross_validation` with `c`, `gamma` and mean held-out `accuracy`
+/// per point.
 public struct Classification {
   public var kind: ClassifierKind
   /// Nil: chosen by cross-validation.
@@ -26,6 +34,8 @@ public struct Classification {
   /// Test on only these rows of the test file.
   public var testRows: Range<Int>?
   public var standardize = true
+  /// Refuse test classes the classifier was not trained on instead of counting them as errors.
+  public var strict = false
   /// The cross-validation grid (default: the classifier kind's).
   public var grid: [GridPoint]?
 
@@ -69,105 +79,35 @@ public struct Classification {
     let outcome = try PipelineError.naming(trainPath) {
       try trainer.fit(train.features, labels: labels)
     }
+    if let search = outcome.search, let warning = Self.gridEdgeWarning(search) {
+      reporter?.log(warning)
+    }
     let fitSeconds = Date().timeIntervalSince(started)
     let testStarted = Date()
     let predicted = try PipelineError.naming(testPath) {
       try outcome.classifier.predict(test.features)
     }
-    let report = try ClassificationReport(trueLabels: testLabels, predicted: predicted)
+    let (report, match) = try Self.report(
+      predicted: predicted, testLabels: testLabels, testNames: test.labelNames, testPath: testPath,
+      classifierClasses: outcome.classifier.classes, classifierNames: train.labelNames,
+      classifierPath: trainPath, strict: strict, reporter: reporter)
     let result = Result(
       report: report, search: outcome.search, chosen: outcome.chosen, trainExamples: labels.count,
       fitSeconds: fitSeconds, testSeconds: Date().timeIntervalSince(testStarted))
     if let outputPath {
-      try write(
-        outputPath, model: outcome.classifier, result: result, test: test, predicted: predicted,
-        trainPath: trainPath)
-    }
-    return result
-  }
-
-  /// Applies the classifier saved in `modelPath` (a `cdbn classify` result) to `testPath`.
-  public static func apply(
-    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?
-  ) throws -> ClassificationReport {
-    let model = try PipelineError.naming(modelPath) {
-      let file = try HDF5File(path: modelPath, mode: .readOnly)
-      guard file.root.isGroup("model") else {
-        throw PipelineError(modelPath, "has no /model group (write one with cdbn classify --out)")
-      }
-      return try StandardizedClassifier.load(from: try file.root.openGroup("model"))
-    }
-    let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
-    let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
-    let report = try ClassificationReport(
-      trueLabels: try test.requireLabels(), predicted: predicted)
-    if let outputPath {
-      var run = Classification(kind: model.kind)
-      run.c = nil
-      let result = Result(
-        report: report, search: nil, chosen: nil, trainExamples: 0, fitSeconds: 0, testSeconds: 0)
-      try run.write(
-        outputPath, model: model, result: result, test: test, predicted: predicted,
-        trainPath: modelPath)
-    }
-    return report
-  }
-
-  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`; writes
-  /// `/predictions`, `/labels`, `/classes` and `/confusion` to `outputPath` when given.
-  public static func applyCNN(
-    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?
-  ) throws -> ClassificationReport {
-    let cnn = try TrainedCNN(path: modelPath)
-    let (data, labels) = try LabelledExamples.load(
-      testPath, grayscale: true, selection: RowSelection(range: testRows))
-    let predicted = try PipelineError.naming(modelPath) { try cnn.predict(data) }
-    let report = try ClassificationReport(trueLabels: labels, predicted: predicted)
-    if let outputPath {
-      try PipelineError.naming(outputPath) {
-        try HDF5File.atomicWrite(to: outputPath) { file in
-          let root = file.root
-          try root.setAttribute("kind", "cdbn-classification")
-          try root.setAttribute("classifier", "cnn")
-          try root.setAttribute("model", modelPath)
-          try root.setAttribute("test", testPath)
-          try root.setAttribute("error_percent", report.errorPercent)
-          try root.writeInts("predictions", shape: [predicted.count], predicted)
-          try root.writeInts("labels", shape: [labels.count], labels)
-          let k = report.classes.count
-          try root.writeInts("classes", shape: [k], report.classes)
-          try root.writeInts("confusion", shape: [k, k], report.confusion.flatMap { $0 })
-        }
-      }
-    }
-    return report
-  }
-
-  func write(
-    _ path: String, model: StandardizedClassifier, result: Result, test: FeatureFile,
-    predicted: [Int], trainPath: String
-  ) throws {
-    try PipelineError.naming(path) {
-      try HDF5File.atomicWrite(to: path) { file in
-        let root = file.root
-        try root.setAttribute("kind", "cdbn-classification")
-        try root.setAttribute("classifier", kind.rawValue)
+      try Self.writeResult(
+        to: outputPath, classifier: kind.rawValue, report: report, predicted: predicted,
+        match: match, testPath: testPath, ids: test.ids
+      ) { root in
         try root.setAttribute("train", trainPath)
-        try root.setAttribute("test", test.path)
         try root.setAttribute("train_examples", result.trainExamples)
-        try root.setAttribute("error_percent", result.report.errorPercent)
         if let chosen = result.chosen {
           try root.setAttribute("c", chosen.c)
           if let g = chosen.gamma { try root.setAttribute("gamma", g) }
         }
-        try model.save(to: try root.createGroup("model"))
-        let n = predicted.count
-        try root.writeInts("predictions", shape: [n], predicted)
-        if let labels = test.labels { try root.writeInts("labels", shape: [n], labels) }
-        if let ids = test.ids { try root.writeStrings("ids", ids) }
-        let k = result.report.classes.count
-        try root.writeInts("classes", shape: [k], result.report.classes)
-        try root.writeInts("confusion", shape: [k, k], result.report.confusion.flatMap { $0 })
+        let model = try root.createGroup("model")
+        try outcome.classifier.save(to: model)
+        if let names = train.labelNames { try model.writeStrings(LabelNames.member, names) }
         if let search = result.search {
           let cv = try root.createGroup("cross_validation")
           let p = search.points.count
@@ -176,6 +116,146 @@ public struct Classification {
           try cv.writeDoubles("accuracy", shape: [p], search.accuracies)
           try cv.setAttribute("folds", folds)
         }
+      }
+    }
+    return result
+  }
+
+  /// Applies the classifier saved in `modelPath` (a `cdbn classify` result) to `testPath`.
+  public static func apply(
+    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
+    strict: Bool = false, reporter: ProgressReporter? = nil
+  ) throws -> ClassificationReport {
+    let (model, names) = try PipelineError.naming(modelPath) {
+      let file = try HDF5File(path: modelPath, mode: .readOnly)
+      guard file.root.isGroup("model") else {
+        throw PipelineError(modelPath, "has no /model group (write one with cdbn classify --out)")
+      }
+      let group = try file.root.openGroup("model")
+      let model = try StandardizedClassifier.load(from: group)
+      var names: [String]? = nil
+      if group.contains(LabelNames.member) {
+        let read = try group.readStrings(LabelNames.member)
+        try LabelNames.validate(read, labels: model.classes, path: modelPath)
+        names = read
+      }
+      return (model, names)
+    }
+    let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
+    let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
+    let (report, match) = try report(
+      predicted: predicted, testLabels: try test.requireLabels(), testNames: test.labelNames,
+      testPath: testPath, classifierClasses: model.classes, classifierNames: names,
+      classifierPath: modelPath, strict: strict, reporter: reporter)
+    if let outputPath {
+      try writeResult(
+        to: outputPath, classifier: model.kind.rawValue, report: report, predicted: predicted,
+        match: match, testPath: testPath, ids: test.ids
+      ) { root in
+        try root.setAttribute("train", modelPath)
+        try root.setAttribute("train_examples", 0)
+        let group = try root.createGroup("model")
+        try model.save(to: group)
+        if let names { try group.writeStrings(LabelNames.member, names) }
+      }
+    }
+    return report
+  }
+
+  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`; writes
+  /// `/predictions`, `/labels`, `/classes` and `/confusion` to `outputPath` when given.
+  public static func applyCNN(
+    modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
+    strict: Bool = false, reporter: ProgressReporter? = nil
+  ) throws -> ClassificationReport {
+    let cnn = try TrainedCNN(path: modelPath)
+    let test = try LabelledExamples.load(
+      testPath, grayscale: true, selection: RowSelection(range: testRows))
+    let predicted = try PipelineError.naming(modelPath) { try cnn.predict(test.data) }
+    let (report, match) = try report(
+      predicted: predicted, testLabels: test.labels, testNames: test.labelNames,
+      testPath: testPath, classifierClasses: cnn.classes, classifierNames: cnn.labelNames,
+      classifierPath: modelPath, strict: strict, reporter: reporter)
+    if let outputPath {
+      try writeResult(
+        to: outputPath, classifier: "cnn", report: report, predicted: predicted, match: match,
+        testPath: testPath, ids: test.ids
+      ) { root in
+        try root.setAttribute("model", modelPath)
+      }
+    }
+    return report
+  }
+
+  /// Matches the test labels to the classifier's by name, says what the match had to assume, and
+  /// measures the predictions against them.
+  static func report(
+    predicted: [Int], testLabels: [Int], testNames: [String]?, testPath: String,
+    classifierClasses: [Int], classifierNames: [String]?, classifierPath: String, strict: Bool,
+    reporter: ProgressReporter?
+  ) throws -> (ClassificationReport, LabelMatch) {
+    let match = try LabelMatch(
+      testLabels: testLabels, testNames: testNames, testPath: testPath,
+      classifierClasses: classifierClasses, classifierNames: classifierNames,
+      classifierPath: classifierPath, strict: strict)
+    for warning in match.warnings { reporter?.log(warning) }
+    let report = try ClassificationReport(
+      trueLabels: match.labels, predicted: predicted, labelNames: match.names,
+      trainedClasses: classifierClasses)
+    return (report, match)
+  }
+
+  /// Warns when cross-validation chose a C (or γ) at the edge of its grid while the held-out
+  /// accuracy was still rising towards that edge: the best value may lie outside the grid.
+  static func gridEdgeWarning(_ search: GridSearchResult) -> String? {
+    let best = search.best
+    let accuracy = search.accuracies
+    func edge(
+      _ values: [Double], _ value: (GridPoint) -> Double?, _ sameLine: (GridPoint) -> Bool,
+      _ name: String, _ option: String
+    ) -> String? {
+      guard let chosen = value(best), values.count >= 2 else { return nil }
+      let (low, high) = (values.first!, values.last!)
+      guard chosen == low || chosen == high else { return nil }
+      let inward = chosen == low ? values[1] : values[values.count - 2]
+      guard
+        let neighbour = search.points.indices.first(where: {
+          value(search.points[$0]) == inward && sameLine(search.points[$0])
+        }), accuracy[search.bestIndex] > accuracy[neighbour]
+      else { return nil }
+      let side = chosen == low ? "smallest" : "largest"
+      let beyond = chosen == low ? chosen / 8 : chosen * 8
+      return
+        "warning: cross-validation chose \(name) = \(chosen), the \(side) value of its grid, and held-out accuracy was still rising there; widen the grid (\(option) with values towards \(beyond))"
+    }
+    let cs = Array(Set(search.points.map(\.c))).sorted()
+    let gammas = Array(Set(search.points.compactMap(\.gamma))).sorted()
+    return edge(cs, { $0.c }, { $0.gamma == best.gamma }, "C", "--c-values")
+      ?? edge(gammas, { $0.gamma }, { $0.c == best.c }, "γ", "--gamma-values")
+  }
+
+  /// Writes a result file: what every result holds, then the run's own part (`extra`).
+  static func writeResult(
+    to path: String, classifier: String, report: ClassificationReport, predicted: [Int],
+    match: LabelMatch, testPath: String, ids: [String]?, extra: (HDF5Group) throws -> Void
+  ) throws {
+    try PipelineError.naming(path) {
+      try HDF5File.atomicWrite(to: path) { file in
+        let root = file.root
+        try root.setAttribute("kind", "cdbn-classification")
+        try root.setAttribute("classifier", classifier)
+        try root.setAttribute("test", testPath)
+        try root.setAttribute("error_percent", report.errorPercent)
+        let n = predicted.count
+        try root.writeInts("predictions", shape: [n], predicted)
+        try root.writeInts("labels", shape: [n], match.labels)
+        if let names = match.names { try root.writeStrings(LabelNames.member, names) }
+        if let ids { try root.writeStrings("ids", ids) }
+        let k = report.classes.count
+        try root.writeInts("classes", shape: [k], report.classes)
+        try root.writeStrings("class_names", report.classNames)
+        try root.writeInts("confusion", shape: [k, k], report.confusion.flatMap { $0 })
+        try extra(root)
       }
     }
   }

@@ -9,8 +9,8 @@ import Foundation
 /// all in memory.
 ///
 /// Layout: `/features` [N, K, Hp, Wp] float32 (or [N, K·Hp·Wp] when flattened; several layers are
-/// always flattened and joined in the order given), `/labels` [N] and `/ids` [N] when the input has
-/// them; root attributes `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
+/// always flattened and joined in the order given), `/labels` [N], `/label_names` [K] (the name of
+/// each label value: class folders, MNIST's digits) and `/ids` [N] when the input has them; root attributes `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
 /// Written to a temporary file and renamed, so a failed run leaves no partial file behind.
 public struct FeatureExtractor {
   public let modelPath: String
@@ -98,6 +98,7 @@ public struct FeatureExtractor {
           start = end
         }
         if let labels { try root.writeInts("labels", shape: [n], Array(labels.prefix(n))) }
+        if let names = source.labelNames { try root.writeStrings(LabelNames.member, names) }
         if let ids { try root.writeStrings("ids", Array(ids.prefix(n))) }
       }
     }

@@ -1,23 +1,30 @@
 import CDBNClassifiers
+import CDBNDatasets
 import CDBNNumerics
 import CDBNStorage
 
-/// A feature file as `cdbn features` writes it: `/features` [N, ...] float32, `/labels` [N] and
-/// `/ids` [N] when known. Read whole: the classifiers need every row at once.
+/// A feature file as `cdbn features` writes it: `/features` [N, ...] float32, `/labels` [N],
+/// `/label_names` [K] and `/ids` [N] when known. Read whole: the classifiers need every row at once.
 public struct FeatureFile: Sendable {
   public let path: String
   /// [N, D]: each example's features flattened.
   public let features: FeatureMatrix
   public let labels: [Int]?
+  /// The name of each label value (value k is `labelNames[k]`), when the file has `/label_names`.
+  public let labelNames: [String]?
   public let ids: [String]?
 
   /// The largest feature matrix read into memory (16 GiB of float32).
   static let maximumValues = 1 << 32
 
-  public init(path: String, features: FeatureMatrix, labels: [Int]?, ids: [String]?) {
+  public init(
+    path: String, features: FeatureMatrix, labels: [Int]?, labelNames: [String]? = nil,
+    ids: [String]?
+  ) {
     self.path = path
     self.features = features
     self.labels = labels
+    self.labelNames = labelNames
     self.ids = ids
   }
 
@@ -53,6 +60,15 @@ public struct FeatureFile: Sendable {
         }
         labels = rows.map { read[$0] }
       }
+      var labelNames: [String]? = nil
+      if root.contains(LabelNames.member) {
+        guard labels != nil else {
+          throw PipelineError(path, "has /\(LabelNames.member) but no /labels")
+        }
+        let names = try root.readStrings(LabelNames.member)
+        try LabelNames.validate(names, labels: labels, path: path)
+        labelNames = names
+      }
       var ids: [String]? = nil
       if root.contains("ids") {
         let read = try root.readStrings("ids")
@@ -63,7 +79,7 @@ public struct FeatureFile: Sendable {
       }
       return FeatureFile(
         path: path, features: try FeatureMatrix(rows: rows.count, columns: d, values: values),
-        labels: labels, ids: ids)
+        labels: labels, labelNames: labelNames, ids: ids)
     }
   }
 

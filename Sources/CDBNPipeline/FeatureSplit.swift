@@ -52,11 +52,15 @@ public struct FeatureSplit: Sendable {
       return values
     }
     let groups: [String]
+    var describe: (String) -> String = { "speaker \($0)" }
     let what: String
     let n: Int
     switch rule {
     case .perLabel(let count):
+      // Grouped by label value; messages name the class when the file has names.
+      let names = source.labelNames
       groups = try source.requireLabels().map(String.init)
+      describe = { value in names.map { "class \"\($0[Int(value)!])\"" } ?? "label \(value)" }
       (what, n) = ("label", count)
     case .perSpeaker(let count):
       guard let speakers else {
@@ -75,8 +79,8 @@ public struct FeatureSplit: Sendable {
       let rows = members[group]!
       guard rows.count >= n else {
         throw PipelineError(
-          input, "\(what) \(group) has \(rows.count) row(s), fewer than the \(n) asked for training"
-        )
+          input,
+          "\(describe(group)) has \(rows.count) row(s), fewer than the \(n) asked for training")
       }
       var rng = RandomStream(seed: seed, stream: 0x5_9117 ^ UInt64(index))
       training += rng.permutation(rows.count).prefix(n).map { rows[$0] }

@@ -14,6 +14,9 @@ extension Pretrainer {
       }
     }
     let dataset = try PipelineError.naming(audio.path) { try audio.dataset() }
+    if let note = try PipelineError.naming(audio.path, { try dataset.resamplingNote() }) {
+      reporter.log(note)
+    }
     let used = min(dataset.count, config.data.limit ?? dataset.count)
     let frontEnd: AudioFeatures
     if let stored = checkpoint.audioFrontEnd {

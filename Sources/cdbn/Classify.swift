@@ -10,6 +10,11 @@ struct Classify: ParsableCommand {
       Features are standardised with the training set's mean and deviation. Without --c, C (and γ \
       for rbf-svm) is chosen by stratified K-fold cross-validation on the training set over a log \
       grid. Prints the test error, per-class accuracy and the confusion matrix.
+
+      Test labels are matched to the classifier's classes by name (the files' /label_names): a \
+      test class the classifier never saw is named in a warning and counts as errors in its own \
+      confusion row (--strict refuses it instead). Files without names are matched by number, \
+      with a warning.
       """)
 
   @Option(help: "Training feature file (/features, /labels), as written by cdbn features.")
@@ -34,6 +39,12 @@ struct Classify: ParsableCommand {
 
   @Option(help: "RBF kernel width γ (rbf-svm only); 1/D when absent and C is given.")
   var gamma: Double?
+
+  @Option(
+    help:
+      "Comma-separated γ values for the cross-validation (rbf-svm only; default: 2^3 … 2^-15, or --gamma)."
+  )
+  var gammaValues: String?
 
   @Option(help: "Folds of the cross-validation that chooses C.")
   var cv = 5
@@ -62,6 +73,10 @@ struct Classify: ParsableCommand {
   @Flag(help: "Replace an existing --out file.")
   var force = false
 
+  @Flag(
+    help: "Refuse test classes the classifier was not trained on (default: count them as errors).")
+  var strict = false
+
   @OptionGroup var compute: ComputeOptions
 
   func run() throws {
@@ -76,14 +91,16 @@ struct Classify: ParsableCommand {
           "--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
       }
       let report = try Classification.applyCNN(
-        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out)
+        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out,
+        strict: strict, reporter: reporter)
       print(report.rendered())
       return
     }
     if let model {
       guard train == nil else { throw ValidationError("give --train or --model, not both") }
       let report = try Classification.apply(
-        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out)
+        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out,
+        strict: strict, reporter: reporter)
       print(report.rendered())
       return
     }
@@ -102,15 +119,19 @@ struct Classify: ParsableCommand {
     run.trainRows = trainRows?.range
     run.testRows = testRows?.range
     run.standardize = !noStandardize
-    if let cValues {
-      let values = cValues.split(separator: ",").map {
-        Double($0.trimmingCharacters(in: .whitespaces))
-      }
-      guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0!.isFinite }) else {
-        throw ValidationError(
-          "--c-values takes positive numbers like 0.01,0.1,1, got \"\(cValues)\"")
-      }
-      run.grid = values.map { GridPoint(c: $0!, gamma: gamma) }
+    run.strict = strict
+    if gammaValues != nil && (run.kind != .rbfSVM || gamma != nil) {
+      throw ValidationError("--gamma-values goes with --classifier rbf-svm and without --gamma")
+    }
+    if cValues != nil || gammaValues != nil {
+      let cs =
+        try cValues.map { try Self.positiveList($0, "--c-values") }
+        ?? Array(Set(run.kind.defaultGrid.map(\.c))).sorted()
+      let gammas: [Double?] =
+        try gammaValues.map { try Self.positiveList($0, "--gamma-values") }
+        ?? (cValues != nil
+          ? [gamma] : Array(Set(run.kind.defaultGrid.compactMap(\.gamma))).sorted())
+      run.grid = cs.flatMap { c in gammas.map { GridPoint(c: c, gamma: $0) } }
     }
     let result = try run.run(trainPath: train, testPath: test, outputPath: out, reporter: reporter)
     if let search = result.search { print(search.rendered()) }
@@ -121,5 +142,16 @@ struct Classify: ParsableCommand {
         format: "train %.2f s on %d examples, test %.2f s", result.fitSeconds,
         result.trainExamples, result.testSeconds))
     if let out { reporter.log("wrote \(out)") }
+  }
+
+  /// "0.01,0.1,1" as numbers, each positive and finite.
+  static func positiveList(_ text: String, _ option: String) throws -> [Double] {
+    let values = text.split(separator: ",").map {
+      Double($0.trimmingCharacters(in: .whitespaces))
+    }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0!.isFinite }) else {
+      throw ValidationError("\(option) takes positive numbers like 0.01,0.1,1, got \"\(text)\"")
+    }
+    return values.map { $0! }
   }
 }

@@ -26,6 +26,15 @@ import Testing
     #expect(a.sampleRate == 16000 && abs(a.samples.count - 1600) <= 2)
     #expect(try corpus.signal(1).samples.count == 51610)
     expectDatasetError(.invalidArgument, path: csv) { _ = try corpus.signal(3) }
+
+    // The dataset says once how many files it resamples, from their headers.
+    let dataset = try AudioDataset(path: csv, sampleRate: 16000)
+    #expect(try dataset.resampledFiles().count == 2 && dataset.resampledFiles().rates == [8000])
+    #expect(
+      try dataset.resamplingNote()
+        == "audio: 2 of 3 file(s) are at 8000 Hz and are resampled to 16000 Hz (libsamplerate)")
+    #expect(
+      try AudioDataset(path: csv, sampleRate: 8000).resamplingNote()?.contains("1 of 3") == true)
   }
 
   @Test func csvErrorsNameTheLine() throws {
