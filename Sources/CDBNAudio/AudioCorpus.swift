@@ -61,7 +61,9 @@ public struct AudioCorpus: Sendable {
         throw DatasetError(
           .badValue, path: csvPath, "line \(number): quoted fields are not supported")
       }
-      let full = fields[0].hasPrefix("/") ? fields[0] : folder + "/" + fields[0]
+      // A CSV named without a folder ("list.csv") lies in the current folder.
+      let full =
+        fields[0].hasPrefix("/") || folder.isEmpty ? fields[0] : folder + "/" + fields[0]
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory),
         !isDirectory.boolValue

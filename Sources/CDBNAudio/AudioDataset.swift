@@ -53,6 +53,24 @@ public struct AudioDataset: Sendable {
   /// The CSV's labels, sorted (empty for TIMIT).
   public let labelNames: [String]
 
+  /// The same corpus with only the items `keep` chooses (in order); nil when none is kept.
+  public func keeping(_ keep: (Int) -> Bool) -> AudioDataset? {
+    let kept = items.indices.filter(keep).map { items[$0] }
+    guard !kept.isEmpty else { return nil }
+    return AudioDataset(
+      path: path, sampleRate: sampleRate, items: kept, isTIMIT: isTIMIT, labelNames: labelNames)
+  }
+
+  private init(
+    path: String, sampleRate: Int, items: [Item], isTIMIT: Bool, labelNames: [String]
+  ) {
+    self.path = path
+    self.sampleRate = sampleRate
+    self.items = items
+    self.isTIMIT = isTIMIT
+    self.labelNames = labelNames
+  }
+
   /// Opens `path` (a TIMIT folder, or a `.csv` file) and keeps the utterances of `selection`;
   /// a selection that keeps nothing, or names a speaker the corpus does not have, is an error.
   public init(path: String, selection: Selection = Selection(), sampleRate: Int = 16000) throws {

@@ -2,7 +2,8 @@ import CDBNNumerics
 import CDBNStorage
 
 /// The checkpoint schema of a ConvRBM layer group (a public contract, read by Python users):
-/// attributes `kind` = "crbm", `visible` = "binary" | "gaussian", `pooling` = [ph, pw], `sigma`;
+/// attributes `kind` = "crbm", `visible` = "binary" | "gaussian", `pooling` = [ph, pw], `sigma` (the
+/// Gaussian units' deviation, or for binary units the filters' gain 1/σ²);
 /// float32 datasets `weights` [K, C, fh, fw], `hidden_bias` [K], `visible_bias` [C].
 extension ConvRBM {
   public func save(to group: HDF5Group) throws {
@@ -64,7 +65,7 @@ extension ConvRBM {
     self.visibleBias = vb.values
     self.poolHeight = pooling[0]
     self.poolWidth = pooling[1]
-    self.sigma = visible == .binary ? 1 : sigma
+    self.sigma = sigma
   }
 }
 

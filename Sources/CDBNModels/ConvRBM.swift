@@ -13,9 +13,14 @@ public enum VisibleUnits: String, Sendable, CaseIterable {
 ///
 /// K groups of detection units see the input through filters W[k] (valid cross-correlation, no flip):
 ///   I[n,k,i,j] = (b_k + Σ_c Σ_{a,b} W[k,c,a,b]·v[n,c,i+a,j+b]) / σ²
-/// with σ = 1 for binary visible units. The visible mean given h is c + Σ_k (full convolution of h_k
-/// with W_k), through a sigmoid for binary units. Pooling blocks of ph×pw detection units form a
-/// multinomial over ph·pw+1 states (see `ProbabilisticMaxPooling`).
+/// The visible mean given h is c + Σ_k (full convolution of h_k with W_k) for Gaussian units (σ is
+/// their standard deviation), and sigmoid(c + Σ_k (h_k ∗ W_k) / σ²) for binary units, where 1/σ² is
+/// a gain on the filters in both directions: both conditionals come from the one energy
+/// E(v, h) = −c·v − Σ h·I (pooling constraints aside). Lee's code
+/// trains binary layers above the first with such a σ (0.2 on natural images): layer 1's pooled maps
+/// are sparse (mean ≈ 0.015), and at σ = 1 filters of the usual starting scale cannot move a
+/// hidden unit away from its bias. Pooling blocks of ph×pw detection units form a multinomial over
+/// ph·pw+1 states (see `ProbabilisticMaxPooling`).
 public struct ConvRBM: FeatureLayer, Equatable {
   public static let kind = "crbm"
 
@@ -28,8 +33,11 @@ public struct ConvRBM: FeatureLayer, Equatable {
   public var visibleBias: [Float]
   public var poolHeight: Int
   public var poolWidth: Int
-  /// Standard deviation of Gaussian visible units; 1 for binary units.
+  /// Standard deviation of Gaussian visible units; for binary units 1/σ² is a gain on the filters.
   public var sigma: Float
+
+  /// The standard deviation of a new layer's filters (Lee's code's 0.01).
+  public static let initialWeightStd: Float = 0.01
 
   /// A new layer with weights drawn from N(0, 0.01²), hidden biases −0.1 and visible biases 0.
   public init(
@@ -50,14 +58,14 @@ public struct ConvRBM: FeatureLayer, Equatable {
     }
     var rng = RandomStream(seed: seed, stream: 0xC2B)
     var w = Tensor(zeros: [filters, channels, filterHeight, filterWidth])
-    for i in 0..<w.count { w.scalars[i] = 0.01 * rng.nextNormal() }
+    for i in 0..<w.count { w.scalars[i] = Self.initialWeightStd * rng.nextNormal() }
     self.visible = visible
     self.weights = w
     self.hiddenBias = [Float](repeating: -0.1, count: filters)
     self.visibleBias = [Float](repeating: 0, count: channels)
     self.poolHeight = poolHeight
     self.poolWidth = poolWidth
-    self.sigma = visible == .binary ? 1 : sigma
+    self.sigma = sigma
   }
 
   public var inputChannels: Int { weights.shape[1] }
@@ -67,8 +75,8 @@ public struct ConvRBM: FeatureLayer, Equatable {
   public var filters: Tensor { weights }
   public var pooling: [Int] { [poolHeight, poolWidth] }
 
-  /// 1/σ², the factor on the bottom-up input.
-  public var inputScale: Float { visible == .gaussian ? 1 / (sigma * sigma) : 1 }
+  /// 1/σ², the factor on the bottom-up input (and, for binary units, on the top-down input).
+  public var inputScale: Float { 1 / (sigma * sigma) }
 
   public func convolutionShape(height: Int, width: Int) -> ConvolutionShape {
     ConvolutionShape(
@@ -128,10 +136,11 @@ public struct ConvRBM: FeatureLayer, Equatable {
     var v = Convolution.convolveFull(h, weights)
     let (n, c, hh, ww) = v.dims4
     let plane = hh * ww
+    let gain = visible == .binary ? inputScale : 1
     for e in 0..<n {
       for ch in 0..<c {
         let base = (e * c + ch) * plane
-        for i in 0..<plane { v.scalars[base + i] += visibleBias[ch] }
+        for i in 0..<plane { v.scalars[base + i] = gain * v.scalars[base + i] + visibleBias[ch] }
       }
     }
     if visible == .binary {

@@ -245,11 +245,13 @@ public final class ConvRBMTrainer: LayerTrainer {
         valid: valid, off: scratch.off, pooled: nil)
     }
     // Top-down: visible mean of the sampled block states (`active` blocks on) into `v`.
+    // Binary units: sigmoid(c + gain·Σ h∗W) is computed as sigmoid(gain·(c/gain + Σ h∗W)).
+    let gain = binary ? scale : 1
     func down(_ states: UnsafePointer<Float>, active: Int, into v: UnsafeMutablePointer<Float>) {
       for e in 0..<count {
         for c in 0..<s.channels {
           (v + e * s.inputSize + c * s.inputPlane).update(
-            repeating: rbm.visibleBias[c], count: s.inputPlane)
+            repeating: rbm.visibleBias[c] / gain, count: s.inputPlane)
         }
       }
       let sparse =
@@ -270,7 +272,7 @@ public final class ConvRBMTrainer: LayerTrainer {
           ldc: columns)
         Unfold.col2imAdd(s, count: count, columns: scratch.columns, output: v, order: order)
       }
-      if binary { VectorMath.sigmoidInPlace(v, count: count * s.inputSize) }
+      if binary { VectorMath.sigmoidInPlace(v, count: count * s.inputSize, gain: gain) }
     }
     // Block states of a sample from `probabilities` into `scratch.states`; returns the blocks on.
     func sample(_ probabilities: UnsafePointer<Float>) -> Int {

@@ -43,10 +43,15 @@ public enum VectorMath {
     transformInPlace(x, count: count) { exp($0) }
   }
 
-  /// x ← 1 / (1 + exp(-x)), in place.
-  public static func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+  /// x ← 1 / (1 + exp(−gain · x)), in place.
+  public static func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, gain: Float = 1) {
     let one = Lanes(repeating: 1)
-    transformInPlace(x, count: count) { one / (one + exp(-$0)) }
+    if gain == 1 {
+      transformInPlace(x, count: count) { one / (one + exp(-$0)) }
+    } else {
+      let g = Lanes(repeating: -gain)
+      transformInPlace(x, count: count) { one / (one + exp(g * $0)) }
+    }
   }
 
   /// x ← gain · tanh(x + shift), in place, as 1 − 2/(exp(2y) + 1): absolute error about 1e-7.

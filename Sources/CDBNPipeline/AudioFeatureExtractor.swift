@@ -133,12 +133,30 @@ public struct AudioFeatureExtractor {
     switch r {
     case .mfcc: return mfcc.spectrogram.frameCount(sampleCount: samples)
     case .layer(let l):
-      var t = frontEnd.spectrogram.frameCount(sampleCount: samples)
+      var t = max(
+        frontEnd.spectrogram.frameCount(sampleCount: samples), minimumFrames(depth: l))
       for layer in checkpoint.model.layers.prefix(l) {
         guard t > 0, let size = layer.outputSize(height: 1, width: t) else { return 0 }
         t = size.width
       }
       return t
+    }
+  }
+
+  /// The layers among the representations (0: the whitened spectrogram).
+  var layerDepths: [Int] {
+    representations.compactMap { r -> Int? in
+      if case .layer(let l) = r { return l }
+      return nil
+    }
+  }
+
+  /// The fewest whitened frames that give layer `depth` one output frame: shorter utterances are
+  /// padded at the end with whitened zeros (the training corpus's mean log spectrum) up to it, so
+  /// every utterance has features at every layer and its real frames keep their times.
+  func minimumFrames(depth: Int) -> Int {
+    checkpoint.model.layers.prefix(depth).reversed().reduce(1) { need, layer in
+      (need - 1) * layer.pooling[1] + layer.filters.shape[3]
     }
   }
 
@@ -153,33 +171,63 @@ public struct AudioFeatureExtractor {
     }
   }
 
-  /// Each representation of one utterance as a map [C, T].
-  func maps(_ signal: AudioSignal, id: String) throws -> [Tensor] {
-    let depths = representations.compactMap { r -> Int? in
-      if case .layer(let l) = r { return l }
-      return nil
-    }
+  /// Each representation of one utterance as a map [C, T], and whether its whitened map was padded
+  /// (see `minimumFrames`). Errors name the utterance (`id`).
+  func maps(_ signal: AudioSignal, id: String) throws -> (maps: [Tensor], padded: Bool) {
+    let depths = layerDepths
     var layerMaps: [Int: Tensor] = [:]
-    if !depths.isEmpty {
-      let x = try PipelineError.naming(id) { try frontEnd.tensor(signal) }
-      for (depth, output) in zip(depths, try checkpoint.model.features(x, depths: depths)) {
+    var padded = false
+    if let deepest = depths.max() {
+      var x = try PipelineError.naming(id) {
+        // A signal shorter than one window gets one frame: the rest of the window is silence.
+        var whole = signal
+        let window = frontEnd.spectrogram.windowLength
+        if whole.samples.count < window {
+          whole.samples += [Float](repeating: 0, count: window - whole.samples.count)
+          padded = true
+        }
+        return try frontEnd.tensor(whole)
+      }
+      let need = minimumFrames(depth: deepest)
+      if x.shape[3] < need {
+        x = Self.padded(x, frames: need)
+        padded = true
+      }
+      let outputs = try PipelineError.naming(id) {
+        try checkpoint.model.features(x, depths: depths)
+      }
+      for (depth, output) in zip(depths, outputs) {
         layerMaps[depth] = output.reshaped([output.shape[1], output.shape[3]])
       }
     }
-    return try representations.map { r in
-      let map: Tensor
-      switch r {
-      case .layer(let l): map = layerMaps[l]!
-      case .mfcc:
-        let frames = try mfcc.features(signal)
-        map = Self.transposed(frames)
-      }
-      guard map.shape[1] > 0 else {
-        throw PipelineError(
-          id, "is too short for representation \(r): \(signal.samples.count) samples give no frame")
-      }
-      return map
+    return (
+      try representations.map { r in
+        let map: Tensor
+        switch r {
+        case .layer(let l): map = layerMaps[l]!
+        case .mfcc:
+          let frames = try mfcc.features(signal)
+          map = Self.transposed(frames)
+        }
+        guard map.shape[1] > 0 else {
+          throw PipelineError(
+            id,
+            "is too short for representation \(r): \(signal.samples.count) samples give no frame")
+        }
+        return map
+      }, padded
+    )
+  }
+
+  /// `x` [1, C, 1, T] with zero frames after its own, to `frames` frames.
+  static func padded(_ x: Tensor, frames: Int) -> Tensor {
+    let (c, t) = (x.shape[1], x.shape[3])
+    var out = Tensor(zeros: [1, c, 1, frames])
+    for ch in 0..<c {
+      out.scalars.replaceSubrange(
+        (ch * frames)..<(ch * frames + t), with: x.scalars[(ch * t)..<((ch + 1) * t)])
     }
+    return out
   }
 
   /// [T, C] → [C, T].
@@ -244,6 +292,7 @@ public struct AudioFeatureExtractor {
     let timings = representations.map(timing)
     let started = Date()
     var seconds = 0.0
+    var padded = 0
     try PipelineError.naming(outputPath) {
       try HDF5File.atomicWrite(to: outputPath) { file in
         let root = file.root
@@ -272,7 +321,8 @@ public struct AudioFeatureExtractor {
         for (i, item) in dataset.items.enumerated() {
           let signal = try PipelineError.naming(item.audioPath) { try dataset.signal(i) }
           seconds += signal.duration
-          let maps = try maps(signal, id: item.id)
+          let (maps, wasPadded) = try maps(signal, id: item.id)
+          if wasPadded { padded += 1 }
           switch summary {
           case .utterance:
             try writer.append(maps.flatMap { try FeatureSummary.meanAndMax($0) })
@@ -307,6 +357,7 @@ public struct AudioFeatureExtractor {
           )
         }
         try writer.finish()
+        try root.setAttribute("padded_utterances", padded)
         try root.writeInts("labels", shape: [labels.count], labels)
         try root.writeStrings("label_names", labelling.names)
         try root.writeStrings("ids", ids)
@@ -321,6 +372,11 @@ public struct AudioFeatureExtractor {
           try root.writeInts("offsets", shape: [offsets.count], offsets)
         }
       }
+    }
+    if padded > 0, let deepest = layerDepths.max() {
+      reporter?.log(
+        "features: \(padded) utterance(s) shorter than the \(minimumFrames(depth: deepest)) frames layer \(deepest) needs were padded at the end with the corpus's mean frame"
+      )
     }
     reporter?.log(
       String(

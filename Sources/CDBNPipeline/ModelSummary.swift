@@ -7,6 +7,7 @@ import Foundation
 public enum ModelSummary {
   public static func text(of c: ModelCheckpoint, path: String) -> String {
     var out: [String] = ["\(path): cdbn model, \(c.model.layers.count) layer(s)"]
+    let config = try? PretrainingConfig(yaml: c.config, file: path)
     if let audio = c.audioFrontEnd {
       let s = audio.spectrogram
       out.append(
@@ -22,12 +23,9 @@ public enum ModelSummary {
       if let rbm = layer as? ConvRBM {
         line +=
           ", \(rbm.visible.rawValue) visible"
-          + (rbm.visible == .gaussian ? ", sigma \(rbm.sigma)" : "")
-        let w = rbm.weights.scalars
-        let norm = (w.reduce(0) { $0 + Double($1) * Double($1) } / Double(max(1, w.count)))
-          .squareRoot()
+          + (rbm.visible == .gaussian || rbm.sigma != 1 ? ", sigma \(rbm.sigma)" : "")
         line += String(
-          format: ", weight rms %.4g, mean hidden bias %.4g", norm,
+          format: ", mean hidden bias %.4g",
           rbm.hiddenBias.reduce(0, +) / Float(max(1, rbm.hiddenBias.count)))
       } else if let psd = layer as? PSDLayer {
         line += details(of: psd)
@@ -35,6 +33,7 @@ public enum ModelSummary {
         line += details(of: deconv)
       }
       out.append(line)
+      out.append(contentsOf: health(of: c, layer: i, config: config))
     }
     if let p = c.progress {
       out.append(
@@ -62,5 +61,24 @@ public enum ModelSummary {
         })
     }
     return out.joined(separator: "\n")
+  }
+
+  /// Layer `i`'s health line and its warnings (see `LayerHealth`).
+  static func health(of c: ModelCheckpoint, layer i: Int, config: PretrainingConfig?) -> [String] {
+    let layer = c.model.layers[i]
+    var activation: Double? = nil
+    var target: Double? = nil
+    if layer is ConvRBM {
+      if i < c.history.count, let last = c.history[i].meanActivation.last, !last.isEmpty {
+        activation = Double(last.reduce(0, +)) / Double(last.count)
+      }
+      if let config, i < config.layers.count {
+        target = Double(config.layers[i].training.sparsityTarget)
+      }
+    }
+    let health = LayerHealth(
+      filters: layer.filters, meanActivation: activation, activationTarget: target)
+    return ["  health: \(health.summary)"]
+      + health.warnings.map { "  warning: layer \(i + 1) \($0)" }
   }
 }

@@ -37,16 +37,27 @@ extension Pretrainer {
         "audio: PCA whitening (\(audio.components) components) fitted on \(used) utterance(s) of \(dataset.speakers.count) speaker(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
       )
     }
-    let examples = try PipelineError.naming(audio.path) {
+    var examples = try PipelineError.naming(audio.path) {
       try AudioExamples(dataset: dataset, features: frontEnd)
     }
-    if let patch = config.data.patch {
-      let shortest = examples.shortest
-      if patch[1] > shortest.frames {
+    if let patch = config.data.patch, examples.shortest.frames < patch[1] {
+      // Crops need patch[1] frames: shorter utterances (single words, say) are left out.
+      let frames = examples.frameCounts
+      let hop = Double(frontEnd.spectrogram.hopLength) / Double(frontEnd.spectrogram.sampleRate)
+      let needs = String(
+        format: "%d frames (about %.2f s of audio at a %.0f ms hop)", patch[1],
+        Double(patch[1]) * hop, 1000 * hop)
+      guard let long = dataset.keeping({ frames[$0] >= patch[1] }) else {
         throw PipelineError(
           audio.path,
-          "utterance \(shortest.id) has \(shortest.frames) frames, fewer than the patch's \(patch[1]); shorten data.patch"
+          "no utterance has the \(needs) that data.patch [1, \(patch[1])] needs; the longest has \(frames.max() ?? 0) frames: shorten data.patch"
         )
+      }
+      reporter.log(
+        "audio: left out \(dataset.count - long.count) of \(dataset.count) utterance(s) shorter than the \(needs) data.patch needs"
+      )
+      examples = try PipelineError.naming(audio.path) {
+        try AudioExamples(dataset: long, features: frontEnd)
       }
     }
     return examples

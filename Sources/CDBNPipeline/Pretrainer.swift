@@ -79,19 +79,24 @@ public final class Pretrainer {
       let l = progress.layer
       let spec = config.layers[l]
       let t: any LayerTrainer
+      let lower = ConvolutionalDBN(
+        preprocessing: .none, layers: Array(checkpoint.model.layers.prefix(l)))
       if let trainer {
         t = trainer
       } else {
+        var sigma: Float? = nil
+        if spec.sigmaFromInput {
+          sigma = try startingSigma(layer: l, batches: batches, lower: lower)
+        }
         t = try makeTrainer(
-          layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0])
+          layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0],
+          sigma: sigma)
         if checkpoint.model.layers.count == l { checkpoint.model.layers.append(t.currentLayer) }
       }
       trainer = t
       if checkpoint.history.count == l { checkpoint.history.append(LayerHistory()) }
       let perEpoch = try batches.batchesPerEpoch(
         batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
-      let lower = ConvolutionalDBN(
-        preprocessing: .none, layers: Array(checkpoint.model.layers.prefix(l)))
       var epoch = progress.epoch
       while epoch < spec.schedule.epochs {
         if let stop = stopAfterEpochs, epochsRun >= stop { return checkpoint }
@@ -157,11 +162,50 @@ public final class Pretrainer {
     return checkpoint
   }
 
-  /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
-  func makeTrainer(layer l: Int, existing: (any FeatureLayer)?, seed: UInt64, inputChannels: Int)
-    throws
-    -> any LayerTrainer
+  /// σ of binary layer `l` from its input (see `StartingScale`): the mean square of the input is
+  /// measured on the first batches of the layer's first epoch, so a run and its resume agree.
+  func startingSigma(layer l: Int, batches: TrainingBatches, lower: ConvolutionalDBN) throws
+    -> Float
   {
+    let spec = config.layers[l]
+    let perEpoch = try batches.batchesPerEpoch(
+      batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
+    var sum = 0.0
+    var sumOfSquares = 0.0
+    var count = 0
+    for b in 0..<min(perEpoch, 5) {
+      let raw = try batches.batch(layer: l, epoch: 0, index: b, size: spec.schedule.batchSize)
+      let input = try lower.propagate(raw, through: l)
+      for x in input.scalars {
+        sum += Double(x)
+        sumOfSquares += Double(x) * Double(x)
+      }
+      count += input.count
+    }
+    let channels = l == 0 ? batches.exampleShape[0] : config.layers[l - 1].filters
+    let fanIn = channels * spec.filterSize[0] * spec.filterSize[1]
+    let meanSquare = sumOfSquares / Double(max(1, count))
+    guard let sigma = StartingScale.sigma(meanSquare: meanSquare, fanIn: fanIn) else {
+      throw PipelineError(
+        output,
+        "layer \(l + 1)'s input is all zeros on its first batches, so no σ can make it learn; check layer \(l)'s sparsity target and activation"
+      )
+    }
+    reporter.log(
+      String(
+        format:
+          "layer %d: input mean %.4g, rms %.4g over %d values; sigma %.3g (auto: starting input to each unit has deviation %.3g)",
+        l + 1, sum / Double(max(1, count)), meanSquare.squareRoot(), count, sigma,
+        StartingScale.targetDeviation))
+    return sigma
+  }
+
+  /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
+  /// `sigma` replaces the config's σ of a fresh CRBM layer.
+  func makeTrainer(
+    layer l: Int, existing: (any FeatureLayer)?, seed: UInt64, inputChannels: Int,
+    sigma: Float? = nil
+  ) throws -> any LayerTrainer {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
     let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
@@ -179,7 +223,7 @@ public final class Pretrainer {
         ?? ConvRBM(
           visible: spec.visible, channels: channels, filters: spec.filters,
           filterHeight: spec.filterSize[0], filterWidth: spec.filterSize[1],
-          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: spec.sigma,
+          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: sigma ?? spec.sigma,
           seed: layerSeed)
       return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
     }

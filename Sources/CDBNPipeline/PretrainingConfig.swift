@@ -42,6 +42,9 @@ public struct PretrainingConfig: Sendable {
     public var filterSize: [Int]
     public var pooling: [Int] = [2, 2]
     public var sigma: Float = 1
+    /// Binary layers: choose σ from the layer's input before training (`sigma: auto`, the default
+    /// above the first layer), see `StartingScale`.
+    public var sigmaFromInput = false
     public var training: ContrastiveDivergence
     public var schedule: Schedule
     /// The settings of a `kind: psd` layer (nil for other kinds).
@@ -169,7 +172,13 @@ public struct PretrainingConfig: Sendable {
     layers = []
     for (i, node) in layerNodes.enumerated() {
       let r = try ConfigReader(file: file, node: node, path: "layers[\(i)]")
-      layers.append(try Self.readLayer(r, schedule: shared))
+      var layer = try Self.readLayer(r, schedule: shared)
+      // A binary layer above the first reads another layer's sparse pooled maps: unless told
+      // otherwise, its σ comes from that input (see StartingScale).
+      if i > 0, layer.kind == ConvRBM.kind, layer.visible == .binary, !r.has("sigma") {
+        layer.sigmaFromInput = true
+      }
+      layers.append(layer)
     }
     try checkShapes(file: file)
     try checkConnectivity(file: file)
@@ -225,7 +234,15 @@ public struct PretrainingConfig: Sendable {
       }
       layer.visible = units
     }
-    if let s = try r.float("sigma") { layer.sigma = s }
+    if r.has("sigma"), (try? r.string("sigma")) == "auto" {
+      guard layer.visible == .binary else {
+        throw r.fail(
+          "sigma", "auto applies to binary layers; a Gaussian layer's σ is its data's deviation")
+      }
+      layer.sigmaFromInput = true
+    } else if let s = try r.float("sigma") {
+      layer.sigma = s
+    }
     guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
     func set(_ key: String, _ apply: (Float) -> Void) throws {
       if let v = try r.float(key) { apply(v) }

@@ -104,13 +104,15 @@ struct NaiveCD1 {
         }
       }
     }
-    // Reconstruction: c + Σ_k full(h_k, W_k), through a sigmoid for binary units.
+    // Reconstruction: c + Σ_k full(h_k, W_k) for Gaussian units; for binary units
+    // sigmoid(c + Σ_k full(h_k, W_k) / σ²).
+    let gain = rbm.visible == .binary ? Double(rbm.inputScale) : 1
     var recon = Tensor(zeros: v.shape)
     for e in 0..<n {
       for ch in 0..<c {
         for y in 0..<h {
           for x in 0..<w {
-            var s = Double(rbm.visibleBias[ch])
+            var s = 0.0
             for kk in 0..<k {
               for a in 0..<fh {
                 for b in 0..<fw {
@@ -121,6 +123,7 @@ struct NaiveCD1 {
                 }
               }
             }
+            s = Double(rbm.visibleBias[ch]) + gain * s
             recon[e, ch, y, x] = Float(rbm.visible == .binary ? 1 / (1 + exp(-s)) : s)
           }
         }

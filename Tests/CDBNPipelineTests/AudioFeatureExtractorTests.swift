@@ -268,3 +268,80 @@ struct HandMadeAudioModel {
     #expect(!fileExists(model.directory.file("train-8.h5")))
   }
 }
+
+/// Utterances of any length through every layer, from a CSV named without a folder.
+@Suite struct ShortUtteranceTests {
+  /// 16-bit mono PCM WAV bytes of `samples` (a 300 Hz tone) at 16 kHz.
+  static func wav(count: Int) -> [UInt8] {
+    func le(_ v: Int, _ bytes: Int) -> [UInt8] { (0..<bytes).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    var out = Array("RIFF".utf8) + le(36 + 2 * count, 4) + Array("WAVEfmt ".utf8)
+    out += le(16, 4) + le(1, 2) + le(1, 2) + le(16000, 4) + le(32000, 4) + le(2, 2) + le(16, 2)
+    out += Array("data".utf8) + le(2 * count, 4)
+    for i in 0..<count {
+      out += le(Int(UInt16(bitPattern: Int16(8000 * sin(Double(i) * 2 * .pi * 300 / 16000)))), 2)
+    }
+    return out
+  }
+
+  /// A long utterance (0.5 s), one of 800 samples (4 frames) and one shorter than a window.
+  static let lengths = ["long.wav": 8000, "short.wav": 800, "tiny.wav": 100]
+
+  @Test func everyUtteranceHasLayerTwoFeaturesPaddedWithTheMeanFrame() throws {
+    let model = try HandMadeAudioModel()
+    defer { model.directory.remove() }
+    let dir = model.directory
+    for (name, count) in Self.lengths {
+      try Data(Self.wav(count: count)).write(to: URL(fileURLWithPath: dir.file(name)))
+    }
+    // A bare file name: its relative paths resolve against the current folder (dir).
+    try "path,label\nlong.wav,a\nshort.wav,b\ntiny.wav,a\n".write(
+      toFile: dir.file("list.csv"), atomically: true, encoding: .utf8)
+    let r = try CLITests.cdbn(
+      [
+        "features", "--model", model.path, "--layer", "2", "--summary", "utterance", "--data",
+        "list.csv", "--out", "u.h5",
+      ], in: dir)
+    try #require(r.status == 0, "\(CLITests.describe(r))")
+    #expect(
+      r.stderr.contains("2 utterance(s) shorter than the 8 frames layer 2 needs were padded"),
+      "\(r.stderr)")
+    let file = try HDF5File(path: dir.file("u.h5"), mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    #expect(features.shape == [3, 2 * 4])
+    #expect(try file.root.intAttribute("padded_utterances") == 2)
+
+    // Each row against the front end and layers applied by hand, padded with zeros to 8 frames.
+    let frontEnd = try #require(model.checkpoint.audioFrontEnd)
+    for (row, name) in ["long.wav", "short.wav", "tiny.wav"].enumerated() {
+      var signal = try AudioFile.read(path: dir.file(name), sampleRate: 16000)
+      if signal.samples.count < 320 { signal.samples += [Float](repeating: 0, count: 320 - 100) }
+      var x = try frontEnd.tensor(signal)
+      let t = x.shape[3]
+      if t < 8 {
+        var padded = Tensor(zeros: [1, x.shape[1], 1, 8])
+        for c in 0..<x.shape[1] {
+          for j in 0..<t { padded.scalars[c * 8 + j] = x.scalars[c * t + j] }
+        }
+        x = padded
+      }
+      let out = try model.checkpoint.model.propagate(x, through: 2)
+      let expected = try FeatureSummary.meanAndMax(out.reshaped([out.shape[1], out.shape[3]]))
+      let got = Array(features.values[(row * 8)..<((row + 1) * 8)])
+      #expect(maxDifference(got, expected) <= 1e-5, "\(name)")
+    }
+
+    // Per-frame maps: at least one frame each, the offsets in step with them.
+    let frames = try CLITests.cdbn(
+      [
+        "features", "--model", model.path, "--layer", "2", "--summary", "frames", "--data",
+        "list.csv", "--out", "f.h5",
+      ], in: dir)
+    try #require(frames.status == 0, "\(CLITests.describe(frames))")
+    let f = try HDF5File(path: dir.file("f.h5"), mode: .readOnly)
+    defer { f.close() }
+    let offsets = try f.root.readInts("offsets").values
+    #expect(offsets.count == 4 && zip(offsets, offsets.dropFirst()).allSatisfy { $0 < $1 })
+    #expect(offsets.last == (try f.root.readFloats("features").shape[0]))
+  }
+}
