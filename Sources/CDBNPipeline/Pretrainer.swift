@@ -84,13 +84,11 @@ public final class Pretrainer {
       if let trainer {
         t = trainer
       } else {
-        var sigma: Float? = nil
-        if spec.sigmaFromInput {
-          sigma = try startingSigma(layer: l, batches: batches, lower: lower)
-        }
+        let start =
+          spec.sigmaFromInput ? try startingScale(layer: l, batches: batches, lower: lower) : nil
         t = try makeTrainer(
           layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0],
-          sigma: sigma)
+          start: start)
         if checkpoint.model.layers.count == l { checkpoint.model.layers.append(t.currentLayer) }
       }
       trainer = t
@@ -162,30 +160,21 @@ public final class Pretrainer {
     return checkpoint
   }
 
-  /// σ of binary layer `l` from its input (see `StartingScale`): the mean square of the input is
-  /// measured on the first batches of the layer's first epoch, so a run and its resume agree.
-  func startingSigma(layer l: Int, batches: TrainingBatches, lower: ConvolutionalDBN) throws
-    -> Float
+  /// How binary layer `l` starts, from its input (see `StartingScale`): measured on the first
+  /// batches of the layer's first epoch, so a run and its resume agree.
+  func startingScale(layer l: Int, batches: TrainingBatches, lower: ConvolutionalDBN) throws
+    -> StartingScale
   {
     let spec = config.layers[l]
     let perEpoch = try batches.batchesPerEpoch(
       batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
-    var sum = 0.0
-    var sumOfSquares = 0.0
-    var count = 0
-    for b in 0..<min(perEpoch, 5) {
-      let raw = try batches.batch(layer: l, epoch: 0, index: b, size: spec.schedule.batchSize)
-      let input = try lower.propagate(raw, through: l)
-      for x in input.scalars {
-        sum += Double(x)
-        sumOfSquares += Double(x) * Double(x)
-      }
-      count += input.count
+    let inputs = try (0..<min(perEpoch, 5)).map { b in
+      try lower.propagate(
+        batches.batch(layer: l, epoch: 0, index: b, size: spec.schedule.batchSize), through: l)
     }
     let channels = l == 0 ? batches.exampleShape[0] : config.layers[l - 1].filters
     let fanIn = channels * spec.filterSize[0] * spec.filterSize[1]
-    let meanSquare = sumOfSquares / Double(max(1, count))
-    guard let sigma = StartingScale.sigma(meanSquare: meanSquare, fanIn: fanIn) else {
+    guard let start = StartingScale(measuring: inputs, fanIn: fanIn) else {
       throw PipelineError(
         output,
         "layer \(l + 1)'s input is all zeros on its first batches, so no σ can make it learn; check layer \(l)'s sparsity target and activation"
@@ -194,17 +183,16 @@ public final class Pretrainer {
     reporter.log(
       String(
         format:
-          "layer %d: input mean %.4g, rms %.4g over %d values; sigma %.3g (auto: starting input to each unit has deviation %.3g)",
-        l + 1, sum / Double(max(1, count)), meanSquare.squareRoot(), count, sigma,
-        StartingScale.targetDeviation))
-    return sigma
+          "layer %d: input mean %.4g, rms %.4g; sigma %.3g (a unit's starting input has deviation %.3g), visible biases at the logit of each channel's mean",
+        l + 1, start.inputMean, start.inputRMS, start.sigma, StartingScale.targetDeviation))
+    return start
   }
 
   /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
-  /// `sigma` replaces the config's σ of a fresh CRBM layer.
+  /// `start` replaces the config's σ and the visible biases of a fresh CRBM layer.
   func makeTrainer(
     layer l: Int, existing: (any FeatureLayer)?, seed: UInt64, inputChannels: Int,
-    sigma: Float? = nil
+    start: StartingScale? = nil
   ) throws -> any LayerTrainer {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
@@ -218,13 +206,14 @@ public final class Pretrainer {
       return try makeDeconvTrainer(
         layer: l, existing: existing, channels: channels, seed: layerSeed)
     default:
-      let rbm =
+      var rbm =
         try existingLayer(existing, as: ConvRBM.self, layer: l)
         ?? ConvRBM(
           visible: spec.visible, channels: channels, filters: spec.filters,
           filterHeight: spec.filterSize[0], filterWidth: spec.filterSize[1],
-          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1], sigma: sigma ?? spec.sigma,
-          seed: layerSeed)
+          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1],
+          sigma: start?.sigma ?? spec.sigma, seed: layerSeed)
+      if existing == nil, let start { rbm.visibleBias = start.visibleBias }
       return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
     }
   }

@@ -120,7 +120,7 @@ public struct PretrainingConfig: Sendable {
         weight_decay: 0.01
         sparsity_target: 0.005
         sparsity_cost: 5
-        epochs: 10
+        epochs: 20
     """
   }
 

@@ -90,6 +90,64 @@ import Testing
     #expect(Array(try bytes(png).prefix(8)) == pngMagic)
   }
 
+  /// Three layers: the two binary layers above the first take σ from their input (and say so),
+  /// inspect reports each layer's health, and layer 3's bases are drawn in pixels.
+  @Test func threeLayersPretrainInspectAndDrawLayerThree() throws {
+    let run = try TinyRun { data in
+      tinyConfigText(dataPath: data)
+        + """
+
+          - kind: crbm
+            filters: 3
+            filter: [1, 1]
+            pooling: 1
+            learning_rate: 0.05
+            epochs: 2
+        """
+    }
+    defer { run.directory.remove() }
+    let dir = run.directory
+    let model = dir.file("m.h5")
+    let pretrain = try Self.cdbn(["pretrain", run.configPath, "--out", model], in: dir)
+    try #require(pretrain.status == 0, "pretrain: \(Self.describe(pretrain))")
+    for l in [2, 3] {
+      #expect(pretrain.stderr.contains("layer \(l): input mean"), "\(pretrain.stderr)")
+    }
+    let rbms = try ModelCheckpoint.read(from: model).model.layers.map { $0 as! ConvRBM }
+    #expect(rbms.count == 3 && rbms[1].sigma < 1 && rbms[2].sigma < 1, "\(rbms.map(\.sigma))")
+
+    let inspect = try Self.cdbn(["inspect", model], in: dir)
+    try #require(inspect.status == 0, "inspect: \(Self.describe(inspect))")
+    let health = inspect.stdout.split(separator: "\n").filter {
+      $0.contains("health: filters mean |cos|")
+    }
+    #expect(health.count == 3, "\(inspect.stdout)")
+    #expect(inspect.stdout.contains("(target 0.050)"), "\(inspect.stdout)")
+
+    let png = dir.file("l3.png")
+    let visualize = try Self.cdbn(
+      ["visualize", "--model", model, "--layer", "3", "--out", png], in: dir)
+    try #require(visualize.status == 0, "visualize: \(Self.describe(visualize))")
+    #expect(Array(try bytes(png).prefix(8)) == pngMagic)
+
+    // Training curves: a row of three panels per layer.
+    let curves = dir.file("curves.png")
+    let plot = try Self.cdbn(["plot", "--model", model, "--out", curves], in: dir)
+    try #require(plot.status == 0, "plot: \(Self.describe(plot))")
+    let header = Array(try bytes(curves).prefix(24))
+    #expect(Array(header.prefix(8)) == pngMagic)
+    func be32(_ i: Int) -> Int { header[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
+    #expect(be32(16) == 3 * (300 + 68) && be32(20) == 3 * (150 + 68))
+    // A model made by hand has no curves to draw.
+    let empty = dir.file("empty.h5")
+    _ = try writeHandMadeModel(to: empty)
+    let nothing = try Self.cdbn(["plot", "--model", empty, "--out", dir.file("x.png")], in: dir)
+    #expect(
+      nothing.status != 0 && nothing.stderr.contains("no training history"),
+      "\(Self.describe(nothing))")
+    #expect(!fileExists(dir.file("x.png")))
+  }
+
   @Test func failuresExitNonZeroNamingTheFile() throws {
     let run = try TinyRun()
     defer { run.directory.remove() }

@@ -106,6 +106,25 @@ import Testing
     #expect(c.layers[0].schedule.batchesPerEpoch == nil)
   }
 
+  /// Binary layers above the first take σ from their input unless the config gives one; the
+  /// first layer keeps σ = 1 unless told `auto`.
+  @Test func binaryLayersAboveTheFirstTakeSigmaFromTheirInput() throws {
+    let c = try PretrainingConfig(
+      yaml: """
+        data: {path: x.h5}
+        layers:
+          - {filters: 2, filter: 3}
+          - {filters: 2, filter: 2}
+          - {filters: 2, filter: 2, sigma: 0.3}
+          - {filters: 2, filter: 2, sigma: auto}
+        """, file: Self.file)
+    #expect(c.layers.map(\.sigmaFromInput) == [false, true, false, true])
+    #expect(c.layers[2].sigma == 0.3)
+    let first = try PretrainingConfig(
+      yaml: "data: {path: x.h5}\nlayers: [{filters: 2, filter: 3, sigma: auto}]\n", file: Self.file)
+    #expect(first.layers[0].sigmaFromInput)
+  }
+
   @Test func theDefaultRunParses() throws {
     let c = try PretrainingConfig(
       yaml: PretrainingConfig.defaultText(dataPath: "Data/natural-images"), file: "<default>")
@@ -172,6 +191,13 @@ import Testing
     BadConfig(
       name: "negative sigma", yaml: layers("{visible: gaussian, filters: 4, filter: 3, sigma: -1}"),
       mentions: ["sigma"]),
+    BadConfig(
+      name: "sigma auto on a Gaussian layer",
+      yaml: layers("{visible: gaussian, filters: 4, filter: 3, sigma: auto}"),
+      mentions: ["sigma", "auto", "binary"]),
+    BadConfig(
+      name: "sigma is a word", yaml: layers("{filters: 4, filter: 3, sigma: large}"),
+      mentions: ["sigma", "large"]),
     BadConfig(
       name: "unknown visible units", yaml: layers("{visible: ternary, filters: 4, filter: 3}"),
       mentions: ["visible"]),
