@@ -2,7 +2,7 @@
 # Phone classification (Lee, Largman, Pham & Ng 2009, table 4): 39-way classification of TIMIT
 # phone segments (Lee & Hon's folding, q dropped, SA sentences left out), training and test speakers
 # disjoint; features per segment: channel means over its three thirds and log duration (Clarkson &
-# Moreno 1999) of MFCC, and of MFCC joined with CDBN layer 1. Classifier: RBF SVM (LIBSVM, γ = 1/D,
+# Moreno 1999) of MFCC, of MFCC joined with CDBN layer 1, and with layers 1 and 2. Classifier: RBF SVM (LIBSVM, γ = 1/D,
 # C from {1, 3, 10} by 3-fold cross-validation on the training segments, standardised features); on
 # a full TIMIT (140,000 training segments, too many for a kernel SVM) a linear SVM (LIBLINEAR, C from
 # {0.001, 0.01, 0.1, 1} by 3-fold cross-validation). Training speakers: the sample's dialect regions
@@ -10,8 +10,8 @@
 # and the 24-speaker core test set. Options: see Experiments/timit/common.sh (--help).
 task=phoneme
 source "$(dirname "$0")/common.sh"
-representations="mfcc 1,mfcc"
-names=("MFCC" "MFCC + CDBN L1")
+representations="mfcc 1,mfcc 1,2,mfcc"
+names=("MFCC" "MFCC + CDBN L1" "MFCC + CDBN L1 + L2")
 if [ $full = 1 ] && [ -z "$per_role" ]; then
   classifier=(--classifier linear-svm --cv 3 --c-values 0.001,0.01,0.1,1)
   classifier_text="linear SVM (LIBLINEAR, C from {0.001, 0.01, 0.1, 1} by 3-fold cross-validation, standardised)"
@@ -36,11 +36,15 @@ classify_all() {
       --out "$out/classified-$r.h5" --force >"$out/classify-$r.txt"
   done
 }
-timed "classify: ${classifier[*]} × 2 feature sets" classify_all
+timed "classify: ${classifier[*]} × 3 feature sets" classify_all
 dimensions_of() {  # per segment: 3 thirds × channels + log duration, per representation
   local bases
   bases=$(sed -n 's/^ *filters: \([0-9]*\).*/\1/p' "$config" | head -1)
-  case $1 in mfcc) echo $((3 * 39 + 1)) ;; 1,mfcc) echo $((3 * bases + 1 + 3 * 39 + 1)) ;; esac
+  case $1 in
+    mfcc) echo $((3 * 39 + 1)) ;;
+    1,mfcc) echo $((3 * bases + 1 + 3 * 39 + 1)) ;;
+    1,2,mfcc) echo $((2 * (3 * bases + 1) + 3 * 39 + 1)) ;;
+  esac
 }
 table() {
   local i=0 r report

@@ -85,7 +85,7 @@ public final class Pretrainer {
         t = trainer
       } else {
         let start =
-          spec.sigmaFromInput ? try startingScale(layer: l, batches: batches, lower: lower) : nil
+          spec.startsFromInput ? try startingScale(layer: l, batches: batches, lower: lower) : nil
         t = try makeTrainer(
           layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0],
           start: start)

@@ -42,9 +42,9 @@ public struct PretrainingConfig: Sendable {
     public var filterSize: [Int]
     public var pooling: [Int] = [2, 2]
     public var sigma: Float = 1
-    /// Binary layers: choose σ from the layer's input before training (`sigma: auto`, the default
-    /// above the first layer), see `StartingScale`.
-    public var sigmaFromInput = false
+    /// Binary layers: σ and the visible biases come from the layer's input before training
+    /// (`sigma: auto`, the default above the first layer), see `StartingScale`.
+    public var startsFromInput = false
     public var training: ContrastiveDivergence
     public var schedule: Schedule
     /// The settings of a `kind: psd` layer (nil for other kinds).
@@ -176,7 +176,7 @@ public struct PretrainingConfig: Sendable {
       // A binary layer above the first reads another layer's sparse pooled maps: unless told
       // otherwise, its σ comes from that input (see StartingScale).
       if i > 0, layer.kind == ConvRBM.kind, layer.visible == .binary, !r.has("sigma") {
-        layer.sigmaFromInput = true
+        layer.startsFromInput = true
       }
       layers.append(layer)
     }
@@ -239,7 +239,7 @@ public struct PretrainingConfig: Sendable {
         throw r.fail(
           "sigma", "auto applies to binary layers; a Gaussian layer's σ is its data's deviation")
       }
-      layer.sigmaFromInput = true
+      layer.startsFromInput = true
     } else if let s = try r.float("sigma") {
       layer.sigma = s
     }

@@ -118,11 +118,11 @@ import Testing
           - {filters: 2, filter: 2, sigma: 0.3}
           - {filters: 2, filter: 2, sigma: auto}
         """, file: Self.file)
-    #expect(c.layers.map(\.sigmaFromInput) == [false, true, false, true])
+    #expect(c.layers.map(\.startsFromInput) == [false, true, false, true])
     #expect(c.layers[2].sigma == 0.3)
     let first = try PretrainingConfig(
       yaml: "data: {path: x.h5}\nlayers: [{filters: 2, filter: 3, sigma: auto}]\n", file: Self.file)
-    #expect(first.layers[0].sigmaFromInput)
+    #expect(first.layers[0].startsFromInput)
   }
 
   @Test func theDefaultRunParses() throws {
