@@ -344,4 +344,28 @@ struct HandMadeAudioModel {
     #expect(offsets.count == 4 && zip(offsets, offsets.dropFirst()).allSatisfy { $0 < $1 })
     #expect(offsets.last == (try f.root.readFloats("features").shape[0]))
   }
+
+  /// Phone segments of a 0.05 s TIMIT-layout utterance (4 frames) through layer 2.
+  @Test func phoneSegmentsOfAShortUtteranceHaveLayerTwoFeatures() throws {
+    let model = try HandMadeAudioModel()
+    defer { model.directory.remove() }
+    let corpus = model.directory.file("timit")
+    let speaker = corpus + "/dr1-fxyz0"
+    try FileManager.default.createDirectory(atPath: speaker, withIntermediateDirectories: true)
+    try Data(Self.wav(count: 800)).write(to: URL(fileURLWithPath: speaker + "/si1.wav"))
+    try "0 200 h#\n200 500 aa\n500 800 s\n".write(
+      toFile: speaker + "/si1.phn", atomically: true, encoding: .utf8)
+    let r = try CLITests.cdbn(
+      [
+        "features", "--model", model.path, "--layer", "2", "--summary", "phones", "--data", corpus,
+        "--out", "p.h5",
+      ], in: model.directory)
+    try #require(r.status == 0, "\(CLITests.describe(r))")
+    #expect(r.stderr.contains("1 utterance(s) shorter than the 8 frames"), "\(r.stderr)")
+    let file = try HDF5File(path: model.directory.file("p.h5"), mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    #expect(features.shape == [3, 3 * 4 + 1])
+    #expect(features.values.allSatisfy { $0.isFinite })
+  }
 }
