@@ -162,8 +162,9 @@ public struct Classification {
     return report
   }
 
-  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`; writes
-  /// `/predictions`, `/labels`, `/classes` and `/confusion` to `outputPath` when given.
+  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`, their labels
+  /// matched to the CNN's by name; writes a result file (as above, without `/model`) to `outputPath`
+  /// when given.
   public static func applyCNN(
     modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
     strict: Bool = false, reporter: ProgressReporter? = nil
