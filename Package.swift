@@ -54,13 +54,14 @@ let package = Package(
     .executableTarget(
       name: "cdbn",
       dependencies: [
-        "CDBNPipeline",
+        "CDBNPipeline", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     .testTarget(name: "CDBNNumericsTests", dependencies: ["CDBNNumerics"]),
     .testTarget(name: "CDBNStorageTests", dependencies: ["CDBNStorage"]),
-    .testTarget(name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets"]),
+    .testTarget(
+      name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
       name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
     .testTarget(
@@ -69,6 +70,7 @@ let package = Package(
       name: "CDBNPipelineTests",
       dependencies: [
         "CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNAudio",
+        "CDBNClassifiers", "CDBNConvNet",
       ]),
     .testTarget(
       name: "CDBNClassifiersTests",

@@ -1,4 +1,4 @@
-import CSamplerate
+internal import CSamplerate
 
 /// The one place CDBNAudio calls libsamplerate.
 enum SampleRateConversion {

@@ -1,5 +1,5 @@
 import CDBNDatasets
-import CSndfile
+internal import CSndfile
 
 /// The one place CDBNAudio calls libsndfile: every frame of a file as Float, channels interleaved.
 enum SoundFile {

@@ -2,7 +2,7 @@
 // Swift arrays and frees the C model at once; prediction then happens in Swift (LinearSVM), so no
 // C type or pointer outlives a call.
 
-import CLinear
+internal import CLinear
 import Synchronization
 
 #if canImport(Glibc)

@@ -2,7 +2,7 @@
 // coefficients into Swift arrays and frees the C model at once; prediction then happens in Swift
 // (KernelSVM), so no C type or pointer outlives a call.
 
-import CSVM
+internal import CSVM
 
 enum LIBSVM {
   /// A trained C-SVC in LIBSVM's own layout (see `KernelSVM` for how prediction reads it).

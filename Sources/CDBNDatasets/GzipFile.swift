@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 import Foundation
 
 /// The module's only contact with zlib: whole-file reads that gunzip when the file is gzipped.

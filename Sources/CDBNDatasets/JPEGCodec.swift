@@ -1,4 +1,4 @@
-import CJPEG
+internal import CJPEG
 
 /// The module's only contact with libjpeg(-turbo).
 ///

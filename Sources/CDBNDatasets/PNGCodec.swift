@@ -1,4 +1,4 @@
-import CPNG
+internal import CPNG
 
 /// The module's only contact with libpng, through its "simplified" png_image API.
 ///

@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 
 /// The one place CDBNNumerics calls OpenBLAS. Everything else goes through these functions,
 /// so no C type leaves the module.

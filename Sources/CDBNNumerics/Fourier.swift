@@ -1,4 +1,4 @@
-import CFFTW
+internal import CFFTW
 import Foundation
 
 /// The one place CDBNNumerics calls FFTW (single precision).

@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 import Dispatch
 import Synchronization
 

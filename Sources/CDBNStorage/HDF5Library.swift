@@ -3,7 +3,7 @@
 // `HDF5Error`, the way swift-system keeps its syscalls in one layer. The rest of CDBNStorage never
 // sees `hid_t` or `herr_t`. For the same reason this file holds several small types.
 
-import CHDF5
+internal import CHDF5
 
 #if canImport(Glibc)
   import Glibc
