@@ -17,6 +17,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
   ],
   targets: [
     // C libraries from Debian, seen only through these targets and one internal Swift file each.
@@ -33,15 +34,29 @@ let package = Package(
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
 
-    .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW"]),
+    .target(
+      name: "CDBNNumerics",
+      dependencies: ["CBLAS", "CFFTW", .product(name: "RealModule", package: "swift-numerics")]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
     .target(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
-    .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage"]),
-    .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage"]),
     .target(
-      name: "CDBNClassifiers", dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM"]),
+      name: "CDBNModels",
+      dependencies: [
+        "CDBNNumerics", "CDBNStorage", .product(name: "RealModule", package: "swift-numerics"),
+      ]),
+    .target(
+      name: "CDBNConvNet",
+      dependencies: [
+        "CDBNNumerics", "CDBNStorage", .product(name: "RealModule", package: "swift-numerics"),
+      ]),
+    .target(
+      name: "CDBNClassifiers",
+      dependencies: [
+        "CDBNNumerics", "CDBNStorage", "CLinear", "CSVM",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]),
     .target(
       name: "CDBNAudio",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CSndfile", "CSamplerate"]),

@@ -1,9 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import RealModule
 
 /// An SVM with the RBF kernel k(x, x′) = exp(−γ‖x − x′‖²), trained by LIBSVM (C-SVC) and applied
 /// in Swift.
@@ -113,7 +110,7 @@ public struct KernelSVM: Classifier {
               for j in 0..<d { norm += row[j] * row[j] }
               for s in 0..<l {
                 let distance = max(0, Double(norm + svNorms[s] - 2 * dots[r * l + s]))
-                kernel[s] = exp(-gamma * distance)
+                kernel[s] = Double.exp(-gamma * distance)
               }
               let decision = op + (range.lowerBound + r) * pairs
               var p = 0

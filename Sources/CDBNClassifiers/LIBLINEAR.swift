@@ -5,10 +5,6 @@
 internal import CLinear
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 enum LIBLINEAR {
   /// Weights in class-index order (row c is class c), whatever order LIBLINEAR used internally.
   struct Trained {

@@ -1,9 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import RealModule
 
 /// Multinomial logistic regression with an L2 penalty, fitted in Swift by L-BFGS.
 ///
@@ -72,7 +69,7 @@ public struct SoftmaxRegression: Classifier {
       let m = z[(r * k)..<((r + 1) * k)].max()!
       var sum: Float = 0
       for j in 0..<k {
-        z[r * k + j] = expf(z[r * k + j] - m)
+        z[r * k + j] = Float.exp(z[r * k + j] - m)
         sum += z[r * k + j]
       }
       for j in 0..<k { z[r * k + j] /= sum }
@@ -165,11 +162,11 @@ struct SoftmaxObjective {
                   var sum = 0.0
                   var e = [Double](repeating: 0, count: k)
                   for j in 0..<k {
-                    e[j] = exp(Double(z[r * k + j]) - m)
+                    e[j] = Double.exp(Double(z[r * k + j]) - m)
                     sum += e[j]
                   }
                   let y = classIndices[range.lowerBound + r]
-                  loss += m + log(sum) - Double(z[r * k + y])
+                  loss += m + Double.log(sum) - Double(z[r * k + y])
                   for j in 0..<k {
                     let residual = e[j] / sum - (j == y ? 1 : 0)
                     z[r * k + j] = Float(residual)

@@ -1,4 +1,5 @@
 import CDBNNumerics
+import RealModule
 
 /// Softmax over class scores and the cross-entropy loss −log p_label, computed stably
 /// (log Σ exp(z − max z) − (z_label − max z)). Its gradient with respect to the scores is p − onehot.
@@ -28,7 +29,7 @@ public enum SoftmaxCrossEntropy {
       for k in 0..<classes { p[k] *= inverse }
       guard let labels else { continue }
       let label = labels[e]
-      loss += Double(logf(total) - (z[label] - top))
+      loss += Double(Float.log(total) - (z[label] - top))
       if best == label { correct += 1 }
       if let gradient {
         let g = gradient + e * classes
@@ -85,9 +86,3 @@ public enum SoftmaxCrossEntropy {
     return Tensor(shape: [n, classes], scalars: out)
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif

@@ -1,10 +1,5 @@
 import CDBNNumerics
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import RealModule
 
 /// How the learning rate changes with the epoch e (counted from 0).
 public enum LearningRateSchedule: Sendable, Hashable {
@@ -18,8 +13,8 @@ public enum LearningRateSchedule: Sendable, Hashable {
   public func rate(base: Float, epoch: Int) -> Float {
     switch self {
     case .constant: base
-    case .step(let every, let factor): base * powf(factor, Float(epoch / max(1, every)))
-    case .exponential(let decay): base * powf(decay, Float(epoch))
+    case .step(let every, let factor): base * Float.pow(factor, Float(epoch / max(1, every)))
+    case .exponential(let decay): base * Float.pow(decay, Float(epoch))
     }
   }
 }

@@ -1,3 +1,5 @@
+import RealModule
+
 /// Hyper-parameters of contrastive-divergence training of a ConvRBM.
 public struct ContrastiveDivergence: Sendable, Equatable {
   /// Gibbs steps in the negative phase (CD-k).
@@ -61,14 +63,10 @@ public struct ContrastiveDivergence: Sendable, Equatable {
   }
 
   public func learningRate(epoch: Int) -> Float {
-    learningRate * Float(pow(Double(learningRateDecay), Double(epoch)))
+    learningRate * Float(Double.pow(Double(learningRateDecay), Double(epoch)))
   }
 
   public func momentum(epoch: Int) -> Float {
     epoch < momentumSwitchEpoch ? initialMomentum : finalMomentum
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

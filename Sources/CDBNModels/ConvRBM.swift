@@ -1,5 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
+import RealModule
 
 /// The kind of visible units of a ConvRBM.
 public enum VisibleUnits: String, Sendable, CaseIterable {
@@ -185,7 +186,7 @@ public struct ConvRBM: FeatureLayer, Equatable {
               }
             }
             let m = inputs.max()!
-            f -= m + log(inputs.reduce(0) { $0 + exp($1 - m) })
+            f -= m + Double.log(inputs.reduce(0) { $0 + Double.exp($1 - m) })
           }
         }
       }
@@ -227,7 +228,3 @@ public struct ConvRBM: FeatureLayer, Equatable {
     return (gw, gb, gc)
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

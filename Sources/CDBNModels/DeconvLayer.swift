@@ -1,4 +1,5 @@
 import CDBNNumerics
+import RealModule
 
 /// What a deconvolutional layer outputs from its feature maps z.
 public enum DeconvPooling: String, Sendable, CaseIterable {
@@ -204,7 +205,7 @@ public struct DeconvLayer: FeatureLayer, Equatable {
       var sparsity = 0.0
       for i in (e * perMaps)..<((e + 1) * perMaps) {
         let a = abs(Double(z.scalars[i]))
-        sparsity += p == 1 ? a : (a == 0 ? 0 : _pow(a, p))
+        sparsity += p == 1 ? a : (a == 0 ? 0 : Double.pow(a, p))
       }
       return Double(inference.lambda) / 2 * squared + sparsity
     }
@@ -232,8 +233,3 @@ public struct DeconvLayer: FeatureLayer, Equatable {
     }
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) private func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
-#endif

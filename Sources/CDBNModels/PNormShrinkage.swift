@@ -1,8 +1,5 @@
 import CDBNNumerics
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import RealModule
 
 /// The w-step of a deconvolutional network's continuation (Zeiler et al. 2010, eq. 6; Krishnan &
 /// Fergus 2009): element by element,
@@ -29,8 +26,8 @@ public struct PNormShrinkage: Sendable, Equatable {
     } else {
       let lambda = 1 / Double(beta)
       let q = Double(p)
-      let root = pow(2 * lambda * (1 - q), 1 / (2 - q))
-      threshold = Float(root + lambda * q * pow(root, q - 1))
+      let root = Double.pow(2 * lambda * (1 - q), 1 / (2 - q))
+      threshold = Float(root + lambda * q * Double.pow(root, q - 1))
     }
   }
 
@@ -59,7 +56,7 @@ public struct PNormShrinkage: Sendable, Equatable {
   static func newtonRoot(_ a: Double, lambda: Double, p: Double) -> Double {
     var u = a
     for _ in 0..<50 {
-      let power = pow(u, p - 2)  // u^(p−2); u^(p−1) = u·power
+      let power = Double.pow(u, p - 2)  // u^(p−2); u^(p−1) = u·power
       let f = u - a + lambda * p * u * power
       let slope = 1 + lambda * p * (p - 1) * power
       let next = u - f / slope

@@ -1,5 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
+import RealModule
 
 /// A convolutional predictive sparse decomposition layer (Kavukcuoglu, Sermanet, Boureau, Gregor,
 /// Mathieu & LeCun, NIPS 2010).
@@ -124,7 +125,7 @@ public struct PSDLayer: FeatureLayer, Equatable {
     let b = encoderBias[k]
     switch settings.encoder {
     case .tanh:
-      let t = _tanh(s + b)
+      let t = Float.tanh(s + b)
       let slope = g * (1 - t * t)
       return (g * t, slope, t, slope)
     case .shrink:
@@ -282,8 +283,3 @@ public struct PSDLayer: FeatureLayer, Equatable {
     }
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) private func _tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
-#endif

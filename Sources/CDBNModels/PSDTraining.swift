@@ -1,3 +1,5 @@
+import RealModule
+
 /// Hyper-parameters of PSD training: plain gradient steps on the dictionary and on the encoder.
 public struct PSDTraining: Sendable, Equatable {
   /// Step on D (the energy's gradient averaged over the code positions of the batch).
@@ -27,10 +29,6 @@ public struct PSDTraining: Sendable, Equatable {
 
   /// The factor on both rates in epoch `epoch`.
   public func decay(epoch: Int) -> Float {
-    Float(pow(Double(learningRateDecay), Double(epoch)))
+    Float(Double.pow(Double(learningRateDecay), Double(epoch)))
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

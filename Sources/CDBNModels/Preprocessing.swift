@@ -1,5 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
+import RealModule
 
 /// What is done to each raw example before the first layer, saved in the checkpoint's
 /// `/preprocessing` group so `features` applies exactly the same.
@@ -56,7 +57,7 @@ public struct Preprocessing: Sendable, Equatable {
           let rho = ((fy / Float(h)) * (fy / Float(h)) + (fx / Float(w)) * (fx / Float(w)))
             .squareRoot()
           let r = rho / f0
-          return rho * _exp(-(r * r * r * r))
+          return rho * Float.exp(-(r * r * r * r))
         }
       }
       if let s = contrastSigma {
@@ -80,7 +81,7 @@ public struct Preprocessing: Sendable, Equatable {
   /// the borders so edge pixels are treated like interior ones.
   static func localContrast(_ v: [Float], height h: Int, width w: Int, sigma: Float) -> [Float] {
     let radius = max(1, Int((3 * sigma).rounded(.up)))
-    let kernel = (-radius...radius).map { d in _exp(-Float(d * d) / (2 * sigma * sigma)) }
+    let kernel = (-radius...radius).map { d in Float.exp(-Float(d * d) / (2 * sigma * sigma)) }
     func blur(_ x: [Float]) -> [Float] {
       var tmp = [Float](repeating: 0, count: x.count)
       var out = tmp
@@ -144,8 +145,3 @@ public struct Preprocessing: Sendable, Equatable {
     self = p
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) func _exp(_ x: Float) -> Float { Glibc.expf(x) }
-#endif

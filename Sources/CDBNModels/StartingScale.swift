@@ -1,4 +1,5 @@
 import CDBNNumerics
+import RealModule
 
 /// How a new binary ConvRBM layer starts from the statistics of its input: its σ and its visible
 /// biases.
@@ -73,10 +74,6 @@ public struct StartingScale: Sendable, Equatable {
   /// log(p / (1 − p)) with p kept in [0.001, 0.999], so a channel that never fires starts at −6.9.
   static func logit(_ p: Double) -> Float {
     let q = min(max(p, 0.001), 0.999)
-    return Float(log(q / (1 - q)))
+    return Float(Double.log(q / (1 - q)))
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import RealModule
 
 /// Local contrast normalisation (Jarrett, Kavukcuoglu, Ranzato & LeCun 2009; Pinto, Cox & DiCarlo
 /// 2008) of one example [C, H, W], across all C channels:
@@ -45,7 +41,7 @@ public struct LocalContrast: Sendable {
     let r = size / 2
     var g = (0..<size).map { t -> Float in
       let d = Float(t - r)
-      return expf(-(d * d) / (2 * sigma * sigma))
+      return Float.exp(-(d * d) / (2 * sigma * sigma))
     }
     let total = g.reduce(0, +)
     g = g.map { $0 / total }

@@ -1,5 +1,6 @@
 internal import CBLAS
 import Dispatch
+import Foundation
 import Synchronization
 
 /// How many worker threads cdbn's own loops use. OpenBLAS runs single-threaded inside them.
@@ -54,15 +55,5 @@ public enum Parallelism {
 
 /// The number of processors this process may run on.
 enum ProcessInfoCores {
-  static var active: Int {
-    #if canImport(Glibc)
-      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    #else
-      return 1
-    #endif
-  }
+  static var active: Int { ProcessInfo.processInfo.activeProcessorCount }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

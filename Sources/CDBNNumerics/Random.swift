@@ -1,3 +1,5 @@
+import RealModule
+
 /// A seeded random stream: xoshiro256** seeded through SplitMix64.
 ///
 /// Streams are keyed by `(seed, stream)`, so each mini-batch chunk can own an independent stream
@@ -76,7 +78,7 @@ public struct RandomStream: Sendable, Equatable {
   public mutating func nextNormal() -> Float {
     let u1 = max(Double(next() >> 11) * 0x1.0p-53, 1e-300)
     let u2 = Double(next() >> 11) * 0x1.0p-53
-    return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+    return Float((-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2))
   }
 
   /// A random permutation of `0..<n` (Fisher–Yates).
@@ -90,9 +92,3 @@ public struct RandomStream: Sendable, Equatable {
     return p
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
-  @inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#endif

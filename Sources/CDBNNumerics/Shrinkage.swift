@@ -1,3 +1,5 @@
+import RealModule
+
 /// Shrinkage operators of sparse coding.
 ///
 /// `soft` is the proximal operator of t·‖x‖₁ (ISTA/FISTA's step): x ← sign(x)·max(|x| − t, 0).
@@ -46,11 +48,11 @@ public enum Shrinkage {
     let sign: Double = s < 0 ? -1 : 1
     // A = e^{βb} + e^{β|s|} − 1 = e^m·(eb + es − e0) with m the larger exponent.
     let m = max(beta * b, beta * a)
-    let eb = _exp(beta * b - m)
-    let es = _exp(beta * a - m)
-    let e0 = _exp(-m)
+    let eb = Double.exp(beta * b - m)
+    let es = Double.exp(beta * a - m)
+    let e0 = Double.exp(-m)
     let scaled = eb + es - e0
-    let logA = m + _log(scaled)
+    let logA = m + Double.log(scaled)
     let value = sign * (logA / beta - b)
     let dInput = es / scaled  // even: the derivative of an odd function
     let dThreshold = sign * (eb / scaled - 1)
@@ -58,9 +60,3 @@ public enum Shrinkage {
     return (Float(value), Float(dInput), Float(dSharpness), Float(dThreshold))
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-  @inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
-#endif
