@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Portable maths (exp, log, pow, ...) for the numeric modules, instead of the C library of one platform.
+let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
+
 let package = Package(
   name: "cdbn",
   products: [
@@ -34,29 +37,16 @@ let package = Package(
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
 
-    .target(
-      name: "CDBNNumerics",
-      dependencies: ["CBLAS", "CFFTW", .product(name: "RealModule", package: "swift-numerics")]),
+    .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW", realModule]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
     .target(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
-    .target(
-      name: "CDBNModels",
-      dependencies: [
-        "CDBNNumerics", "CDBNStorage", .product(name: "RealModule", package: "swift-numerics"),
-      ]),
-    .target(
-      name: "CDBNConvNet",
-      dependencies: [
-        "CDBNNumerics", "CDBNStorage", .product(name: "RealModule", package: "swift-numerics"),
-      ]),
+    .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage", realModule]),
+    .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage", realModule]),
     .target(
       name: "CDBNClassifiers",
-      dependencies: [
-        "CDBNNumerics", "CDBNStorage", "CLinear", "CSVM",
-        .product(name: "RealModule", package: "swift-numerics"),
-      ]),
+      dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM", realModule]),
     .target(
       name: "CDBNAudio",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CSndfile", "CSamplerate"]),
