@@ -17,6 +17,11 @@ public protocol Classifier: Sendable {
   mutating func fit(_ x: FeatureMatrix, labels: [Int]) throws
   /// One label from `classes` per row of `x`.
   func predict(_ x: FeatureMatrix) throws -> [Int]
+  /// A score per row and class, [N, K] row-major in `classes` order; the highest wins (the linear
+  /// models' w·x + b, the RBF SVM's one-vs-one votes).
+  func scores(_ x: FeatureMatrix) throws -> [Float]
+  /// Class probabilities [N, K] in `classes` order, for models that have them (softmax); nil else.
+  func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]?
   /// Writes the model into `group`: attribute `kind`, parameters as attributes, arrays as datasets.
   func save(to group: HDF5Group) throws
   /// Reads a model written by `save`, checking the kind and every shape.

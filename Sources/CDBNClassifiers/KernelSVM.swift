@@ -136,22 +136,46 @@ public struct KernelSVM: Classifier {
   /// One-vs-one voting as in `svm_predict`: a positive pairwise value votes for the pair's first
   /// class, anything else for the second; the most votes wins, ties to the first in `labelOrder`.
   public func predict(_ x: FeatureMatrix) throws -> [Int] {
+    let votes = try votes(x)
+    let k = labelOrder.count
+    return (0..<x.rows).map { r in
+      var best = 0
+      for i in 1..<k where votes[r * k + i] > votes[r * k + best] { best = i }
+      return labelOrder[best]
+    }
+  }
+
+  /// Each class's one-vs-one votes [N, K], in `classes` (ascending) order.
+  public func scores(_ x: FeatureMatrix) throws -> [Float] {
+    let votes = try votes(x)
+    let k = labelOrder.count
+    let column = labelOrder.map { classes.firstIndex(of: $0)! }
+    var out = [Float](repeating: 0, count: votes.count)
+    for r in 0..<x.rows {
+      for i in 0..<k { out[r * k + column[i]] = Float(votes[r * k + i]) }
+    }
+    return out
+  }
+
+  /// None: this SVM is trained without LIBSVM's probability estimates.
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? { nil }
+
+  /// Votes [N, K] in `labelOrder`.
+  func votes(_ x: FeatureMatrix) throws -> [Int] {
     let values = try pairwiseDecisionValues(x)
     let k = labelOrder.count
     let pairs = k * (k - 1) / 2
-    return (0..<x.rows).map { r in
-      var votes = [Int](repeating: 0, count: k)
+    var votes = [Int](repeating: 0, count: x.rows * k)
+    for r in 0..<x.rows {
       var p = 0
       for i in 0..<k {
         for j in (i + 1)..<k {
-          votes[values[r * pairs + p] > 0 ? i : j] += 1
+          votes[r * k + (values[r * pairs + p] > 0 ? i : j)] += 1
           p += 1
         }
       }
-      var best = 0
-      for i in 1..<k where votes[i] > votes[best] { best = i }
-      return labelOrder[best]
     }
+    return votes
   }
 
   /// Attributes `kind` = "rbf-svm", `C`, `gamma`, `eps`; datasets `labels` [K] int64 (LIBSVM's

@@ -53,6 +53,12 @@ public struct LinearSVM: Classifier {
     return LinearScores.compute(x, weights: weights, bias: bias)
   }
 
+  /// `decisionValues`.
+  public func scores(_ x: FeatureMatrix) throws -> [Float] { try decisionValues(x) }
+
+  /// None: a linear SVM's scores are margins, not probabilities.
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? { nil }
+
   /// The class with the highest score. An exact tie goes to the first in `classes` order, where
   /// LIBLINEAR would pick the first in its order of appearance in the training data: the only
   /// case in which the two can differ.

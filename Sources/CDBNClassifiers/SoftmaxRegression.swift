@@ -61,6 +61,12 @@ public struct SoftmaxRegression: Classifier {
     return LinearScores.compute(x, weights: weights, bias: bias)
   }
 
+  /// The logits (`decisionValues`).
+  public func scores(_ x: FeatureMatrix) throws -> [Float] { try decisionValues(x) }
+
+  /// `probabilities`.
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? { try probabilities(x) }
+
   /// Class probabilities [N, K] (softmax of the logits, computed with the maximum subtracted).
   public func probabilities(_ x: FeatureMatrix) throws -> [Float] {
     var z = try decisionValues(x)

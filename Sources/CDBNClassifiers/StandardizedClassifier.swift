@@ -51,9 +51,22 @@ public struct StandardizedClassifier: Classifier {
   }
 
   public func predict(_ x: FeatureMatrix) throws -> [Int] {
+    try classifier.predict(try prepared(x))
+  }
+
+  public func scores(_ x: FeatureMatrix) throws -> [Float] {
+    try classifier.scores(try prepared(x))
+  }
+
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? {
+    try classifier.probabilityEstimates(try prepared(x))
+  }
+
+  /// `x` checked and, when the model was fitted on standardised features, standardised.
+  func prepared(_ x: FeatureMatrix) throws -> FeatureMatrix {
     try validatePrediction(x, featureCount: featureCount, kind: kind)
-    guard let standardizer else { return try classifier.predict(x) }
-    return try classifier.predict(try standardizer.transform(x))
+    guard let standardizer else { return x }
+    return try standardizer.transform(x)
   }
 
   public func save(to group: HDF5Group) throws {

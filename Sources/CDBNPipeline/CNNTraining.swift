@@ -49,7 +49,7 @@ public struct CNNTraining {
       dataPath, grayscale: grayscale,
       selection: RowSelection(range: trainRows, limit: trainLimit, seed: config.seed))
     let data = preprocessing.apply(examples.data)
-    var labels = examples.labels
+    var labels = examples.labels ?? []
     var labelNames = examples.labelNames
     var classes = Array(Set(labels)).sorted()
     let network: Network
@@ -262,32 +262,41 @@ public struct TrainedCNN {
 
   /// The predicted label of every example.
   public func predict(_ raw: Tensor) throws -> [Int] {
+    try probabilities(raw).predicted
+  }
+
+  /// The predicted label of every example and the outputs' probabilities [N, K] for the K
+  /// `classes` (outputs beyond them, which training never used, are left out).
+  public func probabilities(_ raw: Tensor) throws -> (predicted: [Int], probabilities: [Float]) {
     let p = try network.predict(preprocessing.apply(raw))
-    let k = p.shape[1]
-    return (0..<p.shape[0]).map { n in
+    let (n, outputs, k) = (p.shape[0], p.shape[1], classes.count)
+    var probabilities = [Float](repeating: 0, count: n * k)
+    let predicted = (0..<n).map { e in
       var best = 0
-      for j in 0..<min(k, classes.count) where p.scalars[n * k + j] > p.scalars[n * k + best] {
-        best = j
+      for j in 0..<k {
+        probabilities[e * k + j] = p.scalars[e * outputs + j]
+        if p.scalars[e * outputs + j] > p.scalars[e * outputs + best] { best = j }
       }
       return classes[best]
     }
+    return (predicted, probabilities)
   }
 }
 
-/// Labelled examples read whole into memory, optionally a random subset, with their label names
-/// and ids when the source has them.
+/// Examples read whole into memory, optionally a random subset, with their labels, label names
+/// and ids when the source has them (labels required unless `labelsRequired` is false).
 struct LabelledExamples {
   let data: Tensor
-  let labels: [Int]
+  let labels: [Int]?
   let labelNames: [String]?
   let ids: [String]?
 
-  static func load(_ path: String, grayscale: Bool, selection: RowSelection) throws
-    -> LabelledExamples
-  {
+  static func load(
+    _ path: String, grayscale: Bool, selection: RowSelection, labelsRequired: Bool = true
+  ) throws -> LabelledExamples {
     try PipelineError.naming(path) {
       let source = try openExamples(path: path, grayscale: grayscale)
-      guard let all = source.labels else {
+      if labelsRequired && source.labels == nil {
         throw PipelineError(path, "has no labels; a classifier needs the class of each example")
       }
       let n = source.count
@@ -316,7 +325,8 @@ struct LabelledExamples {
         throw PipelineError(path, "example \(rows[bad / per]) holds NaN or infinity")
       }
       return LabelledExamples(
-        data: data, labels: rows.map { all[$0] }, labelNames: source.labelNames,
+        data: data, labels: source.labels.map { all in rows.map { all[$0] } },
+        labelNames: source.labelNames,
         ids: source.ids.map { ids in rows.map { ids[$0] } })
     }
   }

@@ -126,25 +126,17 @@ public struct Classification {
     modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
     strict: Bool = false, reporter: ProgressReporter? = nil
   ) throws -> ClassificationReport {
-    let (model, names) = try PipelineError.naming(modelPath) {
-      let file = try HDF5File(path: modelPath, mode: .readOnly)
-      guard file.root.isGroup("model") else {
-        throw PipelineError(modelPath, "has no /model group (write one with cdbn classify --out)")
-      }
-      let group = try file.root.openGroup("model")
-      let model = try StandardizedClassifier.load(from: group)
-      var names: [String]? = nil
-      if group.contains(LabelNames.member) {
-        let read = try group.readStrings(LabelNames.member)
-        try LabelNames.validate(read, labels: model.classes, path: modelPath)
-        names = read
-      }
-      return (model, names)
-    }
+    let (model, names) = try loadClassifier(modelPath)
     let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
+    guard let testLabels = test.labels else {
+      throw PipelineError(
+        testPath,
+        "has no /labels to score against; cdbn predict --model \(modelPath) --data \(testPath) --out PREDICTIONS.h5 writes its predictions"
+      )
+    }
     let predicted = try PipelineError.naming(testPath) { try model.predict(test.features) }
     let (report, match) = try report(
-      predicted: predicted, testLabels: try test.requireLabels(), testNames: test.labelNames,
+      predicted: predicted, testLabels: testLabels, testNames: test.labelNames,
       testPath: testPath, classifierClasses: model.classes, classifierNames: names,
       classifierPath: modelPath, strict: strict, reporter: reporter)
     if let outputPath {
@@ -174,7 +166,7 @@ public struct Classification {
       testPath, grayscale: true, selection: RowSelection(range: testRows))
     let predicted = try PipelineError.naming(modelPath) { try cnn.predict(test.data) }
     let (report, match) = try report(
-      predicted: predicted, testLabels: test.labels, testNames: test.labelNames,
+      predicted: predicted, testLabels: test.labels ?? [], testNames: test.labelNames,
       testPath: testPath, classifierClasses: cnn.classes, classifierNames: cnn.labelNames,
       classifierPath: modelPath, strict: strict, reporter: reporter)
     if let outputPath {
@@ -186,6 +178,26 @@ public struct Classification {
       }
     }
     return report
+  }
+
+  /// The classifier saved in a result file's `/model`, with the names of its label values when the
+  /// file has them.
+  static func loadClassifier(_ path: String) throws -> (StandardizedClassifier, [String]?) {
+    try PipelineError.naming(path) {
+      let file = try HDF5File(path: path, mode: .readOnly)
+      guard file.root.isGroup("model") else {
+        throw PipelineError(path, "has no /model group (write one with cdbn classify --out)")
+      }
+      let group = try file.root.openGroup("model")
+      let model = try StandardizedClassifier.load(from: group)
+      var names: [String]? = nil
+      if group.contains(LabelNames.member) {
+        let read = try group.readStrings(LabelNames.member)
+        try LabelNames.validate(read, labels: model.classes, path: path)
+        names = read
+      }
+      return (model, names)
+    }
   }
 
   /// Matches the test labels to the classifier's by name, says what the match had to assume, and
