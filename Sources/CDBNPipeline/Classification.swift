@@ -17,8 +17,8 @@ import Foundation
 /// label values); `/predictions`, `/labels` (in the classifier's numbering) and `/ids` of the test
 /// set, `/label_names` (the names of that numbering, test classes the classifier never saw last);
 /// `/classes`, `/class_names` and `/confusion` [K, K] (rows true, columns predicted); and, when C was
-/// chosen by cross-validation, `/cross_validation` with `c`, `gamma` and mean held-out `accuracy`
-/// per point.
+/// chosen by cross-validation, `/cross_validation` with `c`, `gamma` (RBF SVM) and mean held-out
+/// `accuracy` per point.
 public struct Classification {
   public var kind: ClassifierKind
   /// Nil: chosen by cross-validation.
@@ -112,7 +112,9 @@ public struct Classification {
           let cv = try root.createGroup("cross_validation")
           let p = search.points.count
           try cv.writeDoubles("c", shape: [p], search.points.map(\.c))
-          try cv.writeDoubles("gamma", shape: [p], search.points.map { $0.gamma ?? .nan })
+          if search.points.contains(where: { $0.gamma != nil }) {
+            try cv.writeDoubles("gamma", shape: [p], search.points.map { $0.gamma ?? .nan })
+          }
           try cv.writeDoubles("accuracy", shape: [p], search.accuracies)
           try cv.setAttribute("folds", folds)
         }

@@ -48,6 +48,8 @@ import Testing
       #expect(try file.root.readInts("confusion").shape == [3, 3])
       #expect(try file.root.stringAttribute("classifier") == kind)
       #expect(file.root.isGroup("model") && file.root.isGroup("cross_validation"))
+      // γ is stored only where the grid has one.
+      #expect(try file.root.openGroup("cross_validation").contains("gamma") == (kind == "rbf-svm"))
       file.close()
     }
     // The saved model applied to the test set gives the same answer.
