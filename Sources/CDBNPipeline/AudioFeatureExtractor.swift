@@ -161,13 +161,19 @@ public struct AudioFeatureExtractor {
   }
 
   /// Columns of one output row.
-  public var rowLength: Int {
-    representations.reduce(0) { total, r in
-      switch summary {
-      case .frames: return total + channels(r)
-      case .utterance: return total + 2 * channels(r)
-      case .phones: return total + 3 * channels(r) + 1
-      }
+  public var rowLength: Int { blocks.reduce(0) { $0 + $1.count } }
+
+  /// Each representation's columns in a row, in order (see `FeatureFile.Block`).
+  var blocks: [FeatureFile.Block] {
+    representations.map { r in
+      let c = channels(r)
+      let count =
+        switch summary {
+        case .frames: c
+        case .utterance: 2 * c
+        case .phones: 3 * c + 1
+        }
+      return FeatureFile.Block(name: r.description, count: count)
     }
   }
 
@@ -304,6 +310,7 @@ public struct AudioFeatureExtractor {
         try root.setAttribute("model", modelPath)
         try root.setAttribute("data", dataPath)
         try root.setAttribute("shape", [d])
+        try FeatureFile.write(blocks: blocks, to: root)
         if summary == .frames {
           let t = timings[0]
           let rate = Double(frontEnd.spectrogram.sampleRate)

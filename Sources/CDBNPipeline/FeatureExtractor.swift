@@ -10,7 +10,9 @@ import Foundation
 ///
 /// Layout: `/features` [N, K, Hp, Wp] float32 (or [N, K·Hp·Wp] when flattened; several layers are
 /// always flattened and joined in the order given), `/labels` [N], `/label_names` [K] (the name of
-/// each label value: class folders, MNIST's digits) and `/ids` [N] when the input has them; root attributes `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
+/// each label value: class folders, MNIST's digits) and `/ids` [N] when the input has them;
+/// `/feature_blocks` (which columns each layer gave, see `FeatureFile.Block`); root attributes
+/// `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
 /// Written to a temporary file and renamed, so a failed run leaves no partial file behind.
 public struct FeatureExtractor {
   public let modelPath: String
@@ -76,6 +78,8 @@ public struct FeatureExtractor {
         if depths.count == 1 { try root.setAttribute("layer", depths[0]) }
         try root.setAttribute("data", dataPath)
         try root.setAttribute("shape", featureShape)
+        try FeatureFile.write(
+          blocks: zip(depths, sizes).map { FeatureFile.Block(name: "\($0)", count: $1) }, to: root)
         let features = try root.createDataset(
           "features", type: .float32, shape: [n] + featureShape,
           chunk: [min(n, batchSize)] + featureShape)

@@ -113,6 +113,46 @@ public struct FeatureFile: Sendable {
     return values
   }
 
+  /// A run of a feature row's columns that one representation gave (layer "1", "2", "mfcc", ...):
+  /// written as `/feature_blocks` with `names` [B] strings and `first`, `count` [B] int64.
+  public struct Block: Sendable, Equatable {
+    public var name: String
+    public var count: Int
+
+    public init(name: String, count: Int) {
+      self.name = name
+      self.count = count
+    }
+  }
+
+  static let blocksGroup = "feature_blocks"
+
+  /// Writes `/feature_blocks` for `blocks`, in row order.
+  static func write(blocks: [Block], to root: HDF5Group) throws {
+    let group = try root.createGroup(blocksGroup)
+    let b = blocks.count
+    try group.writeStrings("names", blocks.map(\.name))
+    let first = blocks.reduce(into: [0]) { $0.append($0.last! + $1.count) }.dropLast()
+    try group.writeInts("first", shape: [b], Array(first))
+    try group.writeInts("count", shape: [b], blocks.map(\.count))
+  }
+
+  /// `/feature_blocks` of a feature file, nil when it has none (files written before it existed).
+  public static func blocks(in path: String) throws -> [Block]? {
+    try PipelineError.naming(path) {
+      let root = try HDF5File(path: path, mode: .readOnly).root
+      guard root.isGroup(blocksGroup) else { return nil }
+      let group = try root.openGroup(blocksGroup)
+      let names = try group.readStrings("names")
+      let counts = try group.readInts("count").values
+      guard names.count == counts.count, counts.allSatisfy({ $0 > 0 }) else {
+        throw PipelineError(
+          path, "/\(blocksGroup) has \(names.count) names for \(counts.count) counts")
+      }
+      return zip(names, counts).map { Block(name: $0, count: $1) }
+    }
+  }
+
   /// The labels, or an error naming the file when it has none.
   public func requireLabels() throws -> [Int] {
     guard let labels else {

@@ -131,6 +131,9 @@ public struct FeatureSplit: Sendable {
         if inputRoot.contains("label_names") {
           try root.writeStrings("label_names", inputRoot.readStrings("label_names"))
         }
+        if let blocks = try FeatureFile.blocks(in: input) {
+          try FeatureFile.write(blocks: blocks, to: root)
+        }
       }
     }
   }

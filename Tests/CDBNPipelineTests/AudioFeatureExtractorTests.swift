@@ -94,6 +94,10 @@ struct HandMadeAudioModel {
       try root.readInts("labels").values == dataset.items.map { $0.speaker == "FALK0" ? 0 : 1 })
     #expect(try root.stringAttribute("summary") == "utterance")
     #expect(try root.stringAttribute("representations") == "1,mfcc")
+    #expect(
+      try FeatureFile.blocks(in: out) == [
+        .init(name: "1", count: 10), .init(name: "mfcc", count: 78),
+      ])
     for i in [0, 11] {
       let maps = try model.maps(try dataset.signal(i), ["1", "mfcc"])
       let expected = try FeatureSummary.meanAndMax(maps[0]) + FeatureSummary.meanAndMax(maps[1])
@@ -258,6 +262,10 @@ struct HandMadeAudioModel {
     let splitFile = try HDF5File(path: model.directory.file("train-6.h5"), mode: .readOnly)
     #expect(try splitFile.root.stringAttribute("split_rule") == "per-speaker 7")
     #expect(try splitFile.root.stringAttribute("summary") == "utterance")
+    #expect(
+      try FeatureFile.blocks(in: model.directory.file("train-6.h5")) == [
+        .init(name: "0", count: 24)
+      ])
     #expect(try splitFile.root.readStrings("label_names") == ["FALK0", "MCPM0"])
     splitFile.close()
     let tooMany = thrownDescription { _ = try split(.perLabel(9), seed: 7) }

@@ -113,6 +113,12 @@ import Testing
     }
     #expect(try file.root.intArrayAttribute("layers") == [2, 0])
     #expect(!file.root.hasAttribute("layer"))
+    // The column map says which columns came from which layer.
+    #expect(
+      try FeatureFile.blocks(in: out) == [
+        .init(name: "2", count: 12), .init(name: "0", count: 144),
+      ])
+    #expect(try file.root.readInts("feature_blocks/first").values == [0, 12])
   }
 
   @Test func repeatedLayersAreAnError() throws {
