@@ -50,8 +50,8 @@ demo: release
 	@mkdir -p $(DEMO_DIR)
 	@start=$$(date +%s); \
 	.build/release/cdbn pretrain --out $(DEMO_DIR)/model.h5 && \
-	.build/release/cdbn visualize --model $(DEMO_DIR)/model.h5 --layer 1 --out $(DEMO_DIR)/layer1-bases.png && \
-	.build/release/cdbn visualize --model $(DEMO_DIR)/model.h5 --layer 2 --out $(DEMO_DIR)/layer2-bases.png && \
+	.build/release/cdbn visualize --force --model $(DEMO_DIR)/model.h5 --layer 1 --out $(DEMO_DIR)/layer1-bases.png && \
+	.build/release/cdbn visualize --force --model $(DEMO_DIR)/model.h5 --layer 2 --out $(DEMO_DIR)/layer2-bases.png && \
 	echo "demo done in $$(( $$(date +%s) - start )) s: $(DEMO_DIR)/model.h5, $(DEMO_DIR)/layer1-bases.png, $(DEMO_DIR)/layer2-bases.png"
 
 bench: release

@@ -33,7 +33,7 @@ for variant in auto one; do
   sigma=$($cdbn inspect "$out/$variant.h5" | sed -n 's/^layer 2 .*sigma \([0-9.]*\).*/\1/p')
   for layers in 1 2 1,2; do
     features="$out/$variant-features-$layers.h5"
-    $cdbn features --model "$out/$variant.h5" --layer $layers --flatten --data $train \
+    $cdbn features --force --model "$out/$variant.h5" --layer $layers --flatten --data $train \
       --out "$features" >/dev/null 2>&1
     errors=()
     for seed in $(seq 1 $subsets); do

@@ -17,8 +17,8 @@ rm -f "$out/psd.h5"
 "$cdbn" pretrain Experiments/mnist/psd.yaml --out "$out/psd.h5" --quiet
 for layer in 1 0; do
   name=$([ $layer = 1 ] && echo psd || echo pixels)
-  "$cdbn" features --model "$out/psd.h5" --layer $layer --flatten --data $train --out "$out/train-$name.h5"
-  "$cdbn" features --model "$out/psd.h5" --layer $layer --flatten --data $test --out "$out/test-$name.h5"
+  "$cdbn" features --force --model "$out/psd.h5" --layer $layer --flatten --data $train --out "$out/train-$name.h5"
+  "$cdbn" features --force --model "$out/psd.h5" --layer $layer --flatten --data $test --out "$out/test-$name.h5"
 done
 echo "PSD features:"
 "$cdbn" classify --train "$out/train-psd.h5" --test "$out/test-psd.h5" --classifier linear-svm \

@@ -19,11 +19,11 @@ source "$here/../steps.sh"
 rm -f "$out"/*.h5
 timed "pretrain ($here/deconv.yaml)" $cdbn pretrain $here/deconv.yaml --out "$out/deconv.h5" --quiet
 timed "deconv features, 5,000 train + 10,000 test" bash -c "
-  $cdbn features --model $out/deconv.h5 --layer 1 --flatten --data $train --out $out/train-deconv.h5 &&
-  $cdbn features --model $out/deconv.h5 --layer 1 --flatten --data $test --out $out/test-deconv.h5"
+  $cdbn features --force --model $out/deconv.h5 --layer 1 --flatten --data $train --out $out/train-deconv.h5 &&
+  $cdbn features --force --model $out/deconv.h5 --layer 1 --flatten --data $test --out $out/test-deconv.h5"
 timed "pixel features" bash -c "
-  $cdbn features --model $out/deconv.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
-  $cdbn features --model $out/deconv.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
+  $cdbn features --force --model $out/deconv.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
+  $cdbn features --force --model $out/deconv.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
 c_of() { sed -n 's/.*\[c \([^]]*\)\].*/\1/p' | head -1; }
 declare -A errors cs
 for features in deconv pixels; do

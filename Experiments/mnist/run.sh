@@ -63,10 +63,10 @@ if [ $reuse = 0 ]; then
 
   # 2. Features: layer 1 and 2 pooled probabilities joined; raw pixels (layer 0) for the baseline.
   timed "features, train + test" bash -c "
-    $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $train --out $out/train-cdbn.h5 &&
-    $cdbn features --model $out/cdbn.h5 --layer 1,2 --data $test --out $out/test-cdbn.h5 &&
-    $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
-    $cdbn features --model $out/cdbn.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
+    $cdbn features --force --model $out/cdbn.h5 --layer 1,2 --data $train --out $out/train-cdbn.h5 &&
+    $cdbn features --force --model $out/cdbn.h5 --layer 1,2 --data $test --out $out/test-cdbn.h5 &&
+    $cdbn features --force --model $out/cdbn.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
+    $cdbn features --force --model $out/cdbn.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
 fi
 
 results="$out/errors.txt"

@@ -49,7 +49,7 @@ YAML
   rm -f "$out/$name.h5"
   $cdbn pretrain "$config" --out "$out/$name.h5" >"$out/$name-pretrain.log" 2>&1
   pretrain=$((SECONDS - start))
-  $cdbn features --model "$out/$name.h5" --layer 1 --flatten --data $train --out "$out/$name-features.h5" \
+  $cdbn features --force --model "$out/$name.h5" --layer 1 --flatten --data $train --out "$out/$name-features.h5" \
     >/dev/null 2>&1
   errors=()
   for seed in $(seq 1 $subsets); do

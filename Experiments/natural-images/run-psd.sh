@@ -10,7 +10,7 @@ make release
 cdbn=.build/release/cdbn
 start=$(date +%s)
 "$cdbn" pretrain Experiments/natural-images/psd.yaml --out "$out/model.h5" $( [ -f "$out/model.h5" ] && echo --resume )
-"$cdbn" visualize --model "$out/model.h5" --layer 1 --out "$out/psd-layer1.png" --zoom 4
-"$cdbn" visualize --model "$out/model.h5" --layer 2 --out "$out/psd-layer2.png"
+"$cdbn" visualize --force --model "$out/model.h5" --layer 1 --out "$out/psd-layer1.png" --zoom 4
+"$cdbn" visualize --force --model "$out/model.h5" --layer 2 --out "$out/psd-layer2.png"
 "$cdbn" inspect "$out/model.h5" | head -8
 echo "done in $(( $(date +%s) - start )) s: $out/psd-layer1.png $out/psd-layer2.png"

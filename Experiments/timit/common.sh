@@ -159,7 +159,7 @@ summaries() {
   local name=$1 r
   shift
   for r in $representations; do
-    cdbn features --model "$model" --data "$timit" --layer "$r" "$@" --out "$out/$name-$r.h5"
+    cdbn features --force --model "$model" --data "$timit" --layer "$r" "$@" --out "$out/$name-$r.h5"
   done
 }
 

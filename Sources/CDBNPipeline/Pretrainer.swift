@@ -23,13 +23,17 @@ public final class Pretrainer {
   }
 
   /// Trains (or, with `resume`, continues) and returns the final checkpoint, also written to `output`.
-  /// Without `resume` an existing file at `output` is an error rather than overwritten.
+  /// Without `resume` an existing file at `output` is an error rather than overwritten, unless
+  /// `replace` (then the new run's first checkpoint replaces it).
   @discardableResult
-  public func run(resume: Bool = false, stopAfterEpochs: Int? = nil) throws -> ModelCheckpoint {
-    let exists = FileManager.default.fileExists(atPath: output)
+  public func run(resume: Bool = false, replace: Bool = false, stopAfterEpochs: Int? = nil) throws
+    -> ModelCheckpoint
+  {
+    let exists = FileManager.default.fileExists(atPath: output) && !replace
     if exists && !resume {
       throw PipelineError(
-        output, "already exists; pass --resume to continue it, or remove it to start over")
+        output,
+        "already exists; pass --resume to continue it, or --force to start over and replace it")
     }
     var checkpoint: ModelCheckpoint
     if resume && exists {

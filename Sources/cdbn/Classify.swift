@@ -81,9 +81,7 @@ struct Classify: ParsableCommand {
 
   func run() throws {
     try compute.apply()
-    if let out, !force, FileManager.default.fileExists(atPath: out) {
-      throw ValidationError("\(out) exists; pass --force to replace it")
-    }
+    if let out { try OutputFile.check(out, force: force) }
     let reporter = ProgressReporter()
     if classifier == "cnn" {
       guard let model, train == nil else {

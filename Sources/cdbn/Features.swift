@@ -30,6 +30,9 @@ struct Features: ParsableCommand {
   @Option(help: "Feature file to write.")
   var out: String
 
+  @Flag(help: "Replace an existing --out file.")
+  var force = false
+
   @Flag(help: "Write /features as [N, D] instead of [N, K, H, W].")
   var flatten = false
 
@@ -61,6 +64,7 @@ struct Features: ParsableCommand {
     guard batchSize >= 1, batchSize <= 1_000_000 else {
       throw ValidationError("--batch-size must be in 1...1000000")
     }
+    try OutputFile.check(out, force: force)
     let checkpoint = try ModelCheckpoint.read(from: model)
     if checkpoint.audioFrontEnd != nil {
       try runAudio(checkpoint)

@@ -13,7 +13,11 @@ struct Plot: ParsableCommand {
   @Option(help: "PNG file to write.")
   var out: String
 
+  @Flag(help: "Replace an existing --out file.")
+  var force = false
+
   func run() throws {
+    try OutputFile.check(out, force: force)
     let checkpoint = try ModelCheckpoint.read(from: model)
     try TrainingCurves.write(checkpoint, modelPath: model, to: out)
     print("wrote \(out): training curves of \(model)")

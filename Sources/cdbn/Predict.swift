@@ -35,9 +35,7 @@ struct Predict: ParsableCommand {
 
   func run() throws {
     try compute.apply()
-    if !force, FileManager.default.fileExists(atPath: out) {
-      throw ValidationError("\(out) exists; pass --force to replace it")
-    }
+    try OutputFile.check(out, force: force)
     let reporter = ProgressReporter()
     let result = try Prediction.run(
       modelPath: model, dataPath: data, rows: rows?.range, outputPath: out, strict: strict,

@@ -15,6 +15,9 @@ struct Pretrain: ParsableCommand {
   @Option(help: "Model file to write.")
   var out = "model.h5"
 
+  @Flag(help: "Start over, replacing --out when the first epoch is saved.")
+  var force = false
+
   @Flag(help: "Continue the run saved in --out.")
   var resume = false
 
@@ -47,8 +50,9 @@ struct Pretrain: ParsableCommand {
     }
     let reporter = ProgressReporter(quiet: quiet)
     let started = Date()
+    if force && resume { throw ValidationError("give --resume or --force, not both") }
     let result = try Pretrainer(config: settings, output: out, reporter: reporter).run(
-      resume: resume)
+      resume: resume, replace: force)
     reporter.log(
       "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
     )

@@ -39,9 +39,8 @@ struct Split: ParsableCommand {
     case (nil, let n?): rule = .perSpeaker(n)
     default: throw ValidationError("give one of --per-label N and --per-speaker N")
     }
-    for path in [trainOut] + (testOut.map { [$0] } ?? [])
-    where !force && FileManager.default.fileExists(atPath: path) {
-      throw ValidationError("\(path) exists; pass --force to replace it")
+    for path in [trainOut] + (testOut.map { [$0] } ?? []) {
+      try OutputFile.check(path, force: force)
     }
     let (train, test) = try FeatureSplit(rule: rule, seed: seed).run(
       input: features, trainOutput: trainOut, testOutput: testOut)

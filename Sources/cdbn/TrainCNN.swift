@@ -41,6 +41,9 @@ struct TrainCNN: ParsableCommand {
   @Option(help: "Overrides the config's epoch count.")
   var epochs: Int?
 
+  @Flag(help: "Start over, replacing --out when the first epoch is saved.")
+  var force = false
+
   @Flag(help: "Continue the run checkpointed in --out.")
   var resume = false
 
@@ -63,12 +66,13 @@ struct TrainCNN: ParsableCommand {
       }
       parsed.epochs = epochs
     }
+    if force && resume { throw ValidationError("give --resume or --force, not both") }
     if resume {
       guard FileManager.default.fileExists(atPath: out) else {
         throw ValidationError("--resume: \(out) does not exist")
       }
-    } else if FileManager.default.fileExists(atPath: out) {
-      throw ValidationError("\(out) exists; pass --resume to continue it or remove it")
+    } else {
+      try OutputFile.check(out, force: force, alternative: "--resume to continue it")
     }
     var training = CNNTraining(config: parsed, dataPath: data, outputPath: out)
     training.initModelPath = self.`init`

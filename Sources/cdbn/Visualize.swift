@@ -17,8 +17,12 @@ struct Visualize: ParsableCommand {
   @Option(help: "Pixels per basis element.")
   var zoom = 3
 
+  @Flag(help: "Replace an existing --out file.")
+  var force = false
+
   func run() throws {
     guard zoom >= 1, zoom <= 64 else { throw ValidationError("--zoom must be in 1...64") }
+    try OutputFile.check(out, force: force)
     let checkpoint = try ModelCheckpoint.read(from: model)
     do {
       try BasisPictures.write(model: checkpoint.model, depth: layer, to: out, zoom: zoom)

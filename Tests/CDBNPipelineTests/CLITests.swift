@@ -148,6 +148,39 @@ import Testing
     #expect(!fileExists(dir.file("x.png")))
   }
 
+  /// features, visualize, plot and pretrain refuse to replace an existing output unless --force.
+  @Test func everyWriterRefusesAnExistingOutputUnlessForced() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let dir = run.directory
+    let model = dir.file("m.h5")
+    let first = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--quiet"], in: dir)
+    try #require(first.status == 0, "\(Self.describe(first))")
+    let kept = try bytes(model)
+    let commands: [[String]] = [
+      ["features", "--model", model, "--layer", "1", "--data", run.dataPath, "--out"],
+      ["visualize", "--model", model, "--layer", "2", "--out"],
+      ["plot", "--model", model, "--out"],
+    ]
+    for (i, command) in commands.enumerated() {
+      let out = dir.file("out-\(i)")
+      try Data("keep".utf8).write(to: URL(fileURLWithPath: out))
+      let refused = try Self.cdbn(command + [out], in: dir)
+      #expect(
+        refused.status != 0 && refused.stderr.contains("--force"), "\(Self.describe(refused))")
+      #expect(try bytes(out) == Data("keep".utf8), "\(command[0]) wrote over \(out)")
+      let forced = try Self.cdbn(command + [out, "--force"], in: dir)
+      #expect(forced.status == 0, "\(Self.describe(forced))")
+    }
+    let again = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--quiet"], in: dir)
+    #expect(again.status != 0 && again.stderr.contains("--force"), "\(Self.describe(again))")
+    #expect(try bytes(model) == kept)
+    let over = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", model, "--quiet", "--force", "--seed", "9"], in: dir)
+    #expect(over.status == 0, "\(Self.describe(over))")
+    #expect(try ModelCheckpoint.read(from: model).progress?.seed == 9)
+  }
+
   @Test func failuresExitNonZeroNamingTheFile() throws {
     let run = try TinyRun()
     defer { run.directory.remove() }
