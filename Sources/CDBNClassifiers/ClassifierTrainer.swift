@@ -47,7 +47,11 @@ public struct ClassifierTrainer: Sendable {
     return kind.defaultGrid
   }
 
-  public func fit(_ x: FeatureMatrix, labels: [Int]) throws -> Outcome {
+  /// `progress` follows the cross-validation's fits (see `CrossValidation.gridSearch`).
+  public func fit(
+    _ x: FeatureMatrix, labels: [Int],
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+  ) throws -> Outcome {
     if kind != .rbfSVM, gamma != nil {
       throw ClassifierError.invalidParameter("gamma applies to rbf-svm only, not \(kind.rawValue)")
     }
@@ -57,7 +61,8 @@ public struct ClassifierTrainer: Sendable {
       point = GridPoint(c: c, gamma: gamma)
     } else {
       let result = try CrossValidation.gridSearch(
-        x, labels: labels, grid: searchGrid, folds: try StratifiedKFold(folds: folds, seed: seed)
+        x, labels: labels, grid: searchGrid, folds: try StratifiedKFold(folds: folds, seed: seed),
+        progress: progress
       ) { [kind, standardize] in
         StandardizedClassifier(kind.makeClassifier($0), standardize: standardize)
       }

@@ -1,4 +1,5 @@
 import CDBNNumerics
+import Synchronization
 
 /// Grid search over C (and γ) by stratified K-fold cross-validation.
 ///
@@ -12,8 +13,11 @@ public enum CrossValidation {
   /// Cross-validates `makeClassifier(point)` at every grid point. Standardisation, when wanted,
   /// belongs inside the classifier (`StandardizedClassifier`) so it is fitted on each training
   /// split only.
+  /// `progress` is called (from any worker thread) with the fits done and the fits in all, after
+  /// each fit.
   public static func gridSearch(
     _ x: FeatureMatrix, labels: [Int], grid: [GridPoint], folds: StratifiedKFold,
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil,
     makeClassifier: (GridPoint) -> any Classifier
   ) throws -> GridSearchResult {
     guard !grid.isEmpty else { throw ClassifierError.invalidParameter("empty grid") }
@@ -25,6 +29,7 @@ public enum CrossValidation {
     let training = (0..<k).map { f in (0..<x.rows).filter { inFold[$0] != f } }
 
     let classifiers = grid.map(makeClassifier)
+    let finished = Atomic<Int>(0)
     var outcomes = [Result<Int, any Error>](repeating: .success(0), count: grid.count * k)
     outcomes.withUnsafeMutableBufferPointer { out in
       nonisolated(unsafe) let out = out
@@ -36,6 +41,9 @@ public enum CrossValidation {
             x.selecting(rows: training[fold]), labels: training[fold].map { labels[$0] })
           let predicted = try model.predict(x.selecting(rows: heldOut[fold]))
           return zip(predicted, heldOut[fold]).reduce(0) { $0 + ($1.0 == labels[$1.1] ? 1 : 0) }
+        }
+        if let progress {
+          progress(finished.add(1, ordering: .relaxed).newValue, grid.count * k)
         }
       }
     }

@@ -77,7 +77,12 @@ public struct Classification {
       kind: kind, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
       standardize: standardize)
     let outcome = try PipelineError.naming(trainPath) {
-      try trainer.fit(train.features, labels: labels)
+      try trainer.fit(train.features, labels: labels) { done, total in
+        let elapsed = Date().timeIntervalSince(started)
+        reporter?.status(
+          "cross-validation: \(done)/\(total) fits, \(ProgressReporter.duration(elapsed / Double(done) * Double(total - done))) left"
+        )
+      }
     }
     if let search = outcome.search, let warning = Self.gridEdgeWarning(search) {
       reporter?.log(warning)

@@ -1,10 +1,15 @@
 import Foundation
+import Synchronization
 
-/// Shows training progress: one updating line on a terminal, plain log lines otherwise.
-public final class ProgressReporter: @unchecked Sendable {
+/// Shows training progress: one updating line on a terminal, plain log lines otherwise (the
+/// status line too, at most every `pipeInterval` seconds, so a long step in a log is not silent).
+/// Safe to call from worker threads.
+public final class ProgressReporter: Sendable {
   let interactive: Bool
   let quiet: Bool
-  private var lastDraw = Date.distantPast
+  private let lastDraw = Mutex(Date.distantPast)
+  /// Seconds between status lines when standard error is not a terminal.
+  static let pipeInterval = 10.0
 
   public init(quiet: Bool = false) {
     self.quiet = quiet
@@ -18,11 +23,20 @@ public final class ProgressReporter: @unchecked Sendable {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
 
-  /// Redraws the status line (at most ten times a second); on a pipe nothing is printed here.
+  /// Redraws the status line (at most ten times a second); on a pipe, prints it as a plain line at
+  /// most every `pipeInterval` seconds.
   public func status(_ line: String) {
-    guard interactive, !quiet, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
-    lastDraw = Date()
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    guard !quiet else { return }
+    let interval = interactive ? 0.1 : Self.pipeInterval
+    let due = lastDraw.withLock { last in
+      let now = Date()
+      guard now.timeIntervalSince(last) > interval else { return false }
+      last = now
+      return true
+    }
+    guard due else { return }
+    FileHandle.standardError.write(
+      Data((interactive ? "\r\u{1B}[K\(line)" : line + "\n").utf8))
   }
 
   static func duration(_ seconds: Double) -> String {

@@ -1,4 +1,5 @@
 import CDBNNumerics
+import Synchronization
 import Testing
 
 @testable import CDBNClassifiers
@@ -36,9 +37,16 @@ import Testing
     }
     let x = try FeatureMatrix(rows: 50, columns: 1, values: values)
     let grid = [GridPoint(c: 8), GridPoint(c: 0.0078125), GridPoint(c: 1)]
+    let reports = Mutex<[Int]>([])
     let result = try CrossValidation.gridSearch(
-      x, labels: labels, grid: grid, folds: try StratifiedKFold(folds: 5, seed: 1)
+      x, labels: labels, grid: grid, folds: try StratifiedKFold(folds: 5, seed: 1),
+      progress: { done, total in
+        #expect(total == 15)
+        reports.withLock { $0.append(done) }
+      }
     ) { LinearSVM(c: $0.c) }
+    // One report per fit, counting every fit once.
+    #expect(reports.withLock { $0.sorted() } == Array(1...15))
     #expect(result.accuracies[1] == 0.8)
     #expect(result.accuracies[0] == 1 && result.accuracies[2] == 1)
     #expect(result.best == GridPoint(c: 1))
