@@ -3,12 +3,14 @@ import CDBNPipeline
 
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Describe a model file: layers, shapes, training state, history, config.")
+    abstract:
+      "Describe a file cdbn wrote: a model (layers, health, history, config), a CNN, features, a classification result or predictions."
+  )
 
-  @Argument(help: "Model file.")
+  @Argument(help: "A file written by cdbn.")
   var model: String
 
   func run() throws {
-    print(ModelSummary.text(of: try ModelCheckpoint.read(from: model), path: model))
+    print(try FileSummary.text(of: model))
   }
 }

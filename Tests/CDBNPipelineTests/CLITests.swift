@@ -172,6 +172,10 @@ import Testing
       let forced = try Self.cdbn(command + [out, "--force"], in: dir)
       #expect(forced.status == 0, "\(Self.describe(forced))")
     }
+    // inspect describes a feature file too.
+    let features = try Self.cdbn(["inspect", dir.file("out-0")], in: dir)
+    #expect(features.stdout.contains("features, 16 × 4 × 5 × 5 float32"), "\(features.stdout)")
+    #expect(features.stdout.contains("columns: 1 (100)"), "\(features.stdout)")
     let again = try Self.cdbn(["pretrain", run.configPath, "--out", model, "--quiet"], in: dir)
     #expect(again.status != 0 && again.stderr.contains("--force"), "\(Self.describe(again))")
     #expect(try bytes(model) == kept)

@@ -111,6 +111,13 @@ import Testing
         == reference.root.readInts("predictions").values)
     let p = try file.root.readFloats("probabilities")
     #expect(p.shape == [24, 3])
+    // inspect describes the CNN and the predictions.
+    let network = try CLITests.cdbn(["inspect", cnn], in: dir)
+    #expect(
+      network.status == 0 && network.stdout.contains(": CNN, 4 layer(s)"), "\(network.stdout)")
+    #expect(network.stdout.contains("classes: x, y, z"), "\(network.stdout)")
+    let predictions = try CLITests.cdbn(["inspect", out], in: dir)
+    #expect(predictions.stdout.contains("predictions of cnn, 24 rows"), "\(predictions.stdout)")
     for row in 0..<24 { #expect(abs(p.values[(row * 3)..<(row * 3 + 3)].reduce(0, +) - 1) < 1e-4) }
   }
 }
