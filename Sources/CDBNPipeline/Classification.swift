@@ -234,8 +234,9 @@ public struct Classification {
       _ values: [Double], _ value: (GridPoint) -> Double?, _ sameLine: (GridPoint) -> Bool,
       _ name: String, _ option: String
     ) -> String? {
-      guard let chosen = value(best), values.count >= 2 else { return nil }
-      let (low, high) = (values.first!, values.last!)
+      guard let chosen = value(best), values.count >= 2, let low = values.first,
+        let high = values.last
+      else { return nil }
       guard chosen == low || chosen == high else { return nil }
       let inward = chosen == low ? values[1] : values[values.count - 2]
       guard

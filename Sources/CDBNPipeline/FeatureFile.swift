@@ -132,8 +132,13 @@ public struct FeatureFile: Sendable {
     let group = try root.createGroup(blocksGroup)
     let b = blocks.count
     try group.writeStrings("names", blocks.map(\.name))
-    let first = blocks.reduce(into: [0]) { $0.append($0.last! + $1.count) }.dropLast()
-    try group.writeInts("first", shape: [b], Array(first))
+    var first: [Int] = []
+    var column = 0
+    for block in blocks {
+      first.append(column)
+      column += block.count
+    }
+    try group.writeInts("first", shape: [b], first)
     try group.writeInts("count", shape: [b], blocks.map(\.count))
   }
 

@@ -72,9 +72,7 @@ public enum ModelSummary {
       if i < c.history.count, let last = c.history[i].meanActivation.last, !last.isEmpty {
         activation = Double(last.reduce(0, +)) / Double(last.count)
       }
-      if let config, i < config.layers.count {
-        target = Double(config.layers[i].training.sparsityTarget)
-      }
+      target = config?.activationTarget(layer: i)
     }
     let health = LayerHealth(
       filters: layer.filters, meanActivation: activation, activationTarget: target)

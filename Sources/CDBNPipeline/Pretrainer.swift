@@ -176,8 +176,7 @@ public final class Pretrainer {
       try lower.propagate(
         batches.batch(layer: l, epoch: 0, index: b, size: spec.schedule.batchSize), through: l)
     }
-    let channels = l == 0 ? batches.exampleShape[0] : config.layers[l - 1].filters
-    let fanIn = channels * spec.filterSize[0] * spec.filterSize[1]
+    let fanIn = (inputs.first?.shape[1] ?? 0) * spec.filterSize[0] * spec.filterSize[1]
     guard let start = StartingScale(measuring: inputs, fanIn: fanIn) else {
       throw PipelineError(
         output,

@@ -124,6 +124,13 @@ public struct PretrainingConfig: Sendable {
     """
   }
 
+  /// The sparsity target of layer `l` when it is a CRBM layer (the activation its health and its
+  /// curves are measured against); nil for other kinds or a layer the config does not have.
+  func activationTarget(layer l: Int) -> Double? {
+    guard l < layers.count, layers[l].kind == ConvRBM.kind else { return nil }
+    return Double(layers[l].training.sparsityTarget)
+  }
+
   /// Parses and validates YAML; `file` names the source in errors.
   public init(yaml: String, file: String) throws {
     let top = try ConfigReader.document(yaml: yaml, file: file)

@@ -31,9 +31,7 @@ public enum TrainingCurves {
       let activation = history.meanActivation.map {
         Double($0.reduce(0, +)) / Double(max(1, $0.count))
       }
-      let target = config.flatMap { l < $0.layers.count ? $0.layers[l] : nil }.flatMap {
-        $0.kind == "crbm" ? Double($0.training.sparsityTarget) : nil
-      }
+      let target = config?.activationTarget(layer: l)
       if !activation.isEmpty {
         raster.panel(
           at: origin(1), title: "LAYER \(l + 1) MEAN ACTIVATION", series: activation, target: target
