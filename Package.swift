@@ -63,25 +63,45 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // What the test targets share: temporary folders, running programs, the system python.
+    .target(name: "CDBNTestSupport", dependencies: ["CDBNStorage"], path: "Tests/CDBNTestSupport"),
     .testTarget(name: "CDBNNumericsTests", dependencies: ["CDBNNumerics"]),
-    .testTarget(name: "CDBNStorageTests", dependencies: ["CDBNStorage"]),
     .testTarget(
-      name: "CDBNDatasetsTests", dependencies: ["CDBNDatasets", "CDBNNumerics", "CDBNStorage"]),
+      name: "CDBNStorageTests",
+      dependencies: [
+        "CDBNTestSupport", "CDBNStorage",
+      ]),
     .testTarget(
-      name: "CDBNModelsTests", dependencies: ["CDBNModels", "CDBNNumerics", "CDBNStorage"]),
+      name: "CDBNDatasetsTests",
+      dependencies: [
+        "CDBNTestSupport", "CDBNDatasets", "CDBNNumerics", "CDBNStorage",
+      ]),
     .testTarget(
-      name: "CDBNConvNetTests", dependencies: ["CDBNConvNet", "CDBNNumerics", "CDBNStorage"]),
+      name: "CDBNModelsTests",
+      dependencies: [
+        "CDBNTestSupport", "CDBNModels", "CDBNNumerics", "CDBNStorage",
+      ]),
+    .testTarget(
+      name: "CDBNConvNetTests",
+      dependencies: [
+        "CDBNTestSupport", "CDBNConvNet", "CDBNNumerics", "CDBNStorage",
+      ]),
     .testTarget(
       name: "CDBNPipelineTests",
       dependencies: [
+        "CDBNTestSupport",
         "CDBNPipeline", "CDBNModels", "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNAudio",
         "CDBNClassifiers", "CDBNConvNet",
       ]),
     .testTarget(
       name: "CDBNClassifiersTests",
-      dependencies: ["CDBNClassifiers", "CDBNNumerics", "CDBNStorage"]),
+      dependencies: [
+        "CDBNTestSupport", "CDBNClassifiers", "CDBNNumerics", "CDBNStorage",
+      ]),
     .testTarget(
       name: "CDBNAudioTests",
-      dependencies: ["CDBNAudio", "CDBNNumerics", "CDBNStorage", "CDBNDatasets"]),
+      dependencies: [
+        "CDBNTestSupport", "CDBNAudio", "CDBNNumerics", "CDBNStorage", "CDBNDatasets",
+      ]),
   ]
 )

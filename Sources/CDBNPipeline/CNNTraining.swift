@@ -154,18 +154,15 @@ public struct CNNTraining {
       throw PipelineError(path, "the network has no conv layer to initialise")
     }
     for i in 0..<pairs {
-      guard let rbm = model.layers[i] as? ConvRBM else {
+      guard let start = model.layers[i].convolutionStart else {
         throw PipelineError(
           path,
-          "layer \(i + 1) is \(type(of: model.layers[i]).kind), not crbm; only CRBM filters can start a CNN"
+          "layer \(i + 1) is a \(type(of: model.layers[i]).kind) layer, whose features are not one convolution; only such layers' filters can start a CNN"
         )
       }
-      let scale = rbm.inputScale
-      var weights = rbm.weights
-      for j in 0..<weights.count { weights.scalars[j] *= scale }
       do {
         try network.setFilters(
-          layer: convolutions[i], weights: weights, bias: rbm.hiddenBias.map { $0 * scale })
+          layer: convolutions[i], weights: start.weights, bias: start.bias)
       } catch {
         throw PipelineError(
           path, "layer \(i + 1) cannot start conv layer \(convolutions[i] + 1): \(error)")

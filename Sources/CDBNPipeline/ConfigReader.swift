@@ -1,8 +1,9 @@
+import CDBNModels
 import Yams
 
 /// Reads typed values out of a YAML mapping, with errors that give the file, line and key, and that
 /// refuse unknown keys (a misspelt option must not be silently ignored).
-struct ConfigReader {
+struct ConfigReader: LayerSettingsReader {
   let file: String
   let node: Node
   let path: String
@@ -42,9 +43,13 @@ struct ConfigReader {
     return "line \(mark.line): "
   }
 
-  func fail(_ key: String, _ message: String) -> PipelineError {
+  func fail(_ key: String, _ message: String) -> any Error {
     let full = path.isEmpty ? key : "\(path).\(key)"
     return PipelineError(file, "\(Self.location(mapping[key] ?? node))\(full): \(message)")
+  }
+
+  func fail(entry error: any Error) -> any Error {
+    PipelineError(file, "\(Self.location(node))\(path): \(error)")
   }
 
   /// Throws for any key not in `known`.
@@ -79,7 +84,7 @@ struct ConfigReader {
     return s
   }
 
-  func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
+  func int(_ key: String, in range: ClosedRange<Int>?) throws -> Int? {
     guard let n = mapping[key], n.null == nil else { return nil }
     guard let v = n.int else { throw fail(key, "must be an integer, got \"\(n.string ?? "?")\"") }
     if let range, !range.contains(v) {

@@ -102,16 +102,19 @@ public struct ModelCheckpoint: Sendable {
   }
 
   /// Reads a model file. Only `/layers` and `/preprocessing` are required (a file written by another
-  /// tool may hold nothing else); `/training` and `/history` are read when present.
-  public static func read(from path: String) throws -> ModelCheckpoint {
+  /// tool may hold nothing else); `/training` and `/history` are read when present. `kinds` are the
+  /// layer kinds the file's layers may be.
+  public static func read(from path: String, kinds: LayerKinds = .standard) throws
+    -> ModelCheckpoint
+  {
     try PipelineError.naming(path) {
       let file = try HDF5File(path: path, mode: .readOnly)
       defer { file.close() }
-      return try read(file)
+      return try read(file, kinds: kinds)
     }
   }
 
-  static func read(_ file: HDF5File) throws -> ModelCheckpoint {
+  static func read(_ file: HDF5File, kinds: LayerKinds = .standard) throws -> ModelCheckpoint {
     let root = file.root
     if root.hasAttribute("format") {
       let format = try root.stringAttribute("format")
@@ -150,7 +153,7 @@ public struct ModelCheckpoint: Sendable {
           "/layers has \(names.count) members but no /layers/\(i); layers must be numbered 0, 1, ..."
         )
       }
-      layers.append(try LayerKinds.load(from: layersGroup.openGroup("\(i)")))
+      layers.append(try kinds.load(from: layersGroup.openGroup("\(i)")))
     }
     guard !layers.isEmpty else { throw PipelineError(file.path, "/layers is empty") }
     for i in 1..<layers.count where layers[i].inputChannels != layers[i - 1].outputChannels {

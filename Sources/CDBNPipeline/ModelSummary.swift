@@ -20,18 +20,7 @@ public enum ModelSummary {
       let f = layer.filters.shape
       var line =
         "layer \(i + 1) (/layers/\(i)): \(type(of: layer).kind), \(layer.outputChannels) bases of \(f[1])×\(f[2])×\(f[3]), pooling \(layer.pooling[0])×\(layer.pooling[1])"
-      if let rbm = layer as? ConvRBM {
-        line +=
-          ", \(rbm.visible.rawValue) visible"
-          + (rbm.visible == .gaussian || rbm.sigma != 1 ? ", sigma \(rbm.sigma)" : "")
-        line += String(
-          format: ", mean hidden bias %.4g",
-          rbm.hiddenBias.reduce(0, +) / Float(max(1, rbm.hiddenBias.count)))
-      } else if let psd = layer as? PSDLayer {
-        line += details(of: psd)
-      } else if let deconv = layer as? DeconvLayer {
-        line += details(of: deconv)
-      }
+      line += layer.details
       out.append(line)
       out.append(contentsOf: health(of: c, layer: i, config: config))
     }
@@ -66,13 +55,13 @@ public enum ModelSummary {
   /// Layer `i`'s health line and its warnings (see `LayerHealth`).
   static func health(of c: ModelCheckpoint, layer i: Int, config: PretrainingConfig?) -> [String] {
     let layer = c.model.layers[i]
+    // Activation is reported against the target of kinds that train towards one.
+    let target = config?.activationTarget(layer: i)
     var activation: Double? = nil
-    var target: Double? = nil
-    if layer is ConvRBM {
-      if i < c.history.count, let last = c.history[i].meanActivation.last, !last.isEmpty {
-        activation = Double(last.reduce(0, +)) / Double(last.count)
-      }
-      target = config?.activationTarget(layer: i)
+    if target != nil, i < c.history.count, let last = c.history[i].meanActivation.last,
+      !last.isEmpty
+    {
+      activation = Double(last.reduce(0, +)) / Double(last.count)
     }
     let health = LayerHealth(
       filters: layer.filters, meanActivation: activation, activationTarget: target)

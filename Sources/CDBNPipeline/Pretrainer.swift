@@ -37,7 +37,7 @@ public final class Pretrainer {
     }
     var checkpoint: ModelCheckpoint
     if resume && exists {
-      checkpoint = try ModelCheckpoint.read(from: output)
+      checkpoint = try ModelCheckpoint.read(from: output, kinds: config.kinds)
       guard checkpoint.config == config.text else {
         throw PipelineError(
           output,
@@ -89,7 +89,8 @@ public final class Pretrainer {
         t = trainer
       } else {
         let start =
-          spec.startsFromInput ? try startingScale(layer: l, batches: batches, lower: lower) : nil
+          spec.settings.startsFromInput
+          ? try startingScale(layer: l, batches: batches, lower: lower) : nil
         t = try makeTrainer(
           layer: l, existing: nil, seed: seed, inputChannels: batches.exampleShape[0],
           start: start)
@@ -136,7 +137,7 @@ public final class Pretrainer {
         checkpoint.history[l].reconstructionError.append(error / Double(perEpoch))
         checkpoint.history[l].meanActivation.append(meanActivation)
         checkpoint.history[l].seconds.append(seconds)
-        checkpoint.history[l].sigma.append(Double((t.currentLayer as? ConvRBM)?.sigma ?? 1))
+        checkpoint.history[l].sigma.append(Double(t.currentLayer.sigma))
         let layerDone = epoch >= spec.schedule.epochs
         let lastLayer = l == config.layers.count - 1
         checkpoint.progress = TrainingProgress(
@@ -191,8 +192,8 @@ public final class Pretrainer {
     return start
   }
 
-  /// A trainer for layer `l`: fresh (weights from the seed) or around a layer read from a checkpoint.
-  /// `start` replaces the config's σ and the visible biases of a fresh CRBM layer.
+  /// A trainer for layer `l`, by its kind: fresh (parameters from the seed, starting from `start`
+  /// when given) or around a layer read from a checkpoint.
   func makeTrainer(
     layer l: Int, existing: (any FeatureLayer)?, seed: UInt64, inputChannels: Int,
     start: StartingScale? = nil
@@ -200,38 +201,13 @@ public final class Pretrainer {
     let spec = config.layers[l]
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
     let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
-    switch spec.kind {
-    case PSDLayer.kind:
-      return try makePSDTrainer(
-        spec: spec, existing: existingLayer(existing, as: PSDLayer.self, layer: l),
-        channels: channels, seed: layerSeed)
-    case DeconvLayer.kind:
-      return try makeDeconvTrainer(
-        layer: l, existing: existing, channels: channels, seed: layerSeed)
-    default:
-      var rbm =
-        try existingLayer(existing, as: ConvRBM.self, layer: l)
-        ?? ConvRBM(
-          visible: spec.visible, channels: channels, filters: spec.filters,
-          filterHeight: spec.filterSize[0], filterWidth: spec.filterSize[1],
-          poolHeight: spec.pooling[0], poolWidth: spec.pooling[1],
-          sigma: start?.sigma ?? spec.sigma, seed: layerSeed)
-      if existing == nil, let start { rbm.visibleBias = start.visibleBias }
-      return try ConvRBMTrainer(rbm: rbm, settings: spec.training, seed: layerSeed)
+    do {
+      return try spec.settings.makeTrainer(
+        shape: spec.shape, inputChannels: channels, existing: existing, seed: layerSeed,
+        start: start)
+    } catch let e as ModelError {
+      throw PipelineError(existing == nil ? config.data.path : output, "layer \(l + 1): \(e)")
     }
-  }
-
-  /// The layer read from the checkpoint (nil for a fresh layer) as the type layer `l`'s kind trains.
-  func existingLayer<Layer: FeatureLayer>(
-    _ existing: (any FeatureLayer)?, as type: Layer.Type, layer l: Int
-  ) throws -> Layer? {
-    guard let existing else { return nil }
-    guard let typed = existing as? Layer else {
-      throw PipelineError(
-        output,
-        "layer \(l + 1) in the file is a \(Swift.type(of: existing).kind) layer, not \(Layer.kind)")
-    }
-    return typed
   }
 
   /// Throws unless examples of `shape` [C, H, W] reach every layer at least as large as its filters.

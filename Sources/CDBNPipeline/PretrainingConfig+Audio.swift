@@ -63,9 +63,7 @@ extension PretrainingConfig {
         if let w = try s.float("window_ms") { windowSeconds = Double(w) / 1000 }
         if let h = try s.float("hop_ms") { hopSeconds = Double(h) / 1000 }
         if let r = try s.int("sample_rate", in: 1000...384_000) { sampleRate = r }
-        do { _ = try spectrogram() } catch {
-          throw PipelineError(s.file, "\(ConfigReader.location(s.node))\(s.path): \(error)")
-        }
+        try s.validating { _ = try spectrogram() }
       }
       if let c = try p.child("pca") {
         try c.allowOnly(["components", "epsilon", "fit_frames"])

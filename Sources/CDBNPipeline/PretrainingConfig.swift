@@ -34,42 +34,27 @@ public struct PretrainingConfig: Sendable {
     public var batchesPerEpoch: Int?
   }
 
-  /// One layer: its shape and its training settings.
+  /// One layer: its shape, its schedule, and its kind's settings.
   public struct Layer: Sendable {
-    public var kind: String = ConvRBM.kind
-    public var visible: VisibleUnits = .binary
-    public var filters: Int
-    public var filterSize: [Int]
-    public var pooling: [Int] = [2, 2]
-    public var sigma: Float = 1
-    /// Binary layers: σ and the visible biases come from the layer's input before training
-    /// (`sigma: auto`, the default above the first layer), see `StartingScale`.
-    public var startsFromInput = false
-    public var training: ContrastiveDivergence
+    public var shape: LayerShape
     public var schedule: Schedule
-    /// The settings of a `kind: psd` layer (nil for other kinds).
-    public var psd: PSDLayerSpec? = nil
-    /// Settings of a deconvolutional layer (kind deconv); nil for other kinds.
-    public var deconv: DeconvSettings? = nil
+    /// The kind's own settings; `LayerKinds` says which type a `kind` name reads.
+    public var settings: any LayerSettings
+
+    public var kind: String { type(of: settings).kind }
+    public var filters: Int { shape.filters }
+    public var filterSize: [Int] { shape.filterSize }
+    public var pooling: [Int] { shape.pooling }
+
+    /// The settings as one kind's type, or nil for a layer of another kind.
+    public func settings<Settings: LayerSettings>(as type: Settings.Type) -> Settings? {
+      settings as? Settings
+    }
 
     /// The output size of this layer for input maps of `height`×`width`, by its kind's own rule, or
     /// nil when the filters do not fit.
     func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
-      switch kind {
-      case PSDLayer.kind:
-        return PSDLayer.outputSize(
-          height: height, width: width, filter: filterSize, pooling: pooling)
-      case DeconvLayer.kind:
-        return DeconvLayer.outputSize(
-          height: height, width: width, filter: filterSize, pooling: pooling)
-      default:
-        // Valid correlation, then pooling with ragged edge blocks.
-        guard filterSize[0] <= height, filterSize[1] <= width else { return nil }
-        return (
-          (height - filterSize[0] + pooling[0]) / pooling[0],
-          (width - filterSize[1] + pooling[1]) / pooling[1]
-        )
-      }
+      settings.outputSize(height: height, width: width, shape: shape)
     }
   }
 
@@ -81,6 +66,8 @@ public struct PretrainingConfig: Sendable {
   /// Set when the data is audio (`data.audio`): the utterances and the front end fitted on them.
   public var audio: AudioSettings?
   public var layers: [Layer]
+  /// The layer kinds the config was read with; checkpoints of this run are read with them too.
+  public let kinds: LayerKinds
 
   /// The run used when `cdbn pretrain` is given no config: whitened natural images from Data/,
   /// two layers in Lee et al.'s shape, small enough to finish in minutes on two cores.
@@ -124,18 +111,19 @@ public struct PretrainingConfig: Sendable {
     """
   }
 
-  /// The sparsity target of layer `l` when it is a CRBM layer (the activation its health and its
-  /// curves are measured against); nil for other kinds or a layer the config does not have.
+  /// The activation layer `l` is trained towards (its health and its curves are measured against
+  /// it); nil when its kind has none or the config has no such layer.
   func activationTarget(layer l: Int) -> Double? {
-    guard l < layers.count, layers[l].kind == ConvRBM.kind else { return nil }
-    return Double(layers[l].training.sparsityTarget)
+    l < layers.count ? layers[l].settings.activationTarget : nil
   }
 
-  /// Parses and validates YAML; `file` names the source in errors.
-  public init(yaml: String, file: String) throws {
+  /// Parses and validates YAML; `file` names the source in errors. `kinds` are the layer kinds a
+  /// `kind:` key may name.
+  public init(yaml: String, file: String, kinds: LayerKinds = .standard) throws {
     let top = try ConfigReader.document(yaml: yaml, file: file)
     try top.allowOnly(["seed", "data", "preprocessing", "training", "layers"])
     text = yaml
+    self.kinds = kinds
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
 
     guard let d = try top.child("data") else {
@@ -179,16 +167,10 @@ public struct PretrainingConfig: Sendable {
     layers = []
     for (i, node) in layerNodes.enumerated() {
       let r = try ConfigReader(file: file, node: node, path: "layers[\(i)]")
-      var layer = try Self.readLayer(r, schedule: shared)
-      // A binary layer above the first reads another layer's sparse pooled maps: unless told
-      // otherwise, its σ comes from that input (see StartingScale).
-      if i > 0, layer.kind == ConvRBM.kind, layer.visible == .binary, !r.has("sigma") {
-        layer.startsFromInput = true
-      }
-      layers.append(layer)
+      layers.append(try Self.readLayer(r, position: i, schedule: shared, kinds: kinds))
     }
     try checkShapes(file: file)
-    try checkConnectivity(file: file)
+    try checkInputChannels(file: file)
   }
 
   static func readSchedule(_ r: ConfigReader, into s: inout Schedule) throws {
@@ -197,82 +179,26 @@ public struct PretrainingConfig: Sendable {
     if let n = try r.int("batches_per_epoch", in: 1...100_000_000) { s.batchesPerEpoch = n }
   }
 
-  static func readLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
-    let kind = try r.string("kind") ?? ConvRBM.kind
-    switch kind {
-    case ConvRBM.kind: return try readCRBMLayer(r, schedule: schedule)
-    case PSDLayer.kind: return try readPSDLayer(r, schedule: schedule)
-    case DeconvLayer.kind: return try readDeconvLayer(r, schedule: schedule)
-    default:
+  /// The keys of the schedule, which any layer may override.
+  static let scheduleKeys: Set<String> = ["batch_size", "epochs", "batches_per_epoch"]
+
+  /// One layer: the shared shape and schedule keys, then its kind's own.
+  static func readLayer(
+    _ r: ConfigReader, position: Int, schedule: Schedule, kinds: LayerKinds
+  ) throws -> Layer {
+    let name = try r.string("kind") ?? kinds.all[0].kind
+    guard let kind = kinds.settingsType(named: name) else {
       throw r.fail(
-        "kind", "\"\(kind)\" is not a layer kind cdbn can train (known: crbm, psd, deconv)")
+        "kind", "\"\(name)\" is not a layer kind cdbn can train (known: \(kinds.names))")
     }
-  }
-
-  /// The keys every layer kind reads through `readLayerShape` and `readSchedule`.
-  static let layerShapeKeys: Set<String> = [
-    "kind", "filters", "filter", "pooling", "batch_size", "epochs", "batches_per_epoch",
-  ]
-
-  /// A layer's kind-independent part: filters, filter size, pooling and the schedule.
-  static func readLayerShape(_ r: ConfigReader, kind: String, schedule: Schedule) throws -> Layer {
+    try r.allowOnly(LayerShape.keys.union(scheduleKeys).union(kind.keys))
     let (filters, size) = try readFilters(r)
-    var layer = Layer(
-      kind: kind, filters: filters, filterSize: size, training: ContrastiveDivergence(),
-      schedule: schedule)
-    if let p = try readPooling(r) { layer.pooling = p }
-    try readSchedule(r, into: &layer.schedule)
-    return layer
-  }
-
-  static func readCRBMLayer(_ r: ConfigReader, schedule: Schedule) throws -> Layer {
-    try r.allowOnly(
-      layerShapeKeys.union([
-        "visible", "sigma", "sigma_decay", "sigma_min", "learning_rate", "learning_rate_decay",
-        "initial_momentum", "final_momentum", "momentum_switch_epoch", "weight_decay",
-        "sparsity_target", "sparsity_cost", "sparsity_decay", "cd_steps", "persistent",
-        "divergence_factor",
-      ]))
-    var layer = try readLayerShape(r, kind: ConvRBM.kind, schedule: schedule)
-    var cd = ContrastiveDivergence()
-    if let v = try r.string("visible") {
-      guard let units = VisibleUnits(rawValue: v) else {
-        throw r.fail("visible", "must be binary or gaussian, got \"\(v)\"")
-      }
-      layer.visible = units
-    }
-    if r.has("sigma"), (try? r.string("sigma")) == "auto" {
-      guard layer.visible == .binary else {
-        throw r.fail(
-          "sigma", "auto applies to binary layers; a Gaussian layer's σ is its data's deviation")
-      }
-      layer.startsFromInput = true
-    } else if let s = try r.float("sigma") {
-      layer.sigma = s
-    }
-    guard layer.sigma > 0 else { throw r.fail("sigma", "must be positive") }
-    func set(_ key: String, _ apply: (Float) -> Void) throws {
-      if let v = try r.float(key) { apply(v) }
-    }
-    try set("sigma_decay") { cd.sigmaDecay = $0 }
-    try set("sigma_min") { cd.sigmaMin = $0 }
-    try set("learning_rate") { cd.learningRate = $0 }
-    try set("learning_rate_decay") { cd.learningRateDecay = $0 }
-    try set("initial_momentum") { cd.initialMomentum = $0 }
-    try set("final_momentum") { cd.finalMomentum = $0 }
-    try set("weight_decay") { cd.weightDecay = $0 }
-    try set("sparsity_target") { cd.sparsityTarget = $0 }
-    try set("sparsity_cost") { cd.sparsityCost = $0 }
-    try set("sparsity_decay") { cd.sparsityDecay = $0 }
-    try set("divergence_factor") { cd.divergenceFactor = Double($0) }
-    if let m = try r.int("momentum_switch_epoch", in: 0...1_000_000) { cd.momentumSwitchEpoch = m }
-    if let k = try r.int("cd_steps", in: 1...1000) { cd.steps = k }
-    if let p = try r.bool("persistent") { cd.persistent = p }
-    do { try cd.validate() } catch {
-      throw PipelineError(r.file, "\(ConfigReader.location(r.node))\(r.path): \(error)")
-    }
-    layer.training = cd
-    return layer
+    var shape = LayerShape(filters: filters, filterSize: size)
+    if let p = try readPooling(r) { shape.pooling = p }
+    var layerSchedule = schedule
+    try readSchedule(r, into: &layerSchedule)
+    let settings = try kind.init(reading: r, shape: &shape, position: position)
+    return Layer(shape: shape, schedule: layerSchedule, settings: settings)
   }
 
   /// The `filters` count and `filter` size every layer kind has.
@@ -318,5 +244,22 @@ public struct PretrainingConfig: Sendable {
       (h, w) = size
     }
     return nil
+  }
+}
+
+extension PretrainingConfig {
+  /// Checks each layer above the first against the maps of the layer below (a random connectivity
+  /// table cannot ask for more). The first layer's input channels are known only from the data; the
+  /// layer checks them then.
+  func checkInputChannels(file: String) throws {
+    for i in layers.indices.dropFirst() {
+      do {
+        try layers[i].settings.check(inputChannels: layers[i - 1].filters, shape: layers[i].shape)
+      } catch {
+        throw PipelineError(
+          file,
+          "layers[\(i)], above the \(layers[i - 1].filters) maps of layers[\(i - 1)]: \(error)")
+      }
+    }
   }
 }

@@ -1,4 +1,5 @@
 import CDBNDatasets
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 @Suite struct AudioCorpusTests {
   @Test func readsACSVListingAndResamples() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try folder.write(
       "clips/a.wav",
@@ -38,7 +39,7 @@ import Testing
   }
 
   @Test func csvErrorsNameTheLine() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try folder.write("a.wav", AudioFixtures.wav([0, 1, 2], sampleRate: 16000))
     let missing = try folder.write("missing.csv", text: "a.wav,x\nb.wav,y\n")

@@ -1,4 +1,5 @@
 import CDBNDatasets
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -37,7 +38,7 @@ import Testing
   }
 
   @Test func readsRIFFWave() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let samples: [Int16] = [0, 1000, -1000, 32767, -32768]
     let path = try folder.write("a.wav", AudioFixtures.wav(samples, sampleRate: 8000))
@@ -48,7 +49,7 @@ import Testing
   }
 
   @Test func missingAndEmptyFiles() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let missing = folder.file("nothing.wav")
     expectDatasetError(.unreadable, path: missing) { _ = try AudioFile.read(path: missing) }
@@ -61,7 +62,7 @@ import Testing
   }
 
   @Test func truncatedWaveFile() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let whole = AudioFixtures.wav(
       AudioFixtures.sine(frequency: 440, sampleRate: 16000, count: 1000), sampleRate: 16000)
@@ -72,7 +73,7 @@ import Testing
   }
 
   @Test func truncatedSphereFile() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let bytes = try readBytes(SharedData.sa1)
     let cut = try folder.write("cut.wav", Array(bytes[0..<60_000]))
@@ -86,7 +87,7 @@ import Testing
   }
 
   @Test func sphereHeaderThatLiesAboutItsSampleCount() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let samples = AudioFixtures.sine(frequency: 440, sampleRate: 16000, count: 1600)
     let fewer = try folder.write(
@@ -112,7 +113,7 @@ import Testing
 
   /// A 1 kHz sine at 8 kHz, resampled to 16 kHz, still peaks at 1 kHz and keeps its length ratio.
   @Test func resamplingKeepsASinesFrequency() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write(
       "sine8k.wav",

@@ -1,5 +1,6 @@
 import CDBNDatasets
 import CDBNNumerics
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -52,8 +53,8 @@ import Testing
       np.savetxt(sys.stdout, f.T, fmt='%.9g')
       """
     let result = try SystemPython.run(script, arguments: [SharedData.sa1])
-    try #require(result.status == 0, "librosa failed: \(result.errors)")
-    let rows = result.output.split(separator: "\n").map {
+    try #require(result.status == 0, "librosa failed: \(result.stderr)")
+    let rows = result.stdout.split(separator: "\n").map {
       $0.split(separator: " ").map { Double($0)! }
     }
     let ours = try MFCC().features(try AudioFile.read(path: SharedData.sa1))

@@ -1,6 +1,7 @@
 import CDBNDatasets
 import CDBNNumerics
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -78,7 +79,7 @@ import Testing
   }
 
   @Test func saveAndLoadRoundTripExactly() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let pca = try PCAWhitening(
       fitting: Self.correlatedFrames(n: 500, d: 10, seed: 9), components: 6)
@@ -97,7 +98,7 @@ import Testing
   }
 
   @Test func badInputs() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     var nan = Self.correlatedFrames(n: 10, d: 4, seed: 1)
     nan.scalars[7] = .nan

@@ -1,4 +1,5 @@
 import CDBNDatasets
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
   }
 
   @Test func readsTheLDCLayoutWithUpperCaseNames() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let audio = try readBytes(SharedData.sa1)
     let phn = try readBytes(SharedData.sa1Phones)
@@ -71,7 +72,7 @@ import Testing
   }
 
   @Test func folderWithoutTIMIT() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try folder.write("notes.txt", text: "hello")
     expectDatasetError(.badShape, path: folder.path) { _ = try TIMITCorpus(root: folder.path) }

@@ -15,34 +15,6 @@ enum SharedData {
   static let sa1Words = timit + "/dr3-falk0/sa1.wrd"
 }
 
-/// A fresh temporary folder for fixtures made at test time; tests call `remove()` in a defer.
-struct TemporaryFolder {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "cdbn-audio-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  @discardableResult
-  func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-    let full = file(name)
-    try FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(bytes).write(to: URL(fileURLWithPath: full))
-    return full
-  }
-
-  @discardableResult
-  func write(_ name: String, text: String) throws -> String {
-    try write(name, Array(text.utf8))
-  }
-
-  func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Runs `body`, requires a DatasetError of `kind` whose description names `path` (and contains
 /// `mentioning` when given), and returns it.
 @discardableResult
@@ -66,10 +38,6 @@ func expectDatasetError(
     Issue.record("expected a DatasetError, got \(error)", sourceLocation: sourceLocation)
     return nil
   }
-}
-
-func readBytes(_ path: String) throws -> [UInt8] {
-  try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
 }
 
 /// Hand-made audio files.
@@ -112,37 +80,4 @@ enum AudioFixtures {
 
   static func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
   static func le32(_ v: Int) -> [UInt8] { le16(v & 0xFFFF) + le16((v >> 16) & 0xFFFF) }
-}
-
-/// Debian's /usr/bin/python3 (the one `.ci/run` installs librosa into).
-enum SystemPython {
-  static let executable = "/usr/bin/python3"
-
-  static let hasLibrosa: Bool = (try? run("import librosa, numpy").status) == 0
-
-  /// Runs `script` with `arguments` in `sys.argv[1...]`; returns the exit status and stdout
-  /// (stderr is kept apart so warnings do not spoil parsed output).
-  static func run(_ script: String, arguments: [String] = []) throws -> (
-    status: Int32, output: String, errors: String
-  ) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["-c", script] + arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONPATH"] = nil
-    environment["PYTHONHOME"] = nil
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (
-      process.terminationStatus, String(decoding: data, as: UTF8.self),
-      String(decoding: errors, as: UTF8.self)
-    )
-  }
 }

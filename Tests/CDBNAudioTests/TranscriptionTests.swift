@@ -1,4 +1,5 @@
 import CDBNDatasets
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
   }
 
   @Test func malformedPhoneFiles() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let pastEnd = try folder.write("past.phn", text: "0 100 h#\n100 900 sh\n900 1200 h#\n")
     expectDatasetError(.badValue, path: pastEnd, mentioning: "line 3") {

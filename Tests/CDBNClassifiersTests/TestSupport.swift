@@ -75,31 +75,3 @@ func errorCase(_ body: () throws -> Void) -> String? {
     return "other: \(error)"
   }
 }
-
-/// Debian's /usr/bin/python3, which has python3-h5py; the default python3 on PATH may not.
-enum SystemPython {
-  static let executable = "/usr/bin/python3"
-
-  /// Whether the interop test can run; it is skipped with a note when not.
-  static let hasH5py: Bool = (try? run("import h5py, numpy").status) == 0
-
-  /// Runs `script` with `arguments` in `sys.argv[1...]`; returns the exit status and the output.
-  static func run(_ script: String, arguments: [String] = []) throws -> (
-    status: Int32, output: String
-  ) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["-c", script] + arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONPATH"] = nil
-    environment["PYTHONHOME"] = nil
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
-}

@@ -1,3 +1,4 @@
+import CDBNTestSupport
 import Testing
 
 @testable import CDBNConvNet

@@ -108,20 +108,6 @@ func makeLayer(_ spec: LayerSpec, inputShape: [Int], seed: UInt64 = 1) throws ->
   return layer
 }
 
-/// A fresh directory for one test's files.
-struct TemporaryDirectory {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "cdbn-convnet-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Bars: class 0 has a horizontal bar, class 1 a vertical one, at random positions, plus noise.
 func barImages(count: Int, size: Int, seed: UInt64) -> (Tensor, [Int]) {
   var rng = RandomStream(seed: seed)

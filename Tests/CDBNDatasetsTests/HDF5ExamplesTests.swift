@@ -1,5 +1,6 @@
 import CDBNNumerics
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite struct HDF5ExamplesTests {
   /// Writes `/data` (and optionally `/labels`, `/ids`) to a new file in `folder`.
   static func write(
-    _ folder: TemporaryFolder, _ name: String, shape: [Int], values: [Float]? = nil,
+    _ folder: TemporaryDirectory, _ name: String, shape: [Int], values: [Float]? = nil,
     labels: [Int]? = nil, ids: [String]? = nil
   ) throws -> String {
     let path = folder.file(name)
@@ -22,7 +23,7 @@ import Testing
   }
 
   @Test func readsBatchesWithLabelsAndIds() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try Self.write(
       folder, "set.h5", shape: [3, 1, 2, 2], labels: [2, 0, 1], ids: ["a", "b", "c"])
@@ -43,7 +44,7 @@ import Testing
   }
 
   @Test func nanInABatchNamesTheExample() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     var values = [Float](repeating: 0.5, count: 4 * 3)
     values[2 * 3 + 1] = .nan
@@ -55,7 +56,7 @@ import Testing
   }
 
   @Test func badLayouts() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let rank3 = try Self.write(folder, "rank3.h5", shape: [2, 2, 2])
     expectDatasetError(.badShape, path: rank3) { _ = try HDF5Examples(path: rank3) }

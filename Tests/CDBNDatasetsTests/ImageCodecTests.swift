@@ -1,4 +1,5 @@
 import CDBNNumerics
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -52,7 +53,7 @@ import Testing
   }
 
   @Test func pngWriteThenReadBack() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let width = 7
     let height = 5
@@ -81,7 +82,7 @@ import Testing
   }
 
   @Test func pngWriterRefusesBadInput() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = folder.file("bad.png")
     expectDatasetError(.badShape, path: path) {
@@ -100,7 +101,7 @@ import Testing
   }
 
   @Test func truncatedAndFakeImages() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let png = try readBytes(SharedData.camera)
     let cutPNG = try folder.write("cut.png", Array(png.prefix(png.count / 2)))
@@ -128,7 +129,7 @@ import Testing
   }
 
   @Test func hugeClaimedSizeIsRefusedBeforeAllocating() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     // IHDR says 100000 x 100000; there is no pixel data at all.
     let png = Encoders.png(width: 100_000, height: 100_000, bitDepth: 8, colorType: 0, rows: [])

@@ -1,4 +1,5 @@
 import CDBNNumerics
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 @Suite struct ImageFolderTests {
   static func writeGray(
-    _ folder: TemporaryFolder, _ name: String, width: Int, height: Int, value: UInt8
+    _ folder: TemporaryDirectory, _ name: String, width: Int, height: Int, value: UInt8
   )
     throws
   {
@@ -19,7 +20,7 @@ import Testing
   }
 
   @Test func flatFolderSkipsNonImages() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try Self.writeGray(folder, "b.png", width: 3, height: 2, value: 255)
     try Self.writeGray(folder, "a.PNG", width: 3, height: 2, value: 0)
@@ -41,7 +42,7 @@ import Testing
   }
 
   @Test func classSubfolders() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try Self.writeGray(folder, "dog/1.png", width: 2, height: 2, value: 10)
     try Self.writeGray(folder, "cat/2.png", width: 2, height: 2, value: 20)
@@ -60,7 +61,7 @@ import Testing
   }
 
   @Test func imagesOfDifferentSizes() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try Self.writeGray(folder, "a.png", width: 4, height: 4, value: 100)
     try Self.writeGray(folder, "b.png", width: 6, height: 5, value: 200)
@@ -81,7 +82,7 @@ import Testing
   }
 
   @Test func badFolders() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     expectDatasetError(.unreadable, path: folder.path) { _ = try ImageFolder(path: folder.path) }
     let fake = try folder.write("fake.png", text: "text in disguise")

@@ -1,3 +1,4 @@
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
   }
 
   @Test func decimalsCRLFAndBlankLines() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let text =
       Self.line(pixel: "255.0", label: "7.0") + "\r\n\r\n" + Self.line(pixel: " 51 ", label: "0")
@@ -39,7 +40,7 @@ import Testing
   }
 
   @Test func rowWith783Columns() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write(
       "short.csv", text: Self.line() + "\n" + Self.line(columns: 784) + "\n")
@@ -49,7 +50,7 @@ import Testing
   }
 
   @Test func nanAndNonNumericAndOutOfRange() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let cases: [(String, String)] = [
       ("nan.csv", Self.line(pixel: "nan")),
@@ -69,7 +70,7 @@ import Testing
   }
 
   @Test func emptyFile() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write("empty.csv", [])
     expectDatasetError(.truncated, path: path) { _ = try MNISTCSV.load(path: path) }

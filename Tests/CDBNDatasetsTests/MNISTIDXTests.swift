@@ -1,4 +1,5 @@
 import CDBNNumerics
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -23,7 +24,7 @@ import Testing
   }
 
   @Test func rawAndGzippedReadTheSame() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let pixels = (0..<(3 * 2 * 2)).map { UInt8($0 * 20) }
     let raw = Encoders.idx(magic: 0x803, dims: [3, 2, 2], payload: pixels)
@@ -37,7 +38,7 @@ import Testing
   }
 
   @Test func truncatedRawFile() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write(
       "t-images-idx3-ubyte",
@@ -49,7 +50,7 @@ import Testing
   }
 
   @Test func truncatedGzipFile() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let real = try readBytes(SharedData.t10kImages)
     let path = try folder.write("cut-images-idx3-ubyte.gz", Array(real.prefix(100_000)))
@@ -61,7 +62,7 @@ import Testing
   }
 
   @Test func corruptGzipData() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     var bytes = Encoders.gzip(Encoders.idx(magic: 0x801, dims: [3], payload: [1, 2, 3]))
     bytes[bytes.count - 6] ^= 0xFF  // flip a CRC byte
@@ -77,7 +78,7 @@ import Testing
     expectDatasetError(.badMagic, path: SharedData.t10kImages) {
       _ = try MNISTIDX.loadLabels(path: SharedData.t10kImages)
     }
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write("text-images-idx3-ubyte", text: "hello, world, this is not IDX")
     let error = expectDatasetError(.badMagic, path: path) {
@@ -87,7 +88,7 @@ import Testing
   }
 
   @Test func headerClaimingTwoToTheFortyItems() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write(
       "huge-images-idx3-ubyte",
@@ -104,7 +105,7 @@ import Testing
   }
 
   @Test func emptyFileAndTrailingBytes() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let empty = try folder.write("empty-images-idx3-ubyte", [])
     expectDatasetError(.truncated, path: empty) { _ = try MNISTIDX.loadImages(path: empty) }
@@ -119,7 +120,7 @@ import Testing
   }
 
   @Test func countMismatchBetweenImagesAndLabels() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let images = try folder.write(
       "m-images-idx3-ubyte", Encoders.idx(magic: 0x803, dims: [2, 1, 1], payload: [0, 255]))
@@ -135,7 +136,7 @@ import Testing
   }
 
   @Test func decompressedSizeLimit() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let path = try folder.write("big.gz", Encoders.gzip([UInt8](repeating: 7, count: 10_000)))
     expectDatasetError(.tooLarge, path: path) {

@@ -1,4 +1,5 @@
 import CDBNNumerics
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
   }
 
   @Test func idxWithoutLabelsAndRawSibling() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let images = try folder.write(
       "train-images-idx3-ubyte.gz",
@@ -39,7 +40,7 @@ import Testing
     #expect(picture.ids == ["rocket.jpg"])
     #expect(
       try openExamples(path: SharedData.rocket, grayscale: false).exampleShape == [3, 427, 640])
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     try PNGWriter.write(gray: [UInt8]([1, 2, 3, 4]), width: 2, height: 2, to: folder.file("x.png"))
     let source = try openExamples(path: folder.path)
@@ -48,7 +49,7 @@ import Testing
   }
 
   @Test func unknownAndMissing() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     defer { folder.remove() }
     let text = try folder.write("data.bin", text: "something else")
     expectDatasetError(.unsupportedFormat, path: text) { _ = try openExamples(path: text) }

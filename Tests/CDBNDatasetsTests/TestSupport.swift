@@ -15,34 +15,6 @@ enum SharedData {
   static let rocket = root + "/natural-images/rocket.jpg"
 }
 
-/// A fresh temporary folder for fixtures made at test time; tests call `remove()` in a defer.
-struct TemporaryFolder {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "cdbn-datasets-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  @discardableResult
-  func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-    let full = file(name)
-    try FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(bytes).write(to: URL(fileURLWithPath: full))
-    return full
-  }
-
-  @discardableResult
-  func write(_ name: String, text: String) throws -> String {
-    try write(name, Array(text.utf8))
-  }
-
-  func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Runs `body`, requires a DatasetError of `kind` whose description names `path`, and returns it.
 @discardableResult
 func expectDatasetError(
@@ -62,10 +34,6 @@ func expectDatasetError(
     Issue.record("expected a DatasetError, got \(error)", sourceLocation: sourceLocation)
     return nil
   }
-}
-
-func readBytes(_ path: String) throws -> [UInt8] {
-  try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
 }
 
 /// Hand-made compressed formats, so fixtures are built at test time without any tool.

@@ -449,7 +449,7 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     }
     let file = try HDF5File(path: path, mode: .readOnly)
     defer { file.close() }
-    let loaded = try LayerKinds.load(from: file.root.openGroup("layer"))
+    let loaded = try LayerKinds.standard.load(from: file.root.openGroup("layer"))
     l = try #require(loaded as? DeconvLayer)
     #expect(l == first.layer)
     #expect(l.connectivity == table)
@@ -485,13 +485,13 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     defer { file.close() }
     for (group, fragment) in [("p", "p must be in (0, 1]"), ("pooling", "none")] {
       do {
-        _ = try LayerKinds.load(from: file.root.openGroup(group))
+        _ = try LayerKinds.standard.load(from: file.root.openGroup(group))
         Issue.record("\(group): loaded")
       } catch let ModelError.malformedCheckpoint(m) {
         #expect(m.contains("/\(group)") && m.contains(fragment), "\(m)")
       }
     }
-    #expect(try LayerKinds.load(from: file.root.openGroup("good")) is DeconvLayer)
+    #expect(try LayerKinds.standard.load(from: file.root.openGroup("good")) is DeconvLayer)
   }
 
   // MARK: - Bad settings

@@ -325,7 +325,7 @@ func psdLayer(
     let reopened = try HDF5File(path: path, mode: .readOnly)
     defer { reopened.close() }
     let loaded = try #require(
-      try LayerKinds.load(from: reopened.root.openGroup("layer")) as? PSDLayer)
+      try LayerKinds.standard.load(from: reopened.root.openGroup("layer")) as? PSDLayer)
     #expect(loaded == first.layer)
     let x = batch(1)
     #expect(try loaded.features(x) == first.layer.features(x))

@@ -2,6 +2,7 @@ import CDBNAudio
 import CDBNModels
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
+import CDBNTestSupport
 import Foundation
 import Testing
 

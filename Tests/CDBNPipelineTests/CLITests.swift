@@ -1,6 +1,7 @@
 import CDBNModels
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

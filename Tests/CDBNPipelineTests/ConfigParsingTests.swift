@@ -58,32 +58,34 @@ import Testing
     try #require(c.layers.count == 2)
 
     let l1 = c.layers[0]
+    let s1 = try #require(l1.settings(as: CRBMLayerSettings.self))
     #expect(l1.kind == "crbm")
-    #expect(l1.visible == .gaussian)
+    #expect(s1.visible == .gaussian)
     #expect(l1.filters == 4)
     #expect(l1.filterSize == [3, 3])
     #expect(l1.pooling == [2, 2])
-    #expect(l1.sigma == 0.2)
-    #expect(l1.training.sigmaDecay == 0.99)
-    #expect(l1.training.sigmaMin == 0.1)
-    #expect(l1.training.learningRate == 0.01)
-    #expect(l1.training.weightDecay == 0.001)
-    #expect(l1.training.sparsityTarget == 0.02)
-    #expect(l1.training.sparsityCost == 4)
-    #expect(l1.training.steps == 2)
-    #expect(l1.training.persistent == false)
+    #expect(s1.sigma == 0.2)
+    #expect(s1.training.sigmaDecay == 0.99)
+    #expect(s1.training.sigmaMin == 0.1)
+    #expect(s1.training.learningRate == 0.01)
+    #expect(s1.training.weightDecay == 0.001)
+    #expect(s1.training.sparsityTarget == 0.02)
+    #expect(s1.training.sparsityCost == 4)
+    #expect(s1.training.steps == 2)
+    #expect(s1.training.persistent == false)
     #expect(l1.schedule.batchSize == 6)
     #expect(l1.schedule.epochs == 3)
     #expect(l1.schedule.batchesPerEpoch == 2)
 
     let l2 = c.layers[1]
+    let s2 = try #require(l2.settings(as: CRBMLayerSettings.self))
     #expect(l2.kind == "crbm")
-    #expect(l2.visible == .binary)
+    #expect(s2.visible == .binary)
     #expect(l2.filters == 5)
     #expect(l2.filterSize == [2, 2])
     #expect(l2.pooling == [1, 2])
-    #expect(l2.training.learningRate == 0.03)
-    #expect(l2.training.persistent)
+    #expect(s2.training.learningRate == 0.03)
+    #expect(s2.training.persistent)
     // Layer overrides on top of the shared schedule.
     #expect(l2.schedule.batchSize == 4)
     #expect(l2.schedule.epochs == 1)
@@ -99,7 +101,7 @@ import Testing
     #expect(c.data.limit == nil)
     #expect(c.preprocessing == .none)
     #expect(c.layers.count == 1)
-    #expect(c.layers[0].visible == .binary)
+    #expect(c.layers[0].settings(as: CRBMLayerSettings.self)?.visible == .binary)
     #expect(c.layers[0].pooling == [2, 2])
     #expect(c.layers[0].schedule.batchSize == 20)
     #expect(c.layers[0].schedule.epochs == 10)
@@ -118,11 +120,11 @@ import Testing
           - {filters: 2, filter: 2, sigma: 0.3}
           - {filters: 2, filter: 2, sigma: auto}
         """, file: Self.file)
-    #expect(c.layers.map(\.startsFromInput) == [false, true, false, true])
-    #expect(c.layers[2].sigma == 0.3)
+    #expect(c.layers.map(\.settings.startsFromInput) == [false, true, false, true])
+    #expect(c.layers[2].settings(as: CRBMLayerSettings.self)?.sigma == 0.3)
     let first = try PretrainingConfig(
       yaml: "data: {path: x.h5}\nlayers: [{filters: 2, filter: 3, sigma: auto}]\n", file: Self.file)
-    #expect(first.layers[0].startsFromInput)
+    #expect(first.layers[0].settings.startsFromInput)
   }
 
   @Test func theDefaultRunParses() throws {

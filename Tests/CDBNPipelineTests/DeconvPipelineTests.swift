@@ -2,6 +2,7 @@ import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -56,7 +57,10 @@ func tinyDeconvConfigText(dataPath: String, seed: Int = 7) -> String {
     try #require(c.layers.count == 2)
     let (a, b) = (c.layers[0], c.layers[1])
     #expect(a.kind == "deconv" && b.kind == "deconv")
-    let (da, db) = (try #require(a.deconv), try #require(b.deconv))
+    let (da, db) = (
+      try #require(a.settings(as: DeconvLayerSettings.self)),
+      try #require(b.settings(as: DeconvLayerSettings.self))
+    )
     #expect(a.filters == 3 && a.filterSize == [3, 3] && a.pooling == [1, 1])
     #expect(da.poolingFunction == .none && da.fanIn == nil && da.filterIterations == 2)
     #expect(da.inference.lambda == 5 && da.inference.p == 1)
@@ -70,9 +74,11 @@ func tinyDeconvConfigText(dataPath: String, seed: Int = 7) -> String {
       yaml:
         "data: {path: d.h5}\nlayers:\n  - {kind: deconv, filters: 2, filter: 3, pooling: [1, 3]}\n  - {kind: deconv, filters: 2, filter: 3, pooling_function: average}\n",
       file: Self.file)
-    #expect(pooled.layers[0].pooling == [1, 3] && pooled.layers[0].deconv?.poolingFunction == .max)
+    #expect(
+      pooled.layers[0].pooling == [1, 3]
+        && pooled.layers[0].settings(as: DeconvLayerSettings.self)?.poolingFunction == .max)
     #expect(pooled.layers[1].pooling == [2, 2])
-    #expect(pooled.layers[1].deconv?.poolingFunction == .average)
+    #expect(pooled.layers[1].settings(as: DeconvLayerSettings.self)?.poolingFunction == .average)
   }
 
   /// Deconv layers grow their input (maps are H+fh−1), so a filter the crbm rule would refuse fits.

@@ -4,6 +4,7 @@ import CDBNDatasets
 import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

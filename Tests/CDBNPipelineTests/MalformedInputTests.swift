@@ -2,6 +2,7 @@ import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

@@ -90,7 +90,7 @@ func psdLayers(_ c: ModelCheckpoint) -> [PSDLayer] { c.model.layers.compactMap {
     let l = c.layers[0]
     #expect(l.kind == "psd" && l.filters == 6 && l.filterSize == [5, 4] && l.pooling == [2, 3])
     #expect(l.schedule.epochs == 4)
-    let psd = try #require(l.psd)
+    let psd = try #require(l.settings(as: PSDLayerSettings.self))
     #expect(psd.settings.sparsity == 0.3 && psd.settings.predictionWeight == 2)
     #expect(psd.settings.encoder == .shrink && psd.settings.features == .codes)
     #expect(psd.settings.fistaIterations == 70 && psd.settings.fistaTolerance == 0.001)
@@ -98,7 +98,7 @@ func psdLayers(_ c: ModelCheckpoint) -> [PSDLayer] { c.model.layers.compactMap {
     #expect(psd.training.dictionaryLearningRate == 0.02 && psd.training.encoderLearningRate == 0.03)
     #expect(psd.training.learningRateDecay == 0.9 && psd.training.divergenceFactor == 100)
     // Defaults.
-    let second = try #require(c.layers[1].psd)
+    let second = try #require(c.layers[1].settings(as: PSDLayerSettings.self))
     #expect(second.settings == PSDSettings())
     #expect(second.stage == FeatureStage(rectify: true, contrast: nil, pooling: [2, 2]))
     #expect(second.training == PSDTraining())

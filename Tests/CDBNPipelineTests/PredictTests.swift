@@ -1,6 +1,7 @@
 import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import CDBNPipeline
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import CDBNTestSupport
 import Foundation
 import Testing
 

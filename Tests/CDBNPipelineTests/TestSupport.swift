@@ -1,35 +1,12 @@
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
+import CDBNTestSupport
 import Dispatch
 import Foundation
 import Testing
 
 @testable import CDBNStorage
-
-/// A fresh directory for one test's files, removed by `remove()`.
-struct TemporaryDirectory {
-  let path: String
-
-  init() throws {
-    path =
-      FileManager.default.temporaryDirectory.appendingPathComponent(
-        "cdbn-pipeline-tests-" + UUID().uuidString
-      ).path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  /// The names in the directory, sorted (to check that nothing, not even a temporary file, was left).
-  func contents() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-  }
-
-  func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
 func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
@@ -195,76 +172,6 @@ func writeHandMadeModel(to path: String) throws -> ConvolutionalDBN {
     ])
   try ModelCheckpoint(config: "", model: model, progress: nil, history: []).write(to: path)
   return model
-}
-
-/// Debian's /usr/bin/python3, which has python3-h5py; the pyenv python3 on PATH may not.
-enum SystemPython {
-  static let executable = "/usr/bin/python3"
-
-  /// Whether /usr/bin/python3 imports h5py and numpy.
-  static let hasH5py: Bool = (try? run("import h5py, numpy").status) == 0
-
-  /// Runs `script` with `arguments` as `sys.argv[1...]`; returns the status and the combined output.
-  static func run(_ script: String, arguments: [String] = []) throws -> (
-    status: Int32, output: String
-  ) {
-    var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONPATH"] = nil
-    environment["PYTHONHOME"] = nil
-    let r = try runProcess(executable, ["-c", script] + arguments, environment: environment)
-    return (r.status, r.stdout + r.stderr)
-  }
-}
-
-/// The result of running a program.
-struct ProcessResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
-
-/// Accumulates what a background reader collected.
-private final class DataBox: @unchecked Sendable {
-  var data = Data()
-}
-
-/// Runs `executable` with `arguments`, reading stdout and stderr concurrently to the end before
-/// waiting for the exit (so a child filling one pipe can never deadlock against us).
-func runProcess(
-  _ executable: String, _ arguments: [String], workingDirectory: String? = nil,
-  environment: [String: String]? = nil
-) throws -> ProcessResult {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-  if let environment { process.environment = environment }
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  process.standardInput = FileHandle.nullDevice
-  // HDF5 (Debian's 1.10) flock()s every file it opens, and a child inherits the parent's
-  // descriptors between its clone and its exec; a file closed and reopened by another test thread in
-  // that window fails with "unable to lock file, errno = 11". Spawning under CDBNStorage's HDF5
-  // lock keeps every HDF5 open and close out of that window (posix_spawn returns after the exec).
-  try HDF5Library.call { try process.run() }
-  let errBox = DataBox()
-  let group = DispatchGroup()
-  let errHandle = err.fileHandleForReading
-  DispatchQueue.global().async(group: group) { errBox.data = errHandle.readDataToEndOfFile() }
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  process.waitUntilExit()
-  return ProcessResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errBox.data, as: UTF8.self))
-}
-
-/// The package root: this file is <root>/Tests/CDBNPipelineTests/TestSupport.swift.
-func packageRoot(_ file: String = #filePath) -> URL {
-  URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 }
 
 /// The cdbn executable of the same build as this test bundle (its sibling), else <root>/.build/debug/cdbn.

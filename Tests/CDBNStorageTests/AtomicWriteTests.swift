@@ -1,4 +1,5 @@
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 

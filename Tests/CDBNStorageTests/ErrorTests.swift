@@ -1,4 +1,5 @@
 import CDBNStorage
+import CDBNTestSupport
 import Foundation
 import Testing
 
@@ -64,7 +65,7 @@ import Testing
       try file.root.writeFloats("weights", shape: [64, 64], (0..<4096).map(Float.init))
       try file.root.setAttribute("name", "before the cut")
     }
-    let size = try #require(FileSizes.size(of: path))
+    let size = try #require(fileSize(path))
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     try handle.truncate(atOffset: UInt64(size / 2))
     try handle.close()

@@ -1,4 +1,5 @@
 import CDBNStorage
+import CDBNTestSupport
 import Testing
 
 @Suite struct HyperslabTests {
@@ -79,7 +80,7 @@ import Testing
     #expect(try dataset.readFloats(start: [1500, 0], count: [1, 1024]) == row)
     #expect(try dataset.readFloats(start: [0, 0], count: [1, 4]) == [0, 0, 0, 0])
     file.close()
-    let size = try #require(FileSizes.size(of: path))
+    let size = try #require(fileSize(path))
     #expect(size < 4 << 20)
   }
 

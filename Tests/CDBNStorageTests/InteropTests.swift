@@ -1,4 +1,5 @@
 import CDBNStorage
+import CDBNTestSupport
 import Testing
 
 /// Files must move both ways between this module and Python's h5py (Debian's /usr/bin/python3).

@@ -7,11 +7,17 @@ import CDBNNumerics
 public struct FeatureStage: Sendable, Equatable {
   public var rectify: Bool = true
   /// The LCN window side (odd) and its Gaussian σ, in map positions; nil skips the normalisation.
-  public var contrast: (size: Int, sigma: Float)? = (9, 2)
+  public var contrast: (size: Int, sigma: Float)? = Self.defaultContrast
   public var poolHeight: Int
   public var poolWidth: Int
 
-  public init(rectify: Bool = true, contrast: (size: Int, sigma: Float)? = (9, 2), pooling: [Int]) {
+  /// The LCN of Jarrett et al.: a 9×9 window, σ 2.
+  public static let defaultContrast: (size: Int, sigma: Float) = (9, 2)
+
+  public init(
+    rectify: Bool = true, contrast: (size: Int, sigma: Float)? = Self.defaultContrast,
+    pooling: [Int]
+  ) {
     precondition(pooling.count == 2)
     self.rectify = rectify
     self.contrast = contrast

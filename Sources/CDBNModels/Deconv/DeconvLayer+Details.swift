@@ -1,18 +1,17 @@
-import CDBNModels
 import Foundation
 
-extension ModelSummary {
+extension DeconvLayer {
   /// What `cdbn inspect` adds for a deconvolutional layer: pooling function, objective, continuation,
   /// connectivity.
-  static func details(of layer: DeconvLayer) -> String {
-    let s = layer.inference
-    let table = layer.connectivity
+  public var details: String {
+    let s = inference
+    let table = connectivity
     let connectivity =
       table.isFull ? "full" : table.fanIn.map { "random, fan-in \($0)" } ?? "custom"
     return String(
       format:
         ", pooling function %@, lambda %g, p %g, beta %g×%g^t for %d steps, %d CG iterations per z-step, connectivity %@",
-      layer.poolingFunction.rawValue, s.lambda, s.p, s.betaStart, s.betaGrowth,
+      poolingFunction.rawValue, s.lambda, s.p, s.betaStart, s.betaGrowth,
       s.continuationSteps, s.cgIterations, connectivity)
   }
 }

@@ -59,19 +59,3 @@ public struct ConvolutionalDBN: Sendable {
     return [c, h, w]
   }
 }
-
-/// Reads any layer kind from its checkpoint group by its `kind` attribute.
-public enum LayerKinds {
-  /// Every layer type cdbn can load.
-  public static let all: [any FeatureLayer.Type] = [ConvRBM.self, PSDLayer.self, DeconvLayer.self]
-
-  public static func load(from group: HDF5Group) throws -> any FeatureLayer {
-    let kind = try group.stringAttribute("kind")
-    guard let type = all.first(where: { $0.kind == kind }) else {
-      throw ModelError.malformedCheckpoint(
-        "\(group.name): unknown layer kind \"\(kind)\" (known: \(all.map { $0.kind }.joined(separator: ", ")))"
-      )
-    }
-    return try type.init(from: group)
-  }
-}

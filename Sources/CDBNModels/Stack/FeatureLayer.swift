@@ -15,6 +15,13 @@ public protocol FeatureLayer: Sendable {
   var filters: Tensor { get }
   /// Pooling block [ph, pw] between this layer's detection maps and its output.
   var pooling: [Int] { get }
+  /// The visible units' σ, recorded in the training history (1 for kinds without one).
+  var sigma: Float { get }
+  /// What `cdbn inspect` adds after the layer's shape: ", binary visible, sigma 0.2, ...".
+  var details: String { get }
+  /// Filters [K, C, fh, fw] and biases [K] that a CNN convolution layer can start from, with any
+  /// input scaling folded in; nil for kinds whose features are not one correlation plus a bias.
+  var convolutionStart: (weights: Tensor, bias: [Float])? { get }
 
   /// Output size for an input of `height`×`width`, or nil when the input is too small.
   func outputSize(height: Int, width: Int) -> (height: Int, width: Int)?
@@ -24,6 +31,12 @@ public protocol FeatureLayer: Sendable {
   func save(to group: HDF5Group) throws
   /// Reads a layer written by `save` (or by another tool following the same schema).
   init(from group: HDF5Group) throws
+}
+
+extension FeatureLayer {
+  public var sigma: Float { 1 }
+  public var details: String { "" }
+  public var convolutionStart: (weights: Tensor, bias: [Float])? { nil }
 }
 
 /// Trains one layer: computes the gradient of a mini-batch, then applies it. The two halves stay
