@@ -110,20 +110,22 @@ extension Network {
       guard v.count == 2 else { throw bad("\(name) must be two integers, got \(v)") }
       return Size2(v[0], v[1])
     }
-    let kind = try g.stringAttribute("kind")
+    let name = try g.stringAttribute("kind")
+    guard let kind = LayerSpec.Kind(rawValue: name) else {
+      throw bad("unknown layer kind \"\(name)\" (known: \(LayerSpec.Kind.names))")
+    }
     switch kind {
-    case "conv":
+    case .conv:
       return .convolution(
         filters: try g.intAttribute("filters"), kernel: try pair("kernel"),
         stride: try pair("stride"), padding: try pair("padding"))
-    case "relu", "tanh", "sigmoid":
-      return .activation(ActivationFunction(rawValue: kind)!)
-    case "maxpool", "avgpool", "l2pool":
-      let f: PoolingFunction = kind == "maxpool" ? .max : kind == "avgpool" ? .average : .l2
+    case .relu, .tanh, .sigmoid:
+      return .activation(kind.activation ?? .relu)
+    case .maxpool, .avgpool, .l2pool:
       return .pooling(
-        f, size: try pair("size"), stride: try pair("stride"),
+        kind.pooling ?? .max, size: try pair("size"), stride: try pair("stride"),
         ragged: try g.intAttribute("ragged") != 0)
-    case "lcn":
+    case .lcn:
       let divisorName = try g.stringAttribute("divisor")
       let divisor: LCNDivisor
       switch divisorName {
@@ -134,12 +136,10 @@ extension Network {
       return .localContrastNormalization(
         size: try g.intAttribute("size"), sigma: Float(try g.doubleAttribute("sigma")),
         divisor: divisor)
-    case "dense":
+    case .dense:
       return .dense(outputs: try g.intAttribute("outputs"))
-    case "dropout":
+    case .dropout:
       return .dropout(rate: Float(try g.doubleAttribute("rate")))
-    default:
-      throw bad("unknown layer kind \"\(kind)\"")
     }
   }
 }

@@ -7,6 +7,7 @@ import CDBNNumerics
 /// chunk of examples the caller hands in; the unfolded matrix of the forward pass is kept for the
 /// weight gradient.
 public final class ConvolutionLayer: NetworkLayer {
+  public let storage: LayerStorage
   let geometry: ConvolutionGeometry
   private var columns = FloatBuffer(count: 0)
   private var planes = FloatBuffer(count: 0)
@@ -15,7 +16,7 @@ public final class ConvolutionLayer: NetworkLayer {
     throws(ConvNetError)
   {
     guard case .convolution(let filters, let kernel, let stride, let padding) = spec else {
-      preconditionFailure("not a convolution spec")
+      throw .invalidLayer(index: index, kind: spec.kind, "is not a convolution")
     }
     let out = try spec.outputShape(for: inputShape, index: index)
     geometry = ConvolutionGeometry(
@@ -28,10 +29,11 @@ public final class ConvolutionLayer: NetworkLayer {
           decays: true),
         Parameter(name: "bias", shape: [filters], decays: false),
       ]
-    super.init(index: index, inputShape: inputShape, outputShape: out, parameters: params)
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: out, parameters: params)
   }
 
-  public override var spec: LayerSpec {
+  public var spec: LayerSpec {
     .convolution(
       filters: geometry.filters, kernel: geometry.kernel, stride: geometry.stride,
       padding: geometry.padding)
@@ -56,16 +58,20 @@ public final class ConvolutionLayer: NetworkLayer {
     bias.scalars = b
   }
 
-  public override func replica() -> NetworkLayer {
-    try! ConvolutionLayer(index: index, inputShape: inputShape, spec: spec, parameters: parameters)
+  /// A copy sharing `other`'s parameters, with buffers of its own.
+  private init(replicating other: ConvolutionLayer) {
+    geometry = other.geometry
+    storage = other.storage.replica()
   }
 
-  override func reserveScratch(_ examples: Int) {
+  public func replica() -> any NetworkLayer { ConvolutionLayer(replicating: self) }
+
+  public func reserveScratch(_ examples: Int) {
     columns = FloatBuffer(count: geometry.patchSize * examples * geometry.outputPlane)
     planes = FloatBuffer(count: geometry.filters * examples * geometry.outputPlane)
   }
 
-  override func forwardKernel(
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -87,7 +93,7 @@ public final class ConvolutionLayer: NetworkLayer {
     }
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {
@@ -97,8 +103,8 @@ public final class ConvolutionLayer: NetworkLayer {
       gradOutput, filters: g.filters, count: count, plane: g.outputPlane, into: planes.pointer)
     BLAS.sgemmInSmallTiles(
       .none, .transposed, m: g.filters, n: g.patchSize, k: n, alpha: 1, a: planes.pointer, lda: n,
-      b: columns.pointer, ldb: n, beta: 1, c: gradientBuffers[0].pointer, ldc: g.patchSize)
-    let gb = gradientBuffers[1].pointer
+      b: columns.pointer, ldb: n, beta: 1, c: storage.gradients[0].pointer, ldc: g.patchSize)
+    let gb = storage.gradients[1].pointer
     for k in 0..<g.filters { gb[k] += VectorMath.sum(planes.pointer + k * n, count: n) }
     guard let gradInput else { return }
     // The unfolded input is no longer needed: reuse its memory for the unfolded input gradient.

@@ -59,22 +59,52 @@ public enum LayerSpec: Sendable, Hashable {
   /// scaled by 1/(1 − rate); the identity in evaluation.
   case dropout(rate: Float)
 
-  /// The checkpoint `kind` of the layer.
-  public var kind: String {
+  /// The name of each kind of layer, as configs and checkpoints spell it: the one table between
+  /// names and layer kinds.
+  public enum Kind: String, Sendable, CaseIterable {
+    case conv, relu, tanh, sigmoid, maxpool, avgpool, l2pool, lcn, dense, dropout
+
+    /// The activation function of relu, tanh and sigmoid.
+    public var activation: ActivationFunction? { ActivationFunction(rawValue: rawValue) }
+
+    /// The pooling function of maxpool, avgpool and l2pool.
+    public var pooling: PoolingFunction? {
+      switch self {
+      case .maxpool: .max
+      case .avgpool: .average
+      case .l2pool: .l2
+      default: nil
+      }
+    }
+
+    /// "conv, relu, ..., dropout", for messages.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+  }
+
+  /// The layer's kind.
+  public var layerKind: Kind {
     switch self {
-    case .convolution: "conv"
-    case .activation(let f): f.rawValue
+    case .convolution: .conv
+    case .activation(let f):
+      switch f {
+      case .relu: .relu
+      case .tanh: .tanh
+      case .sigmoid: .sigmoid
+      }
     case .pooling(let f, _, _, _):
       switch f {
-      case .max: "maxpool"
-      case .average: "avgpool"
-      case .l2: "l2pool"
+      case .max: .maxpool
+      case .average: .avgpool
+      case .l2: .l2pool
       }
-    case .localContrastNormalization: "lcn"
-    case .dense: "dense"
-    case .dropout: "dropout"
+    case .localContrastNormalization: .lcn
+    case .dense: .dense
+    case .dropout: .dropout
     }
   }
+
+  /// The checkpoint `kind` of the layer.
+  public var kind: String { layerKind.rawValue }
 
   /// The same layer written one way: a pooling stride equal to the window becomes nil.
   public var canonical: LayerSpec {

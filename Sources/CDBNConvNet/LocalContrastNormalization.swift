@@ -4,6 +4,7 @@ import CDBNNumerics
 /// CDBNNumerics does the forward pass; see its formulas). The output has the input's shape. The
 /// backward pass is exact (away from the ties of the max).
 public final class LocalContrastNormalization: NetworkLayer {
+  public let storage: LayerStorage
   public static let epsilon: Float = LocalContrast.epsilon
   public let size: Int
   public let sigma: Float
@@ -31,19 +32,27 @@ public final class LocalContrastNormalization: NetworkLayer {
       channels: inputShape[0], height: inputShape[1], width: inputShape[2], size: size,
       sigma: sigma, constantDivisor: constant)
     planes = FloatBuffer(count: contrast.scratchFloats)
-    super.init(index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
   }
 
-  public override var spec: LayerSpec {
+  public var spec: LayerSpec {
     .localContrastNormalization(size: size, sigma: sigma, divisor: divisor)
   }
 
-  public override func replica() -> NetworkLayer {
-    try! LocalContrastNormalization(
-      index: index, inputShape: inputShape, size: size, sigma: sigma, divisor: divisor)
+  /// A copy with buffers of its own.
+  private init(replicating other: LocalContrastNormalization) {
+    size = other.size
+    sigma = other.sigma
+    divisor = other.divisor
+    contrast = other.contrast
+    planes = FloatBuffer(count: contrast.scratchFloats)
+    storage = other.storage.replica()
   }
 
-  override func reserveScratch(_ examples: Int) {
+  public func replica() -> any NetworkLayer { LocalContrastNormalization(replicating: self) }
+
+  public func reserveScratch(_ examples: Int) {
     let hw = inputShape[1] * inputShape[2]
     centred = FloatBuffer(count: examples * inputSize)
     deviation = FloatBuffer(count: examples * hw)
@@ -51,7 +60,7 @@ public final class LocalContrastNormalization: NetworkLayer {
     means = FloatBuffer(count: examples)
   }
 
-  override func forwardKernel(
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -64,7 +73,7 @@ public final class LocalContrastNormalization: NetworkLayer {
     }
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {

@@ -13,7 +13,7 @@ public final class Network {
   public let shapes: [[Int]]
   public let classes: Int
   /// The network's own layer objects (for inspection and the `Tensor` API of single layers).
-  public let layers: [NetworkLayer]
+  public let layers: [any NetworkLayer]
   private var replicaPool: [Replica] = []
 
   /// A new network with He-initialised weights for layers followed by a ReLU and Glorot (Xavier)
@@ -30,7 +30,7 @@ public final class Network {
     self.spec = spec.canonical
     shapes = try spec.shapes()
     classes = shapes.last!.reduce(1, *)
-    var built: [NetworkLayer] = []
+    var built: [any NetworkLayer] = []
     for (i, layerSpec) in spec.layers.enumerated() {
       built.append(
         try Self.makeLayer(
@@ -42,7 +42,7 @@ public final class Network {
 
   static func makeLayer(
     _ spec: LayerSpec, index: Int, inputShape: [Int], parameters: [Parameter]?
-  ) throws(ConvNetError) -> NetworkLayer {
+  ) throws(ConvNetError) -> any NetworkLayer {
     switch spec {
     case .convolution:
       return try ConvolutionLayer(
@@ -207,7 +207,7 @@ public final class Network {
 
 /// One worker's copy of the layers, with its own activations, gradients and chunk buffers.
 final class Replica {
-  let layers: [NetworkLayer]
+  let layers: [any NetworkLayer]
   let classes: Int
   let inputSize: Int
   private(set) var capacity = 0
@@ -218,7 +218,7 @@ final class Replica {
 
   init(_ network: Network) {
     layers = network.layers.map { $0.replica() }
-    layers.first?.needsInputGradient = false
+    layers.first?.storage.needsInputGradient = false
     classes = network.classes
     inputSize = network.spec.inputShape.reduce(1, *)
   }
@@ -260,7 +260,7 @@ final class Replica {
   func copyGradients(to destination: UnsafeMutablePointer<Float>) {
     var offset = 0
     for l in layers {
-      for g in l.gradientBuffers {
+      for g in l.storage.gradients {
         (destination + offset).update(from: g.pointer, count: g.count)
         offset += g.count
       }

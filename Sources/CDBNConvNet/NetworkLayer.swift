@@ -84,14 +84,9 @@ public struct ForwardContext: Sendable, Equatable {
   }
 }
 
-/// One layer of a `Network`: a forward map on batches [count, C, H, W] and its backward pass.
-///
-/// `forward` writes the layer's own output buffer and keeps what `backward` needs; `backward`
-/// takes dL/d(output), *adds* dL/d(parameter) to `gradients` and returns dL/d(input). The pointer
-/// API is what the trainer uses (no allocation per chunk); the `Tensor` API below is for tests and
-/// one-off use. An instance is not thread-safe: every worker has its own copy (`replica()`), all
-/// copies sharing the same `Parameter` objects.
-public class NetworkLayer {
+/// The shapes, parameters and buffers every network layer has. The buffers are allocated when the
+/// capacity grows and reused by every chunk, so the per-chunk loops do not allocate.
+public final class LayerStorage {
   /// The position in the network (keys the dropout streams).
   public let index: Int
   /// [C, H, W] of one input example.
@@ -100,13 +95,13 @@ public class NetworkLayer {
   public let outputShape: [Int]
   public let parameters: [Parameter]
   /// dL/d(parameter), accumulated by `backward` in the order of `parameters`.
-  let gradientBuffers: [FloatBuffer]
+  let gradients: [FloatBuffer]
 
   /// How many examples the buffers hold.
-  public private(set) var capacity = 0
+  public fileprivate(set) var capacity = 0
   var output = FloatBuffer(count: 0)
   var gradInput = FloatBuffer(count: 0)
-  private var heldInput = FloatBuffer(count: 0)
+  fileprivate var heldInput = FloatBuffer(count: 0)
   var savedInput: UnsafePointer<Float>?
   var savedCount = 0
   var savedMode = NetworkMode.evaluation
@@ -118,65 +113,86 @@ public class NetworkLayer {
     self.inputShape = inputShape
     self.outputShape = outputShape
     self.parameters = parameters
-    gradientBuffers = parameters.map { FloatBuffer(count: $0.count) }
+    gradients = parameters.map { FloatBuffer(count: $0.count) }
   }
 
+  /// Storage of the same shapes sharing the same parameters, with buffers of its own.
+  func replica() -> LayerStorage {
+    LayerStorage(
+      index: index, inputShape: inputShape, outputShape: outputShape, parameters: parameters)
+  }
+}
+
+/// One layer of a `Network`: a forward map on batches [count, C, H, W] and its backward pass.
+///
+/// A layer kind provides `spec`, its `storage`, `replica()` and the two kernels; everything else
+/// (buffers, the pointer API the trainer uses, the `Tensor` API for tests and one-off use) comes from
+/// this protocol's extension. `forwardKernel` writes the output and keeps what `backwardKernel`
+/// needs; `backwardKernel` takes dL/d(output), *adds* dL/d(parameter) to the storage's gradients and
+/// writes dL/d(input). An instance is not thread-safe: every worker has its own copy (`replica()`),
+/// all copies sharing the same `Parameter` objects.
+public protocol NetworkLayer: AnyObject {
+  /// The spec this layer was built from (its checkpoint kind is `spec.kind`).
+  var spec: LayerSpec { get }
+  var storage: LayerStorage { get }
+  /// A copy with its own buffers and gradients that shares this layer's parameters.
+  func replica() -> any NetworkLayer
+  /// Allocates the layer's own per-example scratch for batches of up to `examples`.
+  func reserveScratch(_ examples: Int)
+  /// The output of `count` examples laid out [count, inputShape] into `output`.
+  func forwardKernel(
+    _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
+    context: ForwardContext)
+  /// dL/d(input) into `gradInput` (nil when not needed: then only parameter gradients are formed).
+  func backwardKernel(
+    _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
+    gradInput: UnsafeMutablePointer<Float>?)
+}
+
+extension NetworkLayer {
+  public func reserveScratch(_ examples: Int) {}
+
+  public var index: Int { storage.index }
+  public var inputShape: [Int] { storage.inputShape }
+  public var outputShape: [Int] { storage.outputShape }
+  public var parameters: [Parameter] { storage.parameters }
+  /// How many examples the buffers hold.
+  public var capacity: Int { storage.capacity }
   /// The checkpoint kind ("conv", "relu", "maxpool", ...).
   public var kind: String { spec.kind }
-
-  /// The spec this layer was built from.
-  public var spec: LayerSpec { preconditionFailure("abstract") }
-
   public var inputSize: Int { inputShape.reduce(1, *) }
   public var outputSize: Int { outputShape.reduce(1, *) }
 
-  /// A copy with its own buffers and gradients that shares this layer's parameters.
-  public func replica() -> NetworkLayer { preconditionFailure("abstract") }
-
   /// Makes room for batches of up to `examples`.
   func reserve(_ examples: Int) {
-    guard examples > capacity else { return }
-    capacity = examples
-    output = FloatBuffer(count: examples * outputSize)
-    gradInput = FloatBuffer(count: examples * inputSize)
+    guard examples > storage.capacity else { return }
+    storage.capacity = examples
+    storage.output = FloatBuffer(count: examples * outputSize)
+    storage.gradInput = FloatBuffer(count: examples * inputSize)
     reserveScratch(examples)
   }
-
-  /// Subclasses allocate their per-example scratch for `examples` here.
-  func reserveScratch(_ examples: Int) {}
 
   /// Runs the layer on `count` examples laid out [count, inputShape]; returns the output buffer,
   /// valid until the next call. `input` must stay valid until `backward` has run.
   func forward(_ input: UnsafePointer<Float>, count: Int, context: ForwardContext)
     -> UnsafePointer<Float>
   {
-    precondition(count <= capacity, "reserve before forward")
-    savedInput = input
-    savedCount = count
-    savedMode = context.mode
-    forwardKernel(input, count: count, into: output.pointer, context: context)
-    return UnsafePointer(output.pointer)
+    precondition(count <= storage.capacity, "reserve before forward")
+    storage.savedInput = input
+    storage.savedCount = count
+    storage.savedMode = context.mode
+    forwardKernel(input, count: count, into: storage.output.pointer, context: context)
+    return UnsafePointer(storage.output.pointer)
   }
 
   /// dL/d(input) of the last forward call, given dL/d(output); adds the parameter gradients.
   func backward(_ gradOutput: UnsafePointer<Float>) -> UnsafePointer<Float> {
-    guard let input = savedInput else { preconditionFailure("backward before forward") }
+    guard let input = storage.savedInput else { preconditionFailure("backward before forward") }
     backwardKernel(
-      gradOutput, input: input, count: savedCount,
-      gradInput: needsInputGradient ? gradInput.pointer : nil)
-    return UnsafePointer(gradInput.pointer)
+      gradOutput, input: input, count: storage.savedCount,
+      gradInput: storage.needsInputGradient ? storage.gradInput.pointer : nil)
+    return UnsafePointer(storage.gradInput.pointer)
   }
-
-  func forwardKernel(
-    _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
-    context: ForwardContext
-  ) { preconditionFailure("abstract") }
-
-  /// `gradInput` is nil when dL/d(input) is not needed; then only parameter gradients are formed.
-  func backwardKernel(
-    _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
-    gradInput: UnsafeMutablePointer<Float>?
-  ) { preconditionFailure("abstract") }
 
   // MARK: - Tensor API
 
@@ -189,11 +205,11 @@ public class NetworkLayer {
       throw .shapeMismatch("layer \(index) (\(kind)) takes [N] + \(inputShape), got \(input.shape)")
     }
     reserve(n)
-    if heldInput.count < input.count { heldInput = FloatBuffer(count: input.count) }
+    if storage.heldInput.count < input.count { storage.heldInput = FloatBuffer(count: input.count) }
     input.scalars.withUnsafeBufferPointer {
-      heldInput.pointer.update(from: $0.baseAddress!, count: input.count)
+      storage.heldInput.pointer.update(from: $0.baseAddress!, count: input.count)
     }
-    let out = forward(UnsafePointer(heldInput.pointer), count: n, context: context)
+    let out = forward(UnsafePointer(storage.heldInput.pointer), count: n, context: context)
     return Tensor(
       shape: [n] + outputShape,
       scalars: Array(UnsafeBufferPointer(start: out, count: n * outputSize)))
@@ -202,22 +218,23 @@ public class NetworkLayer {
   /// dL/d(input) [N, inputShape] of the last `forward(_:context:)`, given dL/d(output); adds to the
   /// parameter gradients.
   public func backward(_ gradOutput: Tensor) throws(ConvNetError) -> Tensor {
-    guard gradOutput.shape == [savedCount] + outputShape, savedInput != nil else {
+    let count = storage.savedCount
+    guard gradOutput.shape == [count] + outputShape, storage.savedInput != nil else {
       throw .shapeMismatch(
-        "layer \(index) (\(kind)): gradient \(gradOutput.shape) does not match the last forward [\(savedCount)] + \(outputShape)"
+        "layer \(index) (\(kind)): gradient \(gradOutput.shape) does not match the last forward [\(count)] + \(outputShape)"
       )
     }
-    let saved = needsInputGradient
-    needsInputGradient = true
-    defer { needsInputGradient = saved }
+    let saved = storage.needsInputGradient
+    storage.needsInputGradient = true
+    defer { storage.needsInputGradient = saved }
     let g = gradOutput.scalars.withUnsafeBufferPointer { backward($0.baseAddress!) }
     return Tensor(
-      shape: [savedCount] + inputShape,
-      scalars: Array(UnsafeBufferPointer(start: g, count: savedCount * inputSize)))
+      shape: [count] + inputShape,
+      scalars: Array(UnsafeBufferPointer(start: g, count: count * inputSize)))
   }
 
   /// The accumulated gradient of parameter `i`.
-  public func gradient(_ i: Int) -> [Float] { gradientBuffers[i].array }
+  public func gradient(_ i: Int) -> [Float] { storage.gradients[i].array }
 
-  public func zeroGradients() { for g in gradientBuffers { g.zero() } }
+  public func zeroGradients() { for g in storage.gradients { g.zero() } }
 }

@@ -6,6 +6,7 @@ import CDBNNumerics
 /// (possibly clipped) window size; L2 is y = sqrt(Σ x²) with dy/dx = x/y, taken as 0 when y = 0
 /// (the subgradient at the origin).
 public final class PoolingLayer: NetworkLayer {
+  public let storage: LayerStorage
   public let function: PoolingFunction
   public let size: Size2
   public let stride: Size2
@@ -26,22 +27,29 @@ public final class PoolingLayer: NetworkLayer {
     windows = PoolingWindows(
       height: inputShape[1], width: inputShape[2], window: (size.height, size.width),
       stride: (self.stride.height, self.stride.width), ragged: ragged)
-    super.init(index: index, inputShape: inputShape, outputShape: out, parameters: [])
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: out, parameters: [])
   }
 
   deinit { argmax.deallocate() }
 
-  public override var spec: LayerSpec {
+  public var spec: LayerSpec {
     LayerSpec.pooling(function, size: size, stride: stride, ragged: ragged).canonical
   }
 
-  public override func replica() -> NetworkLayer {
-    try! PoolingLayer(
-      index: index, inputShape: inputShape, function: function, size: size, stride: stride,
-      ragged: ragged)
+  /// A copy with buffers of its own.
+  private init(replicating other: PoolingLayer) {
+    function = other.function
+    size = other.size
+    stride = other.stride
+    ragged = other.ragged
+    windows = other.windows
+    storage = other.storage.replica()
   }
 
-  override func reserveScratch(_ examples: Int) {
+  public func replica() -> any NetworkLayer { PoolingLayer(replicating: self) }
+
+  public func reserveScratch(_ examples: Int) {
     if function == .max {
       argmax.deallocate()
       argmax = .allocate(capacity: max(1, examples * outputSize))
@@ -56,7 +64,7 @@ public final class PoolingLayer: NetworkLayer {
     windows.forEach(planes: count * inputShape[0], body)
   }
 
-  override func forwardKernel(
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -92,7 +100,7 @@ public final class PoolingLayer: NetworkLayer {
     }
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {
@@ -100,7 +108,7 @@ public final class PoolingLayer: NetworkLayer {
     let w = inputShape[2]
     gradInput.update(repeating: 0, count: count * inputSize)
     let argmax = self.argmax
-    let y = output.pointer
+    let y = storage.output.pointer
     switch function {
     case .max:
       forEachWindow(count: count) { o, plane, _, _ in

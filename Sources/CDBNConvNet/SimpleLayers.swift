@@ -2,20 +2,22 @@ import CDBNNumerics
 
 /// ReLU, tanh or the logistic sigmoid, elementwise; the backward pass uses the saved output.
 public final class ActivationLayer: NetworkLayer {
+  public let storage: LayerStorage
   public let function: ActivationFunction
 
   init(index: Int, inputShape: [Int], function: ActivationFunction) {
     self.function = function
-    super.init(index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
   }
 
-  public override var spec: LayerSpec { .activation(function) }
+  public var spec: LayerSpec { .activation(function) }
 
-  public override func replica() -> NetworkLayer {
+  public func replica() -> any NetworkLayer {
     ActivationLayer(index: index, inputShape: inputShape, function: function)
   }
 
-  override func forwardKernel(
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -34,12 +36,12 @@ public final class ActivationLayer: NetworkLayer {
     }
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {
     guard let gradInput else { return }
-    let y = output.pointer
+    let y = storage.output.pointer
     let n = count * inputSize
     switch function {
     case .relu:
@@ -56,25 +58,27 @@ public final class ActivationLayer: NetworkLayer {
 /// scaled by 1/(1 − rate); the mask comes from the random stream keyed by (seed, step, position of
 /// e in the batch, layer), so it does not depend on the worker. The identity in evaluation.
 public final class DropoutLayer: NetworkLayer {
+  public let storage: LayerStorage
   public let rate: Float
   private var mask = FloatBuffer(count: 0)
 
   init(index: Int, inputShape: [Int], rate: Float) {
     self.rate = rate
-    super.init(index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: inputShape, parameters: [])
   }
 
-  public override var spec: LayerSpec { .dropout(rate: rate) }
+  public var spec: LayerSpec { .dropout(rate: rate) }
 
-  public override func replica() -> NetworkLayer {
+  public func replica() -> any NetworkLayer {
     DropoutLayer(index: index, inputShape: inputShape, rate: rate)
   }
 
-  override func reserveScratch(_ examples: Int) {
+  public func reserveScratch(_ examples: Int) {
     mask = FloatBuffer(count: examples * inputSize)
   }
 
-  override func forwardKernel(
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -93,13 +97,13 @@ public final class DropoutLayer: NetworkLayer {
     }
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {
     guard let gradInput else { return }
     let n = count * inputSize
-    if savedMode == .training && rate > 0 {
+    if storage.savedMode == .training && rate > 0 {
       for i in 0..<n { gradInput[i] = gradOutput[i] * mask.pointer[i] }
     } else {
       gradInput.update(from: gradOutput, count: n)
@@ -110,6 +114,7 @@ public final class DropoutLayer: NetworkLayer {
 /// Fully connected: y = W·x + b on the flattened input, weights [M, D] with D = C·H·W, bias [M];
 /// output shape [M, 1, 1].
 public final class DenseLayer: NetworkLayer {
+  public let storage: LayerStorage
   public let outputs: Int
 
   init(index: Int, inputShape: [Int], outputs: Int, parameters: [Parameter]? = nil)
@@ -123,19 +128,24 @@ public final class DenseLayer: NetworkLayer {
         Parameter(name: "weights", shape: [outputs, d], decays: true),
         Parameter(name: "bias", shape: [outputs], decays: false),
       ]
-    super.init(index: index, inputShape: inputShape, outputShape: out, parameters: params)
+    storage = LayerStorage(
+      index: index, inputShape: inputShape, outputShape: out, parameters: params)
   }
 
-  public override var spec: LayerSpec { .dense(outputs: outputs) }
+  public var spec: LayerSpec { .dense(outputs: outputs) }
 
   public var weights: Parameter { parameters[0] }
   public var bias: Parameter { parameters[1] }
 
-  public override func replica() -> NetworkLayer {
-    try! DenseLayer(index: index, inputShape: inputShape, outputs: outputs, parameters: parameters)
+  /// A copy sharing `other`'s parameters, with buffers of its own.
+  private init(replicating other: DenseLayer) {
+    outputs = other.outputs
+    storage = other.storage.replica()
   }
 
-  override func forwardKernel(
+  public func replica() -> any NetworkLayer { DenseLayer(replicating: self) }
+
+  public func forwardKernel(
     _ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
     context: ForwardContext
   ) {
@@ -148,7 +158,7 @@ public final class DenseLayer: NetworkLayer {
       ldb: d, beta: 1, c: output, ldc: m)
   }
 
-  override func backwardKernel(
+  public func backwardKernel(
     _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int,
     gradInput: UnsafeMutablePointer<Float>?
   ) {
@@ -156,8 +166,8 @@ public final class DenseLayer: NetworkLayer {
     let m = outputs
     BLAS.sgemm(
       .transposed, .none, m: m, n: d, k: count, alpha: 1, a: gradOutput, lda: m, b: input, ldb: d,
-      beta: 1, c: gradientBuffers[0].pointer, ldc: d)
-    let gb = gradientBuffers[1].pointer
+      beta: 1, c: storage.gradients[0].pointer, ldc: d)
+    let gb = storage.gradients[1].pointer
     for e in 0..<count {
       for j in 0..<m { gb[j] += gradOutput[e * m + j] }
     }

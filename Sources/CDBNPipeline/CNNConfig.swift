@@ -92,30 +92,32 @@ public struct CNNConfig: Sendable {
   }
 
   static func readLayer(_ r: ConfigReader) throws -> LayerSpec {
-    guard let kind = try r.string("kind") else {
+    guard let name = try r.string("kind") else {
+      throw r.fail("kind", "is required (\(LayerSpec.Kind.names))")
+    }
+    guard let kind = LayerSpec.Kind(rawValue: name) else {
       throw r.fail(
-        "kind",
-        "is required (conv, relu, tanh, sigmoid, maxpool, avgpool, l2pool, lcn, dense, dropout)")
+        "kind", "unknown layer kind \"\(name)\" (known: \(LayerSpec.Kind.names))")
     }
     func size(_ key: String) throws -> Size2? { try r.pair(key).map { Size2($0[0], $0[1]) } }
     switch kind {
-    case "conv":
+    case .conv:
       try r.allowOnly(["kind", "filters", "kernel", "stride", "padding"])
       guard let filters = try r.int("filters", in: 1...1_000_000), let kernel = try size("kernel")
       else { throw r.fail("kind", "conv needs filters and kernel") }
       return .convolution(
         filters: filters, kernel: kernel, stride: try size("stride") ?? 1,
         padding: try size("padding") ?? 0)
-    case "relu", "tanh", "sigmoid":
+    case .relu, .tanh, .sigmoid:
       try r.allowOnly(["kind"])
-      return .activation(ActivationFunction(rawValue: kind)!)
-    case "maxpool", "avgpool", "l2pool":
+      return .activation(kind.activation ?? .relu)
+    case .maxpool, .avgpool, .l2pool:
       try r.allowOnly(["kind", "size", "stride", "ragged"])
-      guard let window = try size("size") else { throw r.fail("kind", "\(kind) needs size") }
-      let function: PoolingFunction = kind == "maxpool" ? .max : kind == "avgpool" ? .average : .l2
+      guard let window = try size("size") else { throw r.fail("kind", "\(name) needs size") }
       return .pooling(
-        function, size: window, stride: try size("stride"), ragged: try r.bool("ragged") ?? false)
-    case "lcn":
+        kind.pooling ?? .max, size: window, stride: try size("stride"),
+        ragged: try r.bool("ragged") ?? false)
+    case .lcn:
       try r.allowOnly(["kind", "size", "sigma", "divisor"])
       guard let window = try r.int("size", in: 1...10_000), let sigma = try r.float("sigma") else {
         throw r.fail("kind", "lcn needs size and sigma")
@@ -129,21 +131,16 @@ public struct CNNConfig: Sendable {
         }
       }
       return .localContrastNormalization(size: window, sigma: sigma, divisor: divisor)
-    case "dense":
+    case .dense:
       try r.allowOnly(["kind", "outputs"])
       guard let outputs = try r.int("outputs", in: 1...10_000_000) else {
         throw r.fail("kind", "dense needs outputs")
       }
       return .dense(outputs: outputs)
-    case "dropout":
+    case .dropout:
       try r.allowOnly(["kind", "rate"])
       guard let rate = try r.float("rate") else { throw r.fail("kind", "dropout needs rate") }
       return .dropout(rate: rate)
-    default:
-      throw r.fail(
-        "kind",
-        "unknown layer kind \"\(kind)\" (known: conv, relu, tanh, sigmoid, maxpool, avgpool, l2pool, lcn, dense, dropout)"
-      )
     }
   }
 }

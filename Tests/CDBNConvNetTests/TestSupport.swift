@@ -40,7 +40,8 @@ func relativeError(_ a: [Double], _ b: [Double], floor: Double = 1e-6) -> Double
 /// Returns the relative errors (input first, then each parameter).
 @discardableResult
 func checkGradients(
-  _ layer: NetworkLayer, input: Tensor, context: ForwardContext = ForwardContext(mode: .evaluation),
+  _ layer: any NetworkLayer, input: Tensor,
+  context: ForwardContext = ForwardContext(mode: .evaluation),
   step h: Float = 1e-2, tolerance: Double = 1e-3, samples: Int = 400, seed: UInt64 = 99,
   sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> [Double] {
@@ -100,7 +101,7 @@ func checkGradients(
 }
 
 /// Builds the single layer of `spec` on `inputShape`, with random parameters.
-func makeLayer(_ spec: LayerSpec, inputShape: [Int], seed: UInt64 = 1) throws -> NetworkLayer {
+func makeLayer(_ spec: LayerSpec, inputShape: [Int], seed: UInt64 = 1) throws -> any NetworkLayer {
   let layer = try Network.makeLayer(spec, index: 0, inputShape: inputShape, parameters: nil)
   for (k, p) in layer.parameters.enumerated() {
     p.scalars = randomTensor(p.shape, seed: seed &+ UInt64(k), scale: 0.5).scalars
