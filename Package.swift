@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "CDBNClassifiers", targets: ["CDBNClassifiers"]),
     .library(name: "CDBNConvNet", targets: ["CDBNConvNet"]),
     .library(name: "CDBNAudio", targets: ["CDBNAudio"]),
+    .library(name: "CDBNBenchmarks", targets: ["CDBNBenchmarks"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,10 +57,15 @@ let package = Package(
         "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CDBNClassifiers",
         "CDBNConvNet", "CDBNAudio", .product(name: "Yams", package: "Yams"),
       ]),
+    .target(
+      name: "CDBNBenchmarks",
+      dependencies: [
+        "CDBNNumerics", "CDBNDatasets", "CDBNModels", "CDBNClassifiers", "CDBNConvNet", "CDBNAudio",
+      ]),
     .executableTarget(
       name: "cdbn",
       dependencies: [
-        "CDBNPipeline", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
+        "CDBNPipeline", "CDBNBenchmarks", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

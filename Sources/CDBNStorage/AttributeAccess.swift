@@ -1,6 +1,6 @@
-/// Reading and writing the attributes of one group or dataset; both forward to this so the two
-/// behave identically.
-struct AttributeAccess {
+/// The attributes of one group or dataset: an opaque handle that `HDF5AttributeHolder`'s methods
+/// read and write through, so groups and datasets behave identically.
+public struct AttributeAccess {
   let handle: H5Handle
   /// The owner's description for messages, such as "group /layers/0".
   let owner: String

@@ -30,7 +30,8 @@ public struct HDF5Dataset {
 
   private var what: String { "dataset \(name)" }
 
-  private var attributes: AttributeAccess { AttributeAccess(handle: handle, owner: what) }
+  /// The dataset's attributes (see `HDF5AttributeHolder` for what can be read and written).
+  public var attributes: AttributeAccess { AttributeAccess(handle: handle, owner: what) }
 
   private func error(_ message: String) -> HDF5Error {
     HDF5Error(path: file.path, message: "\(what): \(message)")
@@ -91,68 +92,6 @@ public struct HDF5Dataset {
       throw error("holds \(info.stored); only variable-length strings can be written")
     }
     try handle.writeStrings(values, selection: selection, what: what)
-  }
-
-  // MARK: Attributes
-
-  /// Sets a variable-length UTF-8 string attribute, replacing any of that name.
-  public func setAttribute(_ name: String, _ value: String) throws(HDF5Error) {
-    try attributes.setString(name, value)
-  }
-
-  /// Sets a scalar int64 attribute.
-  public func setAttribute(_ name: String, _ value: Int) throws(HDF5Error) {
-    try attributes.setNumbers(name, type: .int64, [value], scalar: true)
-  }
-
-  /// Sets a scalar float64 attribute.
-  public func setAttribute(_ name: String, _ value: Double) throws(HDF5Error) {
-    try attributes.setNumbers(name, type: .float64, [value], scalar: true)
-  }
-
-  /// Sets a 1-D int64 attribute.
-  public func setAttribute(_ name: String, _ values: [Int]) throws(HDF5Error) {
-    try attributes.setNumbers(name, type: .int64, values, scalar: false)
-  }
-
-  /// Sets a 1-D float64 attribute.
-  public func setAttribute(_ name: String, _ values: [Double]) throws(HDF5Error) {
-    try attributes.setNumbers(name, type: .float64, values, scalar: false)
-  }
-
-  /// Whether the attribute exists; false on any problem.
-  public func hasAttribute(_ name: String) -> Bool {
-    attributes.has(name)
-  }
-
-  /// The attribute names, sorted.
-  public func attributeNames() throws(HDF5Error) -> [String] {
-    try attributes.names()
-  }
-
-  /// A string attribute, variable- or fixed-length.
-  public func stringAttribute(_ name: String) throws(HDF5Error) -> String {
-    try attributes.string(name)
-  }
-
-  /// A one-element numeric attribute as `Int`.
-  public func intAttribute(_ name: String) throws(HDF5Error) -> Int {
-    try attributes.number(name)
-  }
-
-  /// A one-element numeric attribute as `Double`.
-  public func doubleAttribute(_ name: String) throws(HDF5Error) -> Double {
-    try attributes.number(name)
-  }
-
-  /// A numeric attribute of any shape as `[Int]`.
-  public func intArrayAttribute(_ name: String) throws(HDF5Error) -> [Int] {
-    try attributes.numbers(name)
-  }
-
-  /// A numeric attribute of any shape as `[Double]`.
-  public func doubleArrayAttribute(_ name: String) throws(HDF5Error) -> [Double] {
-    try attributes.numbers(name)
   }
 
   // MARK: Whole reads (used by HDF5Group)

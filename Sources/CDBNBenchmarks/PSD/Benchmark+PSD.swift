@@ -42,23 +42,4 @@ extension Benchmark {
         shape, fista.rate, fista.cpuPerExample * 1e6, fista.cpuPerExample * 1e6 / 50,
         peakMemoryMiB()))
   }
-
-  /// Runs `body` (one batch of `batch` examples) once to warm up, then for about `seconds`; returns
-  /// examples per second of wall time and CPU seconds per example.
-  static func examplesPerSecond(batch: Int, seconds: Double, _ body: () throws -> Void) rethrows
-    -> (rate: Double, cpuPerExample: Double)
-  {
-    try body()
-    var batches = 0
-    let start = Date()
-    let startCPU = processCPUSeconds()
-    var elapsed = 0.0
-    repeat {
-      try body()
-      batches += 1
-      elapsed = Date().timeIntervalSince(start)
-    } while elapsed < seconds
-    let examples = Double(batches * batch)
-    return (examples / elapsed, (processCPUSeconds() - startCPU) / examples)
-  }
 }
