@@ -358,13 +358,9 @@ public final class ConvNetTrainer {
     let frozen = epoch < settings.frozenEpochs ? settings.frozenParameters : 0
     for (i, p) in network.parameters.enumerated() where i >= frozen {
       let decay = p.decays ? settings.weightDecay : 0
-      let w = p.pointer
-      let v = velocities[i].pointer
-      let gi = g + offsets[i]
-      for k in 0..<p.count {
-        v[k] = mu * v[k] - rate * (gi[k] + decay * w[k])
-        w[k] += v[k]
-      }
+      MomentumSGD.step(
+        .descending, parameters: p.pointer, velocity: velocities[i].pointer,
+        gradient: g + offsets[i], count: p.count, rate: rate, momentum: mu, decay: decay)
     }
     step += 1
   }

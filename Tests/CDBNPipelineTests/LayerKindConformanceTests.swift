@@ -205,6 +205,12 @@ struct ToyLayer: FeatureLayer {
   }
 }
 
+/// The toy's step: each filter's move towards the mean input patch, weighted by its response.
+struct ToyGradient: LayerGradient {
+  var values: [Float]
+  var statistics: TrainingStatistics
+}
+
 /// Moves each filter towards the mean input patch, weighted by how strongly the filter responds.
 final class ToyTrainer: LayerTrainer {
   var layer: ToyLayer
@@ -218,7 +224,7 @@ final class ToyTrainer: LayerTrainer {
 
   var currentLayer: any FeatureLayer { layer }
 
-  func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
+  func gradient(of batch: Tensor) throws -> ToyGradient {
     let response = try layer.features(batch)
     let (n, c, _, _) = batch.dims4
     let (k, ho, wo) = (response.shape[1], response.shape[2], response.shape[3])
@@ -245,11 +251,17 @@ final class ToyTrainer: LayerTrainer {
       }
     }
     let positions = Float(n * ho * wo)
-    for i in 0..<update.count { layer.weights.scalars[i] += rate * update.scalars[i] / positions }
+    for i in 0..<update.count { update.scalars[i] *= rate / positions }
+    return ToyGradient(
+      values: update.scalars,
+      statistics: TrainingStatistics(
+        reconstructionError: Double(update.scalars.reduce(0) { $0 + $1 * $1 }),
+        meanActivation: activation.map { $0 / positions }, examples: n))
+  }
+
+  func apply(_ gradient: ToyGradient, epoch: Int) throws {
+    for i in 0..<gradient.values.count { layer.weights.scalars[i] += gradient.values[i] }
     step += 1
-    return TrainingStatistics(
-      reconstructionError: Double(update.scalars.reduce(0) { $0 + $1 * $1 }),
-      meanActivation: activation.map { $0 / positions }, examples: n)
   }
 
   func finishEpoch(_ epoch: Int) {}

@@ -8,13 +8,24 @@ import CDBNNumerics
 ///   weights     = (⟨h v⟩_data − ⟨h v⟩_model) / (N·Hh·Wh)
 ///   hiddenBias  = (⟨h⟩_data − ⟨h⟩_model) / (N·Hh·Wh)
 ///   visibleBias = (⟨v⟩_data − ⟨v⟩_model) / (N·H·W)
-public struct ConvRBMGradient: Sendable {
+public struct ConvRBMGradient: LayerGradient {
   public var weights: [Float]
   public var hiddenBias: [Float]
   public var visibleBias: [Float]
   public var statistics: TrainingStatistics
-  /// PCD only: the negative chains after this batch.
+  /// PCD only: the negative chains after this batch (each process keeps its own).
   public var chains: Tensor?
+
+  /// weights, then hidden biases, then visible biases.
+  public var values: [Float] {
+    get { weights + hiddenBias + visibleBias }
+    set {
+      let (w, h) = (weights.count, hiddenBias.count)
+      weights = Array(newValue[0..<w])
+      hiddenBias = Array(newValue[w..<(w + h)])
+      visibleBias = Array(newValue[(w + h)...])
+    }
+  }
 }
 
 /// Trains a ConvRBM with CD-k or persistent CD, momentum, weight decay and a sparsity target.
@@ -64,12 +75,6 @@ public final class ConvRBMTrainer: LayerTrainer {
   }
 
   public var currentLayer: any FeatureLayer { rbm }
-
-  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
-    let g = try gradient(of: batch)
-    try apply(g, epoch: epoch)
-    return g.statistics
-  }
 
   public func finishEpoch(_ epoch: Int) {
     if rbm.visible == .gaussian {
@@ -186,10 +191,9 @@ public final class ConvRBMTrainer: LayerTrainer {
     weightVelocity.withUnsafeMutableBufferPointer { velocity in
       next.weights.scalars.withUnsafeMutableBufferPointer { w in
         g.weights.withUnsafeBufferPointer { gw in
-          for i in 0..<velocity.count {
-            velocity[i] = mom * velocity[i] + lr * (gw[i] - decay * w[i])
-            w[i] += velocity[i]
-          }
+          MomentumSGD.step(
+            .ascending, parameters: w.baseAddress!, velocity: velocity.baseAddress!,
+            gradient: gw.baseAddress!, count: velocity.count, rate: lr, momentum: mom, decay: decay)
         }
       }
     }

@@ -1,5 +1,18 @@
 import CDBNNumerics
 
+/// Where one mini-batch's conjugate-gradient steps take the filters (before their planes are put back
+/// to unit norm). Averaging it across processes averages their steps.
+public struct DeconvGradient: LayerGradient {
+  /// [K, C, fh, fw], flat.
+  public var filters: [Float]
+  public var statistics: TrainingStatistics
+
+  public var values: [Float] {
+    get { filters }
+    set { filters = newValue }
+  }
+}
+
 /// Trains a deconvolutional layer on mini-batches: for each batch, infer the feature maps z with the
 /// current filters (from z = 0), then take `filterIterations` conjugate-gradient steps from the
 /// current filters on the batch's least squares Σ_n ½‖A_n(f) − y_n‖² (z fixed; planes outside the
@@ -34,7 +47,8 @@ public final class DeconvTrainer: LayerTrainer {
 
   public func finishEpoch(_ epoch: Int) {}
 
-  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
+  /// Infers the batch's maps, then takes the conjugate-gradient steps; the layer is not changed.
+  public func gradient(of batch: Tensor) throws -> DeconvGradient {
     try layer.validate(batch)
     let (n, c, h, w) = batch.dims4
     if solvers.count != min(Parallelism.threads, n) || solvers[0].height != h
@@ -80,18 +94,24 @@ public final class DeconvTrainer: LayerTrainer {
       for i in 0..<count { direction[i] = residual[i] + next / rr * direction[i] }
       rr = next
     }
-    guard filters.allSatisfy(\.isFinite) else {
+    let error = squaredError / Double(n * c * h * w)
+    return DeconvGradient(
+      filters: filters,
+      statistics: TrainingStatistics(
+        reconstructionError: error, meanActivation: Self.meanMagnitude(z), examples: n))
+  }
+
+  /// Takes the filters the gradient reached and scales every plane back to unit norm.
+  public func apply(_ gradient: DeconvGradient, epoch: Int) throws {
+    guard gradient.filters.count == layer.filters.count, gradient.filters.allSatisfy(\.isFinite)
+    else {
       throw ModelError.diverged(
         "deconv filters became NaN or infinite at update \(step) (epoch \(epoch + 1))")
     }
-    layer.filters.scalars = filters
+    layer.filters.scalars = gradient.filters
     layer.normalizeFilters()
-
-    let error = squaredError / Double(n * c * h * w)
-    if firstError == nil { firstError = error }
+    if firstError == nil { firstError = gradient.statistics.reconstructionError }
     step += 1
-    return TrainingStatistics(
-      reconstructionError: error, meanActivation: Self.meanMagnitude(z), examples: n)
   }
 
   /// Σ over the batch of `body`'s filter-sized sums and of its returned numbers: examples in

@@ -3,7 +3,7 @@ import CDBNStorage
 
 /// One mini-batch's PSD gradients, averaged over the N·Ho·Wo code positions of the batch (so the
 /// learning rates do not depend on the input size): what `PSDTrainer.apply` steps along.
-public struct PSDGradient: Sendable {
+public struct PSDGradient: LayerGradient {
   /// ∂E/∂D [K, C, fh, fw] at the inferred codes.
   public var dictionary: Tensor
   /// ∂(β‖z − f(W ∗ x)‖²)/∂W, /∂gain, /∂bias at the inferred codes.
@@ -11,6 +11,18 @@ public struct PSDGradient: Sendable {
   public var encoderGain: [Float]
   public var encoderBias: [Float]
   public var statistics: TrainingStatistics
+
+  /// The dictionary, then the encoder's weights, gains and biases.
+  public var values: [Float] {
+    get { dictionary.scalars + encoderWeights.scalars + encoderGain + encoderBias }
+    set {
+      let (d, e, k) = (dictionary.count, encoderWeights.count, encoderGain.count)
+      dictionary.scalars = Array(newValue[0..<d])
+      encoderWeights.scalars = Array(newValue[d..<(d + e)])
+      encoderGain = Array(newValue[(d + e)..<(d + e + k)])
+      encoderBias = Array(newValue[(d + e + k)...])
+    }
+  }
 }
 
 /// Trains a PSD layer: per mini-batch, infer the codes (FISTA warm-started from the encoder), take a
@@ -35,12 +47,6 @@ public final class PSDTrainer: LayerTrainer {
   }
 
   public var currentLayer: any FeatureLayer { layer }
-
-  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
-    let g = try gradient(of: batch)
-    try apply(g, epoch: epoch)
-    return g.statistics
-  }
 
   public func finishEpoch(_ epoch: Int) {}
 

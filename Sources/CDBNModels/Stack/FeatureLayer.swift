@@ -39,21 +39,43 @@ extension FeatureLayer {
   public var convolutionStart: (weights: Tensor, bias: [Float])? { nil }
 }
 
+/// What one mini-batch contributes to an update: the values data-parallel training adds up (and
+/// averages) across processes between `LayerTrainer.gradient(of:)` and `LayerTrainer.apply`.
+public protocol LayerGradient: Sendable {
+  /// Every value that processes add up, flat and in a fixed order; setting writes them back.
+  var values: [Float] { get set }
+  /// What the batch measured (reconstruction error, mean activation per map).
+  var statistics: TrainingStatistics { get }
+}
+
 /// Trains one layer: computes the gradient of a mini-batch, then applies it. The two halves stay
-/// apart so that data-parallel training can sum gradients across processes in between.
+/// apart so that data-parallel training can sum gradients across processes in between; `train`
+/// does both.
 public protocol LayerTrainer: AnyObject {
+  associatedtype Gradient: LayerGradient
   /// The layer as trained so far.
   var currentLayer: any FeatureLayer { get }
   /// Updates applied so far (it also keys the random streams).
   var step: Int { get }
-  /// One update on a batch [N, C, H, W]; returns its statistics.
-  func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics
+  /// The gradient of a batch [N, C, H, W]; the layer is not changed.
+  func gradient(of batch: Tensor) throws -> Gradient
+  /// One update along `gradient`. Throws, changing nothing, when the update would diverge.
+  func apply(_ gradient: Gradient, epoch: Int) throws
   /// Called once after each epoch (schedules such as σ decay).
   func finishEpoch(_ epoch: Int)
   /// Everything beyond the layer needed to continue exactly: velocities, running averages,
   /// persistent chains, the step counter.
   func saveState(to group: HDF5Group) throws
   func restoreState(from group: HDF5Group) throws
+}
+
+extension LayerTrainer {
+  /// One update on a batch [N, C, H, W]; returns its statistics.
+  public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
+    let g = try gradient(of: batch)
+    try apply(g, epoch: epoch)
+    return g.statistics
+  }
 }
 
 /// The progress every trainer saves beside its own state: the step counter (it also keys the random
