@@ -50,7 +50,9 @@ let package = Package(
       dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM", realModule]),
     .target(
       name: "CDBNAudio",
-      dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CSndfile", "CSamplerate"]),
+      dependencies: [
+        "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CSndfile", "CSamplerate",
+      ]),
     .target(
       name: "CDBNPipeline",
       dependencies: [

@@ -27,36 +27,7 @@ import Foundation
 /// Every layout has `/label_names` [K] (the name of each label value) and root attributes `kind` =
 /// "cdbn-features", `summary`, `representations` ("1,mfcc"), `label`, `model`, `data`.
 public struct AudioFeatureExtractor {
-  /// What a column block of the output comes from.
-  public enum Representation: Equatable, CustomStringConvertible, Sendable {
-    case layer(Int)
-    case mfcc
-
-    public var description: String {
-      switch self {
-      case .layer(let l): return "\(l)"
-      case .mfcc: return "mfcc"
-      }
-    }
-
-    /// "1", "2", "0", "mfcc", "1,mfcc": nil when a part is neither a number nor "mfcc" or repeats.
-    public static func list(_ text: String) -> [Representation]? {
-      let parts = text.split(separator: ",").map {
-        $0.trimmingCharacters(in: .whitespaces).lowercased()
-      }
-      var out: [Representation] = []
-      for part in parts {
-        if part == "mfcc" {
-          out.append(.mfcc)
-        } else if let l = Int(part) {
-          out.append(.layer(l))
-        } else {
-          return nil
-        }
-      }
-      return out.isEmpty || out.count != Set(out.map(\.description)).count ? nil : out
-    }
-  }
+  public typealias Representation = FeatureRepresentation
 
   public enum Summary: String, CaseIterable, Sendable {
     case frames, utterance, phones
@@ -92,15 +63,8 @@ public struct AudioFeatureExtractor {
       throw PipelineError(
         modelPath, "was not trained on audio (its /preprocessing has no spectrogram+pca front end)")
     }
-    let count = checkpoint.model.layers.count
-    for case .layer(let l) in representations where l < 0 || l > count {
-      throw PipelineError(
-        modelPath,
-        "has \(count) layer(s); --layer must be in 0...\(count) or mfcc, got \(l)")
-    }
-    guard !representations.isEmpty else {
-      throw PipelineError(modelPath, "no representation asked for (--layer 1, 2, 0 or mfcc)")
-    }
+    try FeatureRepresentation.check(
+      representations, layers: checkpoint.model.layers.count, audio: true, modelPath: modelPath)
     self.modelPath = modelPath
     self.checkpoint = checkpoint
     self.frontEnd = frontEnd
@@ -200,7 +164,7 @@ public struct AudioFeatureExtractor {
         padded = true
       }
       let outputs = try PipelineError.naming(id) {
-        try checkpoint.model.features(x, depths: depths)
+        try checkpoint.model.features(ofInput: x, depths: depths)
       }
       for (depth, output) in zip(depths, outputs) {
         layerMaps[depth] = output.reshaped([output.shape[1], output.shape[3]])

@@ -27,19 +27,22 @@ public struct FeatureExtractor {
   }
 
   public init(modelPath: String, depths: [Int]) throws {
+    try self.init(
+      modelPath: modelPath, checkpoint: ModelCheckpoint.read(from: modelPath),
+      representations: depths.map { .layer($0) })
+  }
+
+  /// Around a checkpoint already read from `modelPath`; `representations` are layers (MFCCs are
+  /// for audio models).
+  public init(
+    modelPath: String, checkpoint: ModelCheckpoint, representations: [FeatureRepresentation]
+  ) throws {
+    try FeatureRepresentation.check(
+      representations, layers: checkpoint.model.layers.count, audio: false, modelPath: modelPath)
+    _ = try PipelineError.naming(modelPath) { try checkpoint.model.imageFrontEnd() }
     self.modelPath = modelPath
-    checkpoint = try ModelCheckpoint.read(from: modelPath)
-    let count = checkpoint.model.layers.count
-    guard !depths.isEmpty, Set(depths).count == depths.count else {
-      throw PipelineError(modelPath, "--layer needs distinct layer numbers, got \(depths)")
-    }
-    for depth in depths where depth < 0 || depth > count {
-      throw PipelineError(
-        modelPath,
-        "has \(count) layer(s); --layer must be in 1...\(count) (or 0, the preprocessed input), got \(depth)"
-      )
-    }
-    self.depths = depths
+    self.checkpoint = checkpoint
+    depths = representations.compactMap { if case .layer(let l) = $0 { l } else { nil } }
   }
 
   /// Extracts features of `dataPath` into `outputPath`; returns the feature shape of one example.

@@ -44,20 +44,18 @@ public struct ModelCheckpoint: Sendable {
   public var model: ConvolutionalDBN
   public var progress: TrainingProgress?
   public var history: [LayerHistory]
-  /// The audio front end (spectrogram + PCA whitening) of a model trained on audio; it takes the
-  /// place of `model.preprocessing` (then `.none`) in `/preprocessing`.
-  public var audioFrontEnd: AudioFeatures?
 
   public init(
-    config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory],
-    audioFrontEnd: AudioFeatures? = nil
+    config: String, model: ConvolutionalDBN, progress: TrainingProgress?, history: [LayerHistory]
   ) {
     self.config = config
     self.model = model
     self.progress = progress
     self.history = history
-    self.audioFrontEnd = audioFrontEnd
   }
+
+  /// The model's front end when it takes audio (a spectrogram and PCA whitening), else nil.
+  public var audioFrontEnd: AudioFeatures? { model.frontEnd as? AudioFeatures }
 
   /// Writes to a temporary file beside `path`, then renames it into place: an interrupted save
   /// leaves the previous checkpoint intact. `trainer` adds the state needed to resume.
@@ -69,11 +67,7 @@ public struct ModelCheckpoint: Sendable {
         try root.setAttribute("format_version", Self.formatVersion)
         try root.setAttribute("created_by", Self.creator)
         try root.setAttribute("config", config)
-        if let audioFrontEnd {
-          try audioFrontEnd.save(to: root.createGroup("preprocessing"))
-        } else {
-          try model.preprocessing.save(to: root.createGroup("preprocessing"))
-        }
+        try model.frontEnd.save(to: root.createGroup("preprocessing"))
         let layers = try root.createGroup("layers")
         for (i, layer) in model.layers.enumerated() {
           try layer.save(to: layers.createGroup("\(i)"))
@@ -130,16 +124,9 @@ public struct ModelCheckpoint: Sendable {
       }
     }
     let config = root.hasAttribute("config") ? try root.stringAttribute("config") : ""
-    var preprocessing = Preprocessing.none
-    var audioFrontEnd: AudioFeatures? = nil
-    if root.contains("preprocessing") {
-      let group = try root.openGroup("preprocessing")
-      if group.hasAttribute("kind"), try group.stringAttribute("kind") == AudioFeatures.kind {
-        audioFrontEnd = try AudioFeatures.load(from: group)
-      } else {
-        preprocessing = try Preprocessing(from: group)
-      }
-    }
+    let frontEnd: any FrontEnd =
+      root.contains("preprocessing")
+      ? try FrontEnds.load(from: root.openGroup("preprocessing")) : Preprocessing.none
     guard root.contains("layers") else {
       throw PipelineError(file.path, "no /layers group: not a cdbn model")
     }
@@ -162,10 +149,10 @@ public struct ModelCheckpoint: Sendable {
         "/layers/\(i) expects \(layers[i].inputChannels) input channels but /layers/\(i - 1) has \(layers[i - 1].outputChannels) outputs"
       )
     }
-    if let audioFrontEnd, layers[0].inputChannels != audioFrontEnd.whitening.componentCount {
+    if let channels = frontEnd.outputChannels, layers[0].inputChannels != channels {
       throw PipelineError(
         file.path,
-        "/layers/0 expects \(layers[0].inputChannels) input channels but the audio front end in /preprocessing gives \(audioFrontEnd.whitening.componentCount)"
+        "/layers/0 expects \(layers[0].inputChannels) input channels but the \(frontEnd.kind) front end in /preprocessing gives \(channels)"
       )
     }
     var progress: TrainingProgress? = nil
@@ -198,9 +185,8 @@ public struct ModelCheckpoint: Sendable {
       }
     }
     return ModelCheckpoint(
-      config: config, model: ConvolutionalDBN(preprocessing: preprocessing, layers: layers),
-      progress: progress,
-      history: history, audioFrontEnd: audioFrontEnd)
+      config: config, model: ConvolutionalDBN(frontEnd: frontEnd, layers: layers),
+      progress: progress, history: history)
   }
 
   /// Restores the trainer's state saved with this checkpoint.
@@ -217,5 +203,19 @@ public struct ModelCheckpoint: Sendable {
       }
       try trainer.restoreState(from: t.openGroup("state"))
     }
+  }
+}
+
+/// The front ends a model's `/preprocessing` group may hold, told apart by its `kind` attribute.
+enum FrontEnds {
+  static let all: [any FrontEnd.Type] = [Preprocessing.self, AudioFeatures.self]
+
+  static func load(from group: HDF5Group) throws -> any FrontEnd {
+    let kind = group.hasAttribute("kind") ? try group.stringAttribute("kind") : "none"
+    guard let type = all.first(where: { $0.reads(kind: kind) }) else {
+      throw ModelError.malformedCheckpoint(
+        "\(group.name): unknown preprocessing kind \"\(kind)\"")
+    }
+    return try type.init(from: group)
   }
 }

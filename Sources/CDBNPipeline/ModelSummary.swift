@@ -8,14 +8,7 @@ public enum ModelSummary {
   public static func text(of c: ModelCheckpoint, path: String) -> String {
     var out: [String] = ["\(path): cdbn model, \(c.model.layers.count) layer(s)"]
     let config = try? PretrainingConfig(yaml: c.config, file: path)
-    if let audio = c.audioFrontEnd {
-      let s = audio.spectrogram
-      out.append(
-        "preprocessing: \(AudioFeatures.kind), \(s.windowLength)-sample window every \(s.hopLength) samples at \(s.sampleRate) Hz, \(audio.whitening.componentCount) of \(s.binCount) PCA components (ε \(audio.whitening.epsilon))"
-      )
-    } else {
-      out.append("preprocessing: \(c.model.preprocessing.kind)")
-    }
+    out.append("preprocessing: \(c.model.frontEnd.summary)")
     for (i, layer) in c.model.layers.enumerated() {
       let f = layer.filters.shape
       var line =

@@ -32,7 +32,7 @@ extension Pretrainer {
           components: audio.components, epsilon: audio.whiteningEpsilon,
           maxFrames: audio.fitFrames)
       }
-      checkpoint.audioFrontEnd = frontEnd
+      checkpoint.model.frontEnd = frontEnd
       reporter.log(
         "audio: PCA whitening (\(audio.components) components) fitted on \(used) utterance(s) of \(dataset.speakers.count) speaker(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
       )

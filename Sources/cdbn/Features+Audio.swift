@@ -5,13 +5,12 @@ import Foundation
 
 extension Features {
   /// `features` with a model pretrained on audio.
-  func runAudio(_ checkpoint: ModelCheckpoint) throws {
+  func runAudio(
+    _ checkpoint: ModelCheckpoint, frontEnd: AudioFeatures,
+    representations: [FeatureRepresentation]
+  ) throws {
     guard !flatten, !color else {
       throw ValidationError("--flatten and --color apply to pictures, not to audio")
-    }
-    guard let representations = AudioFeatureExtractor.Representation.list(layer) else {
-      throw ValidationError(
-        "--layer takes distinct layer numbers and mfcc, like 1 or 1,mfcc, got \"\(layer)\"")
     }
     var extractor = try AudioFeatureExtractor(
       modelPath: model, checkpoint: checkpoint, representations: representations)

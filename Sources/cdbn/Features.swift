@@ -65,9 +65,14 @@ struct Features: ParsableCommand {
       throw ValidationError("--batch-size must be in 1...1000000")
     }
     try OutputFile.check(out, force: force)
+    guard let representations = FeatureRepresentation.list(layer) else {
+      throw ValidationError(
+        "--layer takes distinct layer numbers (and, for audio, mfcc), like 2, 1,2 or 1,mfcc, got \"\(layer)\""
+      )
+    }
     let checkpoint = try ModelCheckpoint.read(from: model)
-    if checkpoint.audioFrontEnd != nil {
-      try runAudio(checkpoint)
+    if let frontEnd = checkpoint.audioFrontEnd {
+      try runAudio(checkpoint, frontEnd: frontEnd, representations: representations)
       return
     }
     guard summary == nil, label == nil, subset == nil, speakers == nil, !excludeSa else {
@@ -75,11 +80,8 @@ struct Features: ParsableCommand {
         "--summary, --label, --subset, --speakers and --exclude-sa apply to models pretrained on audio; \(model) is not"
       )
     }
-    let depths = layer.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !depths.isEmpty, depths.allSatisfy({ $0 != nil }) else {
-      throw ValidationError("--layer takes layer numbers like 2 or 1,2, got \"\(layer)\"")
-    }
-    var extractor = try FeatureExtractor(modelPath: model, depths: depths.map { $0! })
+    var extractor = try FeatureExtractor(
+      modelPath: model, checkpoint: checkpoint, representations: representations)
     extractor.flatten = flatten
     extractor.batchSize = batchSize
     let reporter = ProgressReporter()

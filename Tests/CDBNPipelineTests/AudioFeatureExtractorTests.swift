@@ -23,13 +23,14 @@ struct HandMadeAudioModel {
     let frontEnd = try AudioFeatures.fit(
       spectrogram: try Spectrogram(), signals: try (0..<3).map { try dataset.signal($0) },
       components: 12)
-    let model = ConvolutionalDBN(layers: [
-      try handMadeRBM(
-        visible: .gaussian, channels: 12, filters: 5, size: (1, 4), pooling: (1, 2)),
-      try handMadeRBM(channels: 5, filters: 4, size: (1, 3), pooling: (1, 3), salt: 1),
-    ])
-    checkpoint = ModelCheckpoint(
-      config: "", model: model, progress: nil, history: [], audioFrontEnd: frontEnd)
+    let model = ConvolutionalDBN(
+      frontEnd: frontEnd,
+      layers: [
+        try handMadeRBM(
+          visible: .gaussian, channels: 12, filters: 5, size: (1, 4), pooling: (1, 2)),
+        try handMadeRBM(channels: 5, filters: 4, size: (1, 3), pooling: (1, 3), salt: 1),
+      ])
+    checkpoint = ModelCheckpoint(config: "", model: model, progress: nil, history: [])
     try checkpoint.write(to: path)
   }
 

@@ -177,10 +177,9 @@ func tinyAudioConfigText(epochs1: Int = 2, epochs2: Int = 2) -> String {
     let path = directory.file("mismatch.h5")
     let frontEnd = try Self.oneUtteranceFrontEnd()
     let model = ConvolutionalDBN(
+      frontEnd: frontEnd,
       layers: [try handMadeRBM(channels: 12, filters: 3, size: (1, 4), pooling: (1, 2))])
-    try ModelCheckpoint(
-      config: "", model: model, progress: nil, history: [], audioFrontEnd: frontEnd
-    ).write(to: path)
+    try ModelCheckpoint(config: "", model: model, progress: nil, history: []).write(to: path)
     let message = thrownDescription { _ = try ModelCheckpoint.read(from: path) }
     #expect(message.contains(path) && message.contains("gives 10"), "\(message)")
   }

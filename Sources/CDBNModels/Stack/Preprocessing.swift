@@ -11,7 +11,7 @@ import RealModule
 /// 2. `contrastSigma`: local contrast normalisation: subtract a Gaussian-weighted local mean, divide by
 ///    the larger of the local standard deviation and its mean over the plane (Jarrett et al. 2009).
 /// 3. `unitVariance`: subtract the plane's mean and divide by its standard deviation.
-public struct Preprocessing: Sendable, Equatable {
+public struct Preprocessing: ImageFrontEnd, Equatable {
   public var whitenCutoff: Float?
   public var contrastSigma: Float?
   public var unitVariance: Bool
@@ -23,6 +23,14 @@ public struct Preprocessing: Sendable, Equatable {
   }
 
   public static let none = Preprocessing()
+
+  /// Every kind but the audio front end's: "none" or steps joined by "+", as `kind` writes them.
+  public static func reads(kind: String) -> Bool {
+    kind == "none"
+      || kind.split(separator: "+").allSatisfy {
+        ["whiten-1/f", "lcn", "unit-variance"].contains($0)
+      }
+  }
 
   /// The `kind` attribute: "none", or the steps joined by "+" ("whiten-1/f+unit-variance").
   public var kind: String {
