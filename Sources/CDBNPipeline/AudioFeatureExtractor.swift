@@ -265,26 +265,21 @@ public struct AudioFeatureExtractor {
     var padded = 0
     try PipelineError.naming(outputPath) {
       try HDF5File.atomicWrite(to: outputPath) { file in
-        let root = file.root
-        try root.setAttribute("kind", "cdbn-features")
+        var writer = try FeatureFile.Writer(
+          root: file.root, rows: rows, rowShape: [d], rowsPerWrite: rowsPerWrite, blocks: blocks)
+        let root = writer.root
         try root.setAttribute("summary", summary.rawValue)
         try root.setAttribute(
           "representations", representations.map(\.description).joined(separator: ","))
         try root.setAttribute("label", labelling.kind.rawValue)
         try root.setAttribute("model", modelPath)
         try root.setAttribute("data", dataPath)
-        try root.setAttribute("shape", [d])
-        try FeatureFile.write(blocks: blocks, to: root)
         if summary == .frames {
           let t = timings[0]
           let rate = Double(frontEnd.spectrogram.sampleRate)
           try root.setAttribute("frame_stride_seconds", t.stride / rate)
           try root.setAttribute("first_frame_centre_seconds", t.firstCentre / rate)
         }
-        var writer = try RowWriter(
-          dataset: root.createDataset(
-            "features", type: .float32, shape: [rows, d], chunk: [min(rows, rowsPerWrite), d]),
-          rowLength: d, rowsPerWrite: rowsPerWrite)
         var labels: [Int] = []
         var ids: [String] = []
         var speakers: [String] = []
@@ -327,14 +322,10 @@ public struct AudioFeatureExtractor {
             "features: \(i + 1)/\(dataset.count) utterances, \(String(format: "%.0f", seconds / Date().timeIntervalSince(started))) s of audio/s"
           )
         }
-        try writer.finish()
+        try writer.finish(
+          labels: labels, labelNames: labelling.names, ids: ids,
+          speakers: dataset.items.allSatisfy({ $0.speaker != nil }) ? speakers : nil)
         try root.setAttribute("padded_utterances", padded)
-        try root.writeInts("labels", shape: [labels.count], labels)
-        try root.writeStrings("label_names", labelling.names)
-        try root.writeStrings("ids", ids)
-        if dataset.items.allSatisfy({ $0.speaker != nil }) {
-          try root.writeStrings("speakers", speakers)
-        }
         if summary == .phones {
           try root.writeInts("segments", shape: [rows, 2], segments)
         }
@@ -359,36 +350,5 @@ public struct AudioFeatureExtractor {
   func defaultLabel(_ dataset: AudioDataset) -> Label {
     if summary == .phones { return .phone }
     return dataset.isTIMIT || dataset.items.allSatisfy({ $0.label == nil }) ? .speaker : .label
-  }
-}
-
-/// Rows gathered and written in blocks of consecutive rows.
-private struct RowWriter {
-  let dataset: HDF5Dataset
-  let rowLength: Int
-  let rowsPerWrite: Int
-  var written = 0
-  var pending: [Float] = []
-
-  init(dataset: HDF5Dataset, rowLength: Int, rowsPerWrite: Int) {
-    self.dataset = dataset
-    self.rowLength = rowLength
-    self.rowsPerWrite = rowsPerWrite
-  }
-
-  /// Appends one or more whole rows.
-  mutating func append(_ values: [Float]) throws {
-    precondition(values.count % rowLength == 0)
-    pending += values
-    if pending.count >= rowsPerWrite * rowLength { try finish() }
-  }
-
-  /// Writes what is pending.
-  mutating func finish() throws {
-    let n = pending.count / rowLength
-    guard n > 0 else { return }
-    try dataset.writeFloats(start: [written, 0], count: [n, rowLength], pending)
-    written += n
-    pending.removeAll(keepingCapacity: true)
   }
 }

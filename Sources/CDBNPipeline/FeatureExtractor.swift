@@ -74,18 +74,14 @@ public struct FeatureExtractor {
     let started = Date()
     try PipelineError.naming(outputPath) {
       try HDF5File.atomicWrite(to: outputPath) { file in
-        let root = file.root
-        try root.setAttribute("kind", "cdbn-features")
+        var writer = try FeatureFile.Writer(
+          root: file.root, rows: n, rowShape: featureShape, rowsPerWrite: batchSize,
+          blocks: zip(depths, sizes).map { FeatureFile.Block(name: "\($0)", count: $1) })
+        let root = writer.root
         try root.setAttribute("model", modelPath)
         try root.setAttribute("layers", depths)
         if depths.count == 1 { try root.setAttribute("layer", depths[0]) }
         try root.setAttribute("data", dataPath)
-        try root.setAttribute("shape", featureShape)
-        try FeatureFile.write(
-          blocks: zip(depths, sizes).map { FeatureFile.Block(name: "\($0)", count: $1) }, to: root)
-        let features = try root.createDataset(
-          "features", type: .float32, shape: [n] + featureShape,
-          chunk: [min(n, batchSize)] + featureShape)
         var start = 0
         while start < n {
           let end = min(n, start + batchSize)
@@ -96,17 +92,15 @@ public struct FeatureExtractor {
               "example \(start + bad / max(1, raw.count / (end - start))) holds NaN or infinity")
           }
           let outputs = try checkpoint.model.features(raw, depths: depths)
-          try features.writeFloats(
-            start: [start] + featureShape.map { _ in 0 }, count: [end - start] + featureShape,
-            Self.joined(outputs, sizes: sizes, examples: end - start))
+          try writer.append(Self.joined(outputs, sizes: sizes, examples: end - start))
           reporter?.status(
             "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
           )
           start = end
         }
-        if let labels { try root.writeInts("labels", shape: [n], Array(labels.prefix(n))) }
-        if let names = source.labelNames { try root.writeStrings(LabelNames.member, names) }
-        if let ids { try root.writeStrings("ids", Array(ids.prefix(n))) }
+        try writer.finish(
+          labels: labels.map { Array($0.prefix(n)) }, labelNames: source.labelNames,
+          ids: ids.map { Array($0.prefix(n)) })
       }
     }
     return featureShape

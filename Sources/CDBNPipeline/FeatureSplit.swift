@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNNumerics
 import CDBNStorage
 import Foundation
@@ -107,9 +108,13 @@ public struct FeatureSplit: Sendable {
     let inputRoot = inputFile.root
     try PipelineError.naming(path) {
       try HDF5File.atomicWrite(to: path) { file in
-        let root = file.root
-        // The input's descriptive attributes (kind, summary, representations, model, ...).
-        for name in try inputRoot.attributeNames() {
+        let d = source.features.columns
+        var writer = try FeatureFile.Writer(
+          root: file.root, rows: rows.count, rowShape: [d], rowsPerWrite: rows.count,
+          blocks: try FeatureFile.blocks(in: input))
+        let root = writer.root
+        // The input's descriptive attributes (summary, representations, model, ...).
+        for name in try inputRoot.attributeNames() where !root.hasAttribute(name) {
           if let text = try? inputRoot.stringAttribute(name) {
             try root.setAttribute(name, text)
           } else if let values = try? inputRoot.intArrayAttribute(name) {
@@ -120,20 +125,13 @@ public struct FeatureSplit: Sendable {
         try root.setAttribute("split_rule", rule.description)
         try root.setAttribute("split_seed", Int(Int64(bitPattern: seed)))
         try root.setAttribute("split_part", part)
-        let d = source.features.columns
-        try root.writeFloats(
-          "features", shape: [rows.count, d], source.features.selecting(rows: rows).values)
-        if let labels = source.labels {
-          try root.writeInts("labels", shape: [rows.count], rows.map { labels[$0] })
-        }
-        if let ids = source.ids { try root.writeStrings("ids", rows.map { ids[$0] }) }
-        if let speakers { try root.writeStrings("speakers", rows.map { speakers[$0] }) }
-        if inputRoot.contains("label_names") {
-          try root.writeStrings("label_names", inputRoot.readStrings("label_names"))
-        }
-        if let blocks = try FeatureFile.blocks(in: input) {
-          try FeatureFile.write(blocks: blocks, to: root)
-        }
+        try writer.append(source.features.selecting(rows: rows).values)
+        try writer.finish(
+          labels: source.labels.map { labels in rows.map { labels[$0] } },
+          labelNames: inputRoot.contains(LabelNames.member)
+            ? try inputRoot.readStrings(LabelNames.member) : nil,
+          ids: source.ids.map { ids in rows.map { ids[$0] } },
+          speakers: speakers.map { speakers in rows.map { speakers[$0] } })
       }
     }
   }

@@ -13,7 +13,7 @@ public enum FileSummary {
     }
     switch kind {
     case "cnn": return try cnn(path)
-    case "cdbn-features": return try features(path)
+    case FeatureFile.Writer.kind: return try features(path)
     case "cdbn-classification", "cdbn-predictions": return try results(path, kind: kind)
     default: return ModelSummary.text(of: try ModelCheckpoint.read(from: path), path: path)
     }
