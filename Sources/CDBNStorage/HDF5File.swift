@@ -77,3 +77,13 @@ public final class HDF5File {
     }
   }
 }
+
+extension HDF5File {
+  /// Runs `body` while no HDF5 file is being opened or closed anywhere in this process. Start child
+  /// processes inside it: HDF5 (Debian's 1.10) flock()s every file it opens, and a child inherits
+  /// the parent's descriptors between its fork and its exec, so a file another thread closes and
+  /// reopens in that window fails with "unable to lock file, errno = 11".
+  public static func withNoFileOpening<T>(_ body: () throws -> T) throws -> T {
+    try HDF5Library.call { () throws -> T in try body() }
+  }
+}

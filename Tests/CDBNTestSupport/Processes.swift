@@ -1,7 +1,6 @@
+import CDBNStorage
 import Dispatch
 import Foundation
-
-@testable import CDBNStorage
 
 /// What a program printed and how it ended.
 public struct ProcessResult: Sendable {
@@ -34,11 +33,8 @@ public func runProcess(
   process.standardOutput = out
   process.standardError = err
   process.standardInput = FileHandle.nullDevice
-  // HDF5 (Debian's 1.10) flock()s every file it opens, and a child inherits the parent's
-  // descriptors between its clone and its exec; a file closed and reopened by another test thread in
-  // that window fails with "unable to lock file, errno = 11". Spawning under CDBNStorage's HDF5
-  // lock keeps every HDF5 open and close out of that window (posix_spawn returns after the exec).
-  try HDF5Library.call { try process.run() }
+  // Tests on other threads open HDF5 files meanwhile (posix_spawn returns after the exec).
+  try HDF5File.withNoFileOpening { try process.run() }
   let errBox = DataBox()
   let group = DispatchGroup()
   let errHandle = err.fileHandleForReading

@@ -5,9 +5,10 @@ public struct TemporaryDirectory: Sendable {
   public let path: String
 
   public init() throws {
-    path = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cdbn-tests-" + UUID().uuidString
-    ).path
+    path =
+      FileManager.default.temporaryDirectory.appendingPathComponent(
+        "cdbn-tests-" + UUID().uuidString
+      ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }
 
