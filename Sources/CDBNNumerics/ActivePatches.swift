@@ -213,8 +213,9 @@ public final class ActivePatches: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer(row)
         raw.storeBytes(of: raw.loadUnaligned(as: V.self) + sums[g], as: V.self)
       } else {
-        // The last row of the output: the lanes past its end hold zeros and are not written.
-        for x in 0..<(end - row) { row[x] += sums[g][x] }
+        // The last row of the output: the lanes past its end hold zeros and are not written (a
+        // strip of a wide pooling block can start past the end altogether).
+        for x in 0..<max(0, end - row) { row[x] += sums[g][x] }
       }
     }
   }

@@ -16,6 +16,12 @@ import Testing
     ([2, 1, 65, 65], [3, 10, 10], [2, 2]),  // W2's shape: 11-row windows
     ([1, 4, 13, 14], [6, 4, 5], [2, 3]),  // 5×7 windows, several channels
     ([2, 2, 21, 33], [3, 8, 12], [3, 2]),  // 10×13 windows, ragged both ways
+    // Wide blocks on maps they do not divide: a strip of the last block starts past the output's
+    // end (this trapped: 10 of 96 map/pooling pairs in a scan reported in issue 19, all pooling ≥ 7).
+    ([1, 1, 28, 28], [2, 12, 12], [7, 7]),  // MNIST, 17×17 map in 7×7 blocks
+    ([1, 1, 28, 28], [2, 12, 12], [9, 9]),
+    ([2, 1, 20, 23], [3, 5, 5], [7, 5]),
+    ([1, 2, 1, 50], [3, 1, 6], [1, 8]),  // 1-D, 45 frames in blocks of 8
   ])
   func patchesMatchTheNaiveFullConvolution(input: [Int], filter: [Int], pool: [Int]) {
     let (n, c, h, w) = (input[0], input[1], input[2], input[3])

@@ -258,4 +258,19 @@ import Testing
     #expect(threads.status != 0)
     #expect(threads.stderr.contains("--threads"), "\(Self.describe(threads))")
   }
+
+  /// `--resume` with nothing saved yet starts over, and says so with the seed it uses.
+  @Test func resumingBeforeTheFirstCheckpointSaysItStartsOver() throws {
+    let run = try TinyRun()
+    let dir = run.directory
+    defer { dir.remove() }
+    let model = dir.file("never-saved.h5")
+    let result = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", model, "--resume", "--seed", "11"], in: dir)
+    #expect(result.status == 0, "\(Self.describe(result))")
+    #expect(
+      result.stderr.contains("holds no checkpoint yet") && result.stderr.contains("seed 11"),
+      "\(Self.describe(result))")
+    #expect(try ModelCheckpoint.read(from: model).progress?.seed == 11)
+  }
 }

@@ -234,6 +234,14 @@ import Testing
       name: "layers is a mapping", yaml: "\(base)\nlayers: {filters: 4}\n", mentions: ["layers"]),
     BadConfig(name: "no data", yaml: "layers: [{filters: 4, filter: 3}]\n", mentions: ["data"]),
     BadConfig(name: "empty document", yaml: "", mentions: ["empty"]),
+    BadConfig(
+      name: "a layer key given twice",
+      yaml: layers("{filters: 4, filter: 3, learning_rate: 0.1, learning_rate: 0.2}"),
+      mentions: ["layers[0].learning_rate", "twice"]),
+    BadConfig(
+      name: "a top-level key given twice",
+      yaml: "\(base)\nseed: 1\nseed: 2\nlayers: [{filters: 4, filter: 3}]\n",
+      mentions: ["seed", "twice", "line"]),
     BadConfig(name: "missing filters", yaml: layers("{filter: 3}"), mentions: ["filters"]),
   ]
 

@@ -68,6 +68,46 @@ func expectProgress(
     #expect(progress.step == 6)
   }
 
+  /// A checkpoint whose /training was edited by hand to a place the run cannot have reached is an
+  /// error naming the file, not a trap (layer 7 of 2 and epoch −3 trapped before).
+  @Test(arguments: [("layer", 6), ("epoch", -3), ("epoch", 99), ("step", -1)])
+  func anImpossibleTrainingStateIsAnErrorOnResume(attribute: String, value: Int) throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let path = run.directory.file("edited.h5")
+    try run.pretrainer(output: path).run(stopAfterEpochs: 1)
+    do {
+      let file = try HDF5File(path: path, mode: .readWrite)
+      defer { file.close() }
+      try file.root.openGroup("training").setAttribute(attribute, value)
+    }
+    let message = thrownDescription { try run.pretrainer(output: path).run(resume: true) }
+    #expect(message.hasPrefix(path) && message.contains("/training"), "\(message)")
+  }
+
+  /// A run that diverges says whether a checkpoint of it exists, and that a changed config starts
+  /// over rather than resumes.
+  @Test(arguments: [1, 2]) func aDivergingLayerSaysWhatWasSaved(layer: Int) throws {
+    let wild = "{filters: 3, filter: 3, visible: gaussian, learning_rate: 100000, epochs: 2}"
+    let calm = "{filters: 3, filter: 3, visible: gaussian, epochs: 1}"
+    let run = try TinyRun { path in
+      "data: {path: \(path)}\ntraining: {batch_size: 4, batches_per_epoch: 2}\nlayers:\n  - \(layer == 1 ? wild : calm)\n"
+        + (layer == 2 ? "  - \(wild)\n" : "")
+    }
+    defer { run.directory.remove() }
+    let path = run.directory.file("wild.h5")
+    let message = thrownDescription { try run.pretrainer(output: path).run() }
+    #expect(message.contains("diverged") && message.contains("--force"), "\(message)")
+    if layer == 1 {
+      #expect(message.contains("no checkpoint of this run was written yet"), "\(message)")
+      #expect(!fileExists(path))
+    } else {
+      #expect(
+        message.contains("keeps the last checkpoint (layer 2, 0 epoch(s) done)"), "\(message)")
+      #expect(try ModelCheckpoint.read(from: path).model.layers.count == 1)
+    }
+  }
+
   @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
     let run = try TinyRun()
     defer { run.directory.remove() }

@@ -20,6 +20,16 @@ struct ConfigReader: LayerSettingsReader {
       )
     }
     mapping = m
+    // YAML leaves a repeated key to the reader; the last one would silently win.
+    var seen = Set<String>()
+    for (k, _) in m {
+      guard let name = k.string else { continue }
+      if !seen.insert(name).inserted {
+        throw PipelineError(
+          file,
+          "\(Self.location(k))\(path.isEmpty ? name : "\(path).\(name)") is given twice")
+      }
+    }
   }
 
   /// The top-level mapping of a YAML document; `file` names it in errors.

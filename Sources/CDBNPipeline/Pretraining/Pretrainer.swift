@@ -47,12 +47,18 @@ public final class Pretrainer {
       guard let progress = checkpoint.progress else {
         throw PipelineError(output, "has no /training group, so there is nothing to resume")
       }
+      try checkResumable(progress, layers: checkpoint.model.layers.count)
       if progress.complete {
         reporter.log(
           "\(output): training already complete (\(checkpoint.model.layers.count) layers)")
         return checkpoint
       }
     } else {
+      if resume {
+        reporter.log(
+          "\(output) holds no checkpoint yet (a run stopped before its first epoch ended): starting from the beginning with seed \(config.seed); give the stopped run's --seed if it had one"
+        )
+      }
       checkpoint = ModelCheckpoint(
         config: config.text,
         model: ConvolutionalDBN(preprocessing: config.preprocessing, layers: []),
@@ -79,6 +85,8 @@ public final class Pretrainer {
     }
 
     var epochsRun = 0
+    // Whether `output` holds a checkpoint of this run (a divergence message says so).
+    var saved = resume && exists
     while let progress = checkpoint.progress, !progress.complete {
       let l = progress.layer
       let spec = config.layers[l]
@@ -114,9 +122,13 @@ public final class Pretrainer {
           do {
             stats = try t.train(batch: input, epoch: epoch)
           } catch let e as ModelError {
+            let kept =
+              saved
+              ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done)"
+              : "no checkpoint of this run was written yet"
             throw PipelineError(
               output,
-              "layer \(l + 1): \(e). The last good checkpoint (layer \(l + 1), \(epoch) epochs done) is kept; lower the learning rate and resume with --resume"
+              "layer \(l + 1): \(e). \(kept). Lower layers[\(l)]'s learning rate in the config and start again with --force (--resume needs the config unchanged)"
             )
           }
           error += stats.reconstructionError
@@ -145,6 +157,7 @@ public final class Pretrainer {
           step: t.step,
           seed: seed, complete: layerDone && lastLayer)
         try checkpoint.write(to: output, trainer: layerDone ? nil : t)
+        saved = true
         let mean = meanActivation.reduce(0, +) / Float(max(1, meanActivation.count))
         reporter.log(
           "layer \(l + 1) epoch \(epoch)/\(spec.schedule.epochs): reconstruction error \(String(format: "%.5f", error / Double(perEpoch))), mean activation \(String(format: "%.5f", mean)), \(String(format: "%.1f", seconds)) s"
@@ -207,6 +220,29 @@ public final class Pretrainer {
         start: start)
     } catch let e as ModelError {
       throw PipelineError(existing == nil ? config.data.path : output, "layer \(l + 1): \(e)")
+    }
+  }
+
+  /// Throws unless `progress` (as read from `output`, possibly edited by hand) is a point this
+  /// config's run can have reached with `layers` layers saved.
+  private func checkResumable(_ progress: TrainingProgress, layers: Int) throws {
+    let l = progress.layer
+    guard config.layers.indices.contains(l) else {
+      throw PipelineError(
+        output, "/training says layer \(l + 1), but the config has \(config.layers.count) layer(s)")
+    }
+    let epochs = config.layers[l].schedule.epochs
+    guard (0...epochs).contains(progress.epoch), progress.step >= 0 else {
+      throw PipelineError(
+        output,
+        "/training says epoch \(progress.epoch) and step \(progress.step) of layer \(l + 1), which has \(epochs) epoch(s)"
+      )
+    }
+    // A layer with epochs done is saved; one about to start may not be yet.
+    guard layers == l + 1 || (layers == l && progress.epoch == 0) || progress.complete else {
+      throw PipelineError(
+        output,
+        "/training says layer \(l + 1), epoch \(progress.epoch), but /layers holds \(layers)")
     }
   }
 
