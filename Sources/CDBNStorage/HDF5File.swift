@@ -61,8 +61,10 @@ public final class HDF5File {
   ///
   /// `body` fills a new file at `path + ".tmp-<pid>"`, which is then closed, synced and renamed
   /// over `path`. If anything throws, the temporary file is removed, the error rethrown, and any
-  /// existing file at `path` is left untouched.
+  /// existing file at `path` is left untouched. Temporary files of writers that were killed before
+  /// they could clean up (their process is gone) are removed first.
   public static func atomicWrite(to path: String, _ body: (HDF5File) throws -> Void) throws {
+    HDF5Library.removeStaleTemporaryFiles(of: path)
     let temporaryPath = "\(path).tmp-\(HDF5Library.processID)"
     do {
       let file = try HDF5File(path: temporaryPath, mode: .truncate)

@@ -101,6 +101,26 @@ enum HDF5Library {
     _ = unlink(path)
   }
 
+  /// Removes `path.tmp-<pid>` files that a writer killed mid-save (kill -9, power loss) left
+  /// beside `path`: those whose process no longer exists. A live process's file, this one's
+  /// included, is left alone; so is any file this process may not remove.
+  static func removeStaleTemporaryFiles(of path: String) {
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+    guard let stream = opendir(directory) else { return }
+    defer { closedir(stream) }
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0,
+        pid != getpid()
+      else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { _ = unlink(directory + "/" + name) }
+    }
+  }
+
   /// Forces a closed file's data to disk, so a rename never exposes a file whose data is still in
   /// the page cache when power fails.
   static func syncFile(_ path: String) throws(HDF5Error) {

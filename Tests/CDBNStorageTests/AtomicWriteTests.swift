@@ -45,4 +45,25 @@ import Testing
       try HDF5File(path: path, mode: .readOnly).root.readFloats("weights").values == [1, 2, 3])
     #expect(try leftovers(in: directory) == [])
   }
+
+  /// A writer killed with -9 leaves `path.tmp-<pid>`; the next write beside it removes it, but not
+  /// the temporary file of a writer that is still running.
+  @Test func theNextWriteRemovesTheTemporaryFileOfAKilledWriter() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("model.h5")
+    let finished = Process()
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try HDF5File.withNoFileOpening { try finished.run() }
+    finished.waitUntilExit()
+    let dead = "model.h5.tmp-\(finished.processIdentifier)"
+    let alive = "model.h5.tmp-\(getppid())"
+    for name in [dead, alive, "other.h5.tmp-\(finished.processIdentifier)"] {
+      try directory.write(name, [1, 2, 3])
+    }
+    try HDF5File.atomicWrite(to: path) { file in try file.root.setAttribute("epoch", 1) }
+    #expect(
+      try leftovers(in: directory).sorted()
+        == [alive, "other.h5.tmp-\(finished.processIdentifier)"].sorted())
+  }
 }
