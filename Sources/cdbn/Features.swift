@@ -61,6 +61,7 @@ struct Features: ParsableCommand {
 
   func run() throws {
     try compute.apply()
+    Interruption.install()
     guard batchSize >= 1, batchSize <= 1_000_000 else {
       throw ValidationError("--batch-size must be in 1...1000000")
     }

@@ -31,6 +31,7 @@ struct Pretrain: ParsableCommand {
 
   func run() throws {
     try compute.apply()
+    Interruption.install()
     var settings: PretrainingConfig
     if let config {
       let text: String

@@ -54,6 +54,7 @@ struct TrainCNN: ParsableCommand {
 
   func run() throws {
     try compute.apply()
+    Interruption.install()
     let text: String
     do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
       throw PipelineError(config, "cannot be read: \(error.localizedDescription)")

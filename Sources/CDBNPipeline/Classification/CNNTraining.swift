@@ -133,6 +133,9 @@ public struct CNNTraining {
           String(
             format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
             config.epochs, report.loss, 100 * report.accuracy, report.seconds))
+        try Interruption.check(
+          outputPath,
+          "it keeps the checkpoint of epoch \(report.epoch); continue with --resume")
       }
     }
     if remaining <= 0 {

@@ -285,6 +285,7 @@ public struct AudioFeatureExtractor {
         var speakers: [String] = []
         var segments: [Int] = []
         for (i, item) in dataset.items.enumerated() {
+          try Interruption.check(outputPath, "it was not written; run the command again")
           let signal = try PipelineError.naming(item.audioPath) { try dataset.signal(i) }
           seconds += signal.duration
           let (maps, wasPadded) = try maps(signal, id: item.id)

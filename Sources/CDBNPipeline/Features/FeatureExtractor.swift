@@ -84,6 +84,7 @@ public struct FeatureExtractor {
         try root.setAttribute("data", dataPath)
         var start = 0
         while start < n {
+          try Interruption.check(outputPath, "it was not written; run the command again")
           let end = min(n, start + batchSize)
           let raw = try PipelineError.naming(dataPath) { try source.batch(start..<end) }
           if let bad = raw.firstNonFinite() {

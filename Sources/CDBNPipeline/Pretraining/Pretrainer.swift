@@ -115,6 +115,11 @@ public final class Pretrainer {
         var error = 0.0
         var activation = [Float](repeating: 0, count: spec.filters)
         for b in 0..<perEpoch {
+          try Interruption.check(
+            output,
+            saved
+              ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done); continue with --resume"
+              : "nothing was saved yet; run again (--resume then starts from the beginning)")
           let raw = try batches.batch(
             layer: l, epoch: epoch, index: b, size: spec.schedule.batchSize)
           let input = try lower.propagate(raw, through: l)
