@@ -73,6 +73,10 @@ public final class HDF5File {
       try file.closeChecked()
       try HDF5Library.syncFile(temporaryPath)
       try HDF5Library.replaceFile(path, with: temporaryPath)
+    } catch let error as HDF5Error where error.path == temporaryPath {
+      HDF5Library.removeFile(temporaryPath)
+      // The file the user asked for, not the temporary name it was being written under.
+      throw HDF5Error(path: path, message: error.message)
     } catch {
       HDF5Library.removeFile(temporaryPath)
       throw error

@@ -55,9 +55,16 @@ private final class StringCollector {
 enum HDF5Library {
   private static let lock = HDF5Lock()
 
+  /// No HDF5 clean-up at exit. Every file cdbn opens is closed where it is used; what the library's
+  /// atexit handler would find is a file whose close failed (a full disk, `ulimit -f`), and
+  /// flushing that one again at exit crashed libhdf5 (signal 11 after the error was reported).
+  /// It must precede every other HDF5 call, which would start the library.
+  private static let noCleanUpAtExit: Void = { _ = H5dont_atexit() }()
+
   /// Runs `body` holding the HDF5 lock, with automatic error printing off on this thread.
   static func call<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-    try lock.withLock { () throws(E) -> T in
+    _ = noCleanUpAtExit
+    return try lock.withLock { () throws(E) -> T in
       // Errors are reported as HDF5Error, never printed. Thread-safe builds keep this setting per
       // thread, so it is turned off once for each thread that calls in.
       if pthread_getspecific(silencedThreadKey) == nil {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDBNNumerics
+import Foundation
 
 @main
 struct CDBNCommand: ParsableCommand {
@@ -12,6 +13,13 @@ struct CDBNCommand: ParsableCommand {
       Pretrain.self, Features.self, Split.self, Classify.self, TrainCNN.self, Visualize.self,
       Predict.self, Inspect.self, Plot.self, Bench.self,
     ])
+
+  static func main() {
+    // Past a file-size limit (`ulimit -f`) a write then fails with EFBIG, reported as an error that
+    // names the file, instead of SIGXFSZ killing the process mid-save.
+    signal(SIGXFSZ, SIG_IGN)
+    main(nil)
+  }
 }
 
 /// Options every compute-heavy command shares.

@@ -1,0 +1,45 @@
+import CDBNPipeline
+import CDBNTestSupport
+import Foundation
+import Testing
+
+/// A write that fails part-way (here: past a file-size limit, as a full disk would) is an error that
+/// names the output, exits 1 without crashing, leaves no temporary file, and leaves the previous
+/// output as it was.
+@Suite struct WriteFaultTests {
+  /// The command line of `writer` writing `out`, with `model.h5` pretrained beside the run's data.
+  static func arguments(_ writer: String, _ run: TinyRun, _ out: String) -> [String] {
+    let model = run.directory.file("model.h5")
+    switch writer {
+    case "pretrain": return ["pretrain", run.configPath, "--out", out, "--force"]
+    case "features":
+      return [
+        "features", "--model", model, "--layer", "1", "--data", run.dataPath, "--out", out,
+        "--force",
+      ]
+    default: return ["visualize", "--model", model, "--layer", "1", "--out", out, "--force"]
+    }
+  }
+
+  @Test(arguments: ["pretrain", "features", "visualize"])
+  func aWritePastTheFileSizeLimitIsAnErrorThatKeepsThePreviousFile(_ name: String) throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let setup = try CLITests.cdbn(
+      ["pretrain", run.configPath, "--out", run.directory.file("model.h5")], in: run.directory)
+    try #require(setup.status == 0, "\(CLITests.describe(setup))")
+    let out = run.directory.file("previous-output")
+    let previous = Array("the previous output\n".utf8)
+    try run.directory.write("previous-output", previous)
+    // 2 KiB (`ulimit -f` counts 1,024-byte blocks in dash and bash): the HDF5 writers fail part-way;
+    // the tiny model's pictures are smaller, so no bytes at all for them.
+    let command =
+      "ulimit -f \(name == "visualize" ? 0 : 2); exec '\(try CLITests.executable())' "
+      + Self.arguments(name, run, out).map { "'\($0)'" }.joined(separator: " ")
+    let r = try runProcess("/bin/sh", ["-c", command], workingDirectory: run.directory.path)
+    #expect(r.status == 1, "\(name): \(CLITests.describe(r))")
+    #expect(r.stderr.contains("Error: \(out): "), "\(name): \(r.stderr)")
+    #expect(try readBytes(out) == previous, "\(name)")
+    #expect(run.directory.contents().filter { $0.contains(".tmp-") } == [], "\(name)")
+  }
+}
