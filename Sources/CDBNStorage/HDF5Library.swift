@@ -128,6 +128,38 @@ enum HDF5Library {
     }
   }
 
+  /// Takes an exclusive flock(2) on the file at `path` (created if missing) without waiting, and
+  /// returns its descriptor; nil when another process holds it.
+  static func lockFile(_ path: String) throws(HDF5Error) -> Int32? {
+    while true {
+      let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+      guard descriptor >= 0 else { throw posixFailure(path, "cannot create the lock file") }
+      guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let failure = errno
+        _ = close(descriptor)
+        if failure == EWOULDBLOCK { return nil }
+        errno = failure
+        throw posixFailure(path, "cannot lock")
+      }
+      // The previous holder removes the file when it lets go: a lock on the removed file would
+      // not exclude the next process, which creates a new one. Then take that one.
+      var held = stat()
+      var named = stat()
+      if fstat(descriptor, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino,
+        held.st_dev == named.st_dev
+      {
+        return descriptor
+      }
+      _ = close(descriptor)
+    }
+  }
+
+  /// Removes the lock file at `path`, then lets go of the lock.
+  static func unlockFile(_ path: String, descriptor: Int32) {
+    _ = unlink(path)
+    _ = close(descriptor)
+  }
+
   /// Forces a closed file's data to disk, so a rename never exposes a file whose data is still in
   /// the page cache when power fails.
   static func syncFile(_ path: String) throws(HDF5Error) {

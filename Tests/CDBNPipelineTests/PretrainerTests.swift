@@ -108,6 +108,18 @@ func expectProgress(
     }
   }
 
+  /// While one run writes a model, a second run to the same file is refused.
+  @Test func aSecondRunToTheSameOutputIsRefused() throws {
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let path = run.directory.file("shared.h5")
+    let held = try OutputLock(for: path)
+    let message = thrownDescription { try run.pretrainer(output: path).run() }
+    #expect(message.hasPrefix(path) && message.contains("another cdbn process"), "\(message)")
+    #expect(!fileExists(path))
+    withExtendedLifetime(held) {}
+  }
+
   @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
     let run = try TinyRun()
     defer { run.directory.remove() }

@@ -66,4 +66,20 @@ import Testing
       try leftovers(in: directory).sorted()
         == [alive, "other.h5.tmp-\(finished.processIdentifier)"].sorted())
   }
+
+  /// One claim on an output at a time; released, the claim and its lock file are gone.
+  @Test func anOutputLockExcludesASecondWriterUntilReleased() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("model.h5")
+    var first: OutputLock? = try OutputLock(for: path)
+    let refused = #expect(throws: HDF5Error.self) { _ = try OutputLock(for: path) }
+    #expect(refused?.path == path && refused?.message.contains("another cdbn process") == true)
+    #expect(first?.path == path)
+    first = nil
+    #expect(directory.contents() == [])
+    let second = try OutputLock(for: path)
+    #expect(directory.contents() == ["model.h5.lock"])
+    withExtendedLifetime(second) {}
+  }
 }

@@ -34,6 +34,8 @@ public struct CNNTraining {
   /// Trains to the config's epoch count (from the checkpoint at `outputPath` with `resume`).
   @discardableResult
   public func run(resume: Bool = false, reporter: ProgressReporter? = nil) throws -> [EpochReport] {
+    let lock = try PipelineError.naming(outputPath) { try OutputLock(for: outputPath) }
+    defer { withExtendedLifetime(lock) {} }
     let preprocessing: Preprocessing
     var initial: ConvolutionalDBN? = nil
     if resume {

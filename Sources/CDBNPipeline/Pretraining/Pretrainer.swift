@@ -1,6 +1,7 @@
 import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
+import CDBNStorage
 import Foundation
 
 /// Greedy layer-wise pretraining with a checkpoint after every epoch.
@@ -29,6 +30,8 @@ public final class Pretrainer {
   public func run(resume: Bool = false, replace: Bool = false, stopAfterEpochs: Int? = nil) throws
     -> ModelCheckpoint
   {
+    let lock = try PipelineError.naming(output) { try OutputLock(for: output) }
+    defer { withExtendedLifetime(lock) {} }
     let exists = FileManager.default.fileExists(atPath: output) && !replace
     if exists && !resume {
       throw PipelineError(
