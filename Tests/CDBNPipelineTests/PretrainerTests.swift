@@ -108,6 +108,34 @@ func expectProgress(
     }
   }
 
+  /// Examples too large for the memory a batch may use are refused before anything is allocated
+  /// or written, by pretrain and by features.
+  @Test func batchesBeyondTheMemoryBudgetAreRefusedUpFront() throws {
+    // 12×12 examples, 3 filters 3×3 (10×10 detection maps), batches of 4: 4 · (144 + 4 · 300) floats.
+    let layer = BatchMemory.Layer(filters: 3, pooling: [2, 2]) { h, w in
+      ((h - 3 + 2) / 2, (w - 3 + 2) / 2)
+    }
+    #expect(BatchMemory.bytes(example: [1, 12, 12], batch: 4, layers: [layer]) == 4 * 1344 * 4)
+
+    let run = try TinyRun()
+    defer { run.directory.remove() }
+    let path = run.directory.file("big.h5")
+    var pretrainer = try run.pretrainer(output: path)
+    pretrainer.memoryBudget = 4096
+    let message = thrownDescription { try pretrainer.run() }
+    #expect(message.hasPrefix(run.dataPath) && message.contains("batch_size"), "\(message)")
+    #expect(!fileExists(path))
+
+    pretrainer = try run.pretrainer(output: path)
+    try pretrainer.run()
+    var extractor = try FeatureExtractor(modelPath: path, depth: 2)
+    extractor.memoryBudget = 4096
+    let out = run.directory.file("features.h5")
+    let refused = thrownDescription { try extractor.run(dataPath: run.dataPath, outputPath: out) }
+    #expect(refused.hasPrefix(run.dataPath) && refused.contains("--batch-size"), "\(refused)")
+    #expect(!fileExists(out))
+  }
+
   /// While one run writes a model, a second run to the same file is refused.
   @Test func aSecondRunToTheSameOutputIsRefused() throws {
     let run = try TinyRun()

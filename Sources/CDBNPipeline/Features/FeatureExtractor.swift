@@ -21,6 +21,8 @@ public struct FeatureExtractor {
   public let depths: [Int]
   public var batchSize = 64
   public var flatten = false
+  /// The most memory a batch may need, in bytes (see `BatchMemory`); half the machine's by default.
+  public var memoryBudget = BatchMemory.defaultBudget
 
   public init(modelPath: String, depth: Int) throws {
     try self.init(modelPath: modelPath, depths: [depth])
@@ -65,6 +67,19 @@ public struct FeatureExtractor {
         )
       }
       shapes.append(shape)
+    }
+    let layers = checkpoint.model.layers.prefix(depths.max() ?? 0).map { l in
+      BatchMemory.Layer(filters: l.outputChannels, pooling: l.pooling) {
+        l.outputSize(height: $0, width: $1)
+      }
+    }
+    let needed = BatchMemory.bytes(
+      example: source.exampleShape, batch: min(batchSize, n), layers: Array(layers))
+    guard needed <= memoryBudget else {
+      throw PipelineError(
+        dataPath,
+        "examples of \(source.exampleShape.map(String.init).joined(separator: "×")) need about \(BatchMemory.describe(needed)) for a batch of \(min(batchSize, n)), more than the \(BatchMemory.describe(memoryBudget)) allowed (half this machine's memory); use a smaller --batch-size or smaller pictures"
+      )
     }
     let sizes = shapes.map { $0.reduce(1, *) }
     let per = sizes.reduce(0, +)

@@ -14,6 +14,8 @@ public final class Pretrainer {
   public let config: PretrainingConfig
   public let output: String
   public let reporter: ProgressReporter
+  /// The most memory a batch may need, in bytes (see `BatchMemory`); half the machine's by default.
+  public var memoryBudget = BatchMemory.defaultBudget
 
   public init(
     config: PretrainingConfig, output: String, reporter: ProgressReporter = ProgressReporter()
@@ -75,6 +77,7 @@ public final class Pretrainer {
       patch: config.data.patch,
       limit: config.data.limit, seed: seed)
     try checkInputShape(batches.exampleShape)
+    try checkMemory(batches)
     var trainer: (any LayerTrainer)? = nil
     if let progress = checkpoint.progress, resume && exists {
       if progress.epoch > 0 {
@@ -251,6 +254,30 @@ public final class Pretrainer {
       throw PipelineError(
         output,
         "/training says layer \(l + 1), epoch \(progress.epoch), but /layers holds \(layers)")
+    }
+  }
+
+  /// Throws, before anything large is allocated, when the largest batch (or, with patches, one whole
+  /// preprocessed picture) would need more than `memoryBudget` bytes.
+  private func checkMemory(_ batches: TrainingBatches) throws {
+    let layers = config.layers.map { l in
+      BatchMemory.Layer(filters: l.filters, pooling: l.pooling) {
+        l.outputSize(height: $0, width: $1)
+      }
+    }
+    let batch = config.layers.map(\.schedule.batchSize).max() ?? 1
+    var needed = BatchMemory.bytes(example: batches.exampleShape, batch: batch, layers: layers)
+    // A crop is cut from a whole preprocessed picture: its planes and the FFT's complex copies.
+    if config.data.patch != nil {
+      needed = max(
+        needed, 6 * BatchMemory.bytes(example: batches.source.exampleShape, batch: 1, layers: []))
+    }
+    guard needed <= memoryBudget else {
+      let shape = batches.source.exampleShape.map(String.init).joined(separator: "×")
+      throw PipelineError(
+        config.data.path,
+        "examples of \(shape) need about \(BatchMemory.describe(needed)) for a batch of \(batch), more than the \(BatchMemory.describe(memoryBudget)) allowed (half this machine's memory); use smaller pictures, a data.patch or a smaller batch_size"
+      )
     }
   }
 
