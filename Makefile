@@ -10,7 +10,7 @@ APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev 
 CPU ?= native
 RELEASE_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU))
 
-.PHONY: deps librosa build release test demo bench format clean
+.PHONY: deps librosa build release test test-asan test-tsan demo bench format clean
 
 # Installs the Debian packages that are missing (sudo when not root).
 deps:
@@ -44,6 +44,17 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The whole suite under AddressSanitizer or ThreadSanitizer, each in its own build folder (the CLI
+# tests run the instrumented cdbn built beside the tests).
+test-asan: deps
+	$(SWIFT) build --build-tests --build-path .build/asan -Xswiftc -sanitize=address
+	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
+	  $(SWIFT) test --skip-build --build-path .build/asan
+
+test-tsan: deps
+	$(SWIFT) build --build-tests --build-path .build/tsan -Xswiftc -sanitize=thread
+	$(SWIFT) test --skip-build --build-path .build/tsan
 
 demo: release
 	@rm -f $(DEMO_DIR)/model.h5

@@ -1,24 +1,6 @@
 import CDBNNumerics
 import RealModule
 
-/// How the learning rate changes with the epoch e (counted from 0).
-public enum LearningRateSchedule: Sendable, Hashable {
-  /// rate.
-  case constant
-  /// rate · factor^⌊e / every⌋.
-  case step(every: Int, factor: Float)
-  /// rate · decay^e.
-  case exponential(decay: Float)
-
-  public func rate(base: Float, epoch: Int) -> Float {
-    switch self {
-    case .constant: base
-    case .step(let every, let factor): base * Float.pow(factor, Float(epoch / max(1, every)))
-    case .exponential(let decay): base * Float.pow(decay, Float(epoch))
-    }
-  }
-}
-
 /// Mini-batch SGD with momentum, L2 weight decay on the weights (not the biases), a learning-rate
 /// schedule, and random shifts of the training examples.
 public struct TrainingSettings: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import RealModule
+import CDBNNumerics
 
 /// Hyper-parameters of contrastive-divergence training of a ConvRBM.
 public struct ContrastiveDivergence: Sendable, Equatable {
@@ -63,7 +63,8 @@ public struct ContrastiveDivergence: Sendable, Equatable {
   }
 
   public func learningRate(epoch: Int) -> Float {
-    learningRate * Float(Double.pow(Double(learningRateDecay), Double(epoch)))
+    LearningRateSchedule.exponential(decay: learningRateDecay).rate(
+      base: learningRate, epoch: epoch)
   }
 
   public func momentum(epoch: Int) -> Float {

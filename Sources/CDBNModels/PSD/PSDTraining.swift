@@ -1,4 +1,4 @@
-import RealModule
+import CDBNNumerics
 
 /// Hyper-parameters of PSD training: plain gradient steps on the dictionary and on the encoder.
 public struct PSDTraining: Sendable, Equatable {
@@ -29,6 +29,6 @@ public struct PSDTraining: Sendable, Equatable {
 
   /// The factor on both rates in epoch `epoch`.
   public func decay(epoch: Int) -> Float {
-    Float(Double.pow(Double(learningRateDecay), Double(epoch)))
+    LearningRateSchedule.exponential(decay: learningRateDecay).rate(base: 1, epoch: epoch)
   }
 }

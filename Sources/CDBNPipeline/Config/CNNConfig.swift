@@ -1,4 +1,5 @@
 import CDBNConvNet
+import CDBNNumerics
 import Yams
 
 /// A CNN training run, as read from YAML (`cdbn train-cnn`). The input shape comes from the data;
