@@ -54,7 +54,7 @@ test-asan: deps
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --build-path .build/tsan -Xswiftc -sanitize=thread
-	$(SWIFT) test --skip-build --build-path .build/tsan
+	CDBN_SANITIZER=thread $(SWIFT) test --skip-build --build-path .build/tsan
 
 demo: release
 	@rm -f $(DEMO_DIR)/model.h5

@@ -21,7 +21,10 @@ import Testing
     }
   }
 
-  @Test(arguments: ["pretrain", "features", "visualize"])
+  // ThreadSanitizer's runtime dies of SIGBUS under a file-size limit before cdbn runs.
+  @Test(
+    .disabled(if: ProcessInfo.processInfo.environment["CDBN_SANITIZER"] == "thread"),
+    arguments: ["pretrain", "features", "visualize"])
   func aWritePastTheFileSizeLimitIsAnErrorThatKeepsThePreviousFile(_ name: String) throws {
     let run = try TinyRun()
     defer { run.directory.remove() }
