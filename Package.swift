@@ -38,12 +38,15 @@ let package = Package(
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
 
+    // Hot kernels compiled per x86 instruction set, chosen at run time (see its header).
+    .target(name: "CDBNKernels"),
     .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW", realModule]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
     .target(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
-    .target(name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage", realModule]),
+    .target(
+      name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNKernels", realModule]),
     .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage", realModule]),
     .target(
       name: "CDBNClassifiers",

@@ -1,3 +1,4 @@
+import CDBNModels
 import CDBNNumerics
 import Foundation
 
@@ -38,7 +39,7 @@ public enum Benchmark {
     seconds: Double = 3, only: Set<String>? = nil, print emit: (String) -> Void
   ) throws {
     emit(
-      "OpenBLAS core: \(BLAS.coreName); cdbn threads: \(Parallelism.threads) (OpenBLAS single-threaded inside them)"
+      "OpenBLAS core: \(BLAS.coreName); cdbn threads: \(Parallelism.threads) (OpenBLAS single-threaded inside them); cdbn kernels: \(KernelInstructionSet.current)"
     )
     emit(
       String(

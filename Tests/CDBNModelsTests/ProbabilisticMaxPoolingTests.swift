@@ -124,10 +124,10 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
       #expect(abs(frequency - p) < tolerance, "state \(state): \(frequency) vs \(p)")
     }
   }
-  /// Rows of 12–85 blocks, several rows, ragged and not: the vectors of a row (whole ones, then the
+  /// Rows of 12–85 blocks, several rows, ragged and not: the windows of a row (whole ones, then the
   /// last 16 columns overlapping them) against each block's own softmax in Double, which is what the
-  /// enumeration above reduces to (blocks are independent given v). Blocks of 2–4 members keep them
-  /// in registers; 1 and more than 4 take the path through memory.
+  /// enumeration above reduces to (blocks are independent given v). Rows shorter than a window and
+  /// blocks of more than 64 members go position by position.
   @Test(arguments: [
     PoolingShape(height: 6, width: 22, poolHeight: 2, poolWidth: 2),  // 33 blocks
     PoolingShape(height: 1, width: 62, poolHeight: 1, poolWidth: 3),  // 21, the last ragged
@@ -135,6 +135,7 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
     PoolingShape(height: 8, width: 8, poolHeight: 2, poolWidth: 1),  // 32: whole vectors only
     PoolingShape(height: 7, width: 9, poolHeight: 3, poolWidth: 3),  // 9 members, ragged rows
     PoolingShape(height: 5, width: 17, poolHeight: 1, poolWidth: 1),  // 85 one-unit blocks
+    PoolingShape(height: 9, width: 160, poolHeight: 9, poolWidth: 9),  // 81 members: position by position
   ])
   func longRowsMatchEachBlocksSoftmax(_ g: PoolingShape) {
     let rows = 3
@@ -197,5 +198,33 @@ func bruteForceMarginals(_ inputs: [Double], _ g: PoolingShape) -> (
       }
     }
     #expect(on == expectedOn)
+  }
+
+  /// The kernel compiled for each instruction set this CPU has (baseline, AVX2, AVX-512) gives the
+  /// same bits, on windows, on the overlapping last window, and position by position.
+  @Test func everyInstructionSetComputesTheSameBits() {
+    let before = KernelInstructionSet.current
+    defer { KernelInstructionSet.select(before) }
+    let g = PoolingShape(height: 6, width: 22, poolHeight: 2, poolWidth: 2)
+    let o = g.blockGeometry
+    var rng = RandomStream(seed: 5)
+    let raw = (0..<(2 * o.columns)).map { _ in 30 * rng.nextNormal() }
+    func run(_ name: String) -> [Float]? {
+      guard KernelInstructionSet.select(name) == name else { return nil }
+      var values = raw
+      var off = [Float](repeating: 0, count: 2 * o.length)
+      var pooled = off
+      values.withUnsafeMutableBufferPointer { v in
+        ProbabilisticMaxPooling.blockProbabilities(
+          rows: 2, offsets: o.offsets, length: o.length, values: v.baseAddress!, bias: [0.5, -1],
+          scale: 0.3, valid: nil, off: &off, pooled: &pooled)
+      }
+      return values + off + pooled
+    }
+    let results = KernelInstructionSet.names.compactMap(run)
+    #expect(!results.isEmpty)
+    for r in results.dropFirst() {
+      #expect(r.map(\.bitPattern) == results[0].map(\.bitPattern))
+    }
   }
 }

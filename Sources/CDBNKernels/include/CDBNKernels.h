@@ -1,0 +1,27 @@
+// Hot kernels compiled once per x86 instruction set and chosen when the process starts, so that a
+// plain `swift build -c release` (baseline SSE2) runs them as fast as a build for the machine.
+// Every variant performs the same IEEE operations in the same order (no contraction into fused
+// multiply-adds), so results do not depend on the path taken.
+#ifndef CDBN_KERNELS_H
+#define CDBN_KERNELS_H
+
+#include <stddef.h>
+
+/// The instruction set the kernels run on: "avx512", "avx2" or "baseline". The environment variable
+/// CDBN_ISA (baseline, avx2, avx512) lowers it, for tests and comparisons; it never raises it past
+/// what the CPU supports.
+const char *cdbn_kernels_isa(void);
+
+/// Chooses the path by name (as CDBN_ISA does); returns the name in effect.
+const char *cdbn_kernels_select(const char *name);
+
+/// Probabilistic max-pooling's block probabilities in the block-major layout (see
+/// ProbabilisticMaxPooling.blockProbabilities): `values` rows x offsets x length bottom-up sums
+/// become P(h = 1 | v) with I = (x + bias[row]) * scale; `off` (rows x length) gets P(p = 0 | v),
+/// `pooled` (rows x length, may be NULL) P(p = 1 | v); `valid` (offsets x length, may be NULL) is 1
+/// for existing units and 0 for the missing members of ragged blocks.
+void cdbn_block_probabilities(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled);
+
+#endif

@@ -1,0 +1,212 @@
+#include "CDBNKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+// exp as VectorMath.exp computes it (Cephes' single-precision polynomial on [-87.3, 88.3], the
+// 1.5·2^23 rounding trick, separate multiplies and adds), lane for lane.
+static inline float cdbn_exp(float v) {
+  float x = v < -87.3f ? -87.3f : v;
+  x = x > 88.3f ? 88.3f : x;
+  const float magic = 12582912.0f;
+  float t = x * 1.44269504f + magic;
+  float fx = t - magic;
+  x = x - fx * 0.693359375f;
+  x = x + fx * 2.1219444e-4f;
+  float z = x * x;
+  float y = 1.98756915e-4f;
+  y = y * x + 1.3981999507e-3f;
+  y = y * x + 8.3334519073e-3f;
+  y = y * x + 4.1665795894e-2f;
+  y = y * x + 1.6666665459e-1f;
+  y = y * x + 5.0000001201e-1f;
+  y = y * z + (x + 1.0f);
+  int32_t n;
+  memcpy(&n, &t, sizeof n);
+  n -= 0x4B400000;
+  int32_t bits = (n + 127) << 23;
+  float pow2;
+  memcpy(&pow2, &bits, sizeof pow2);
+  return y * pow2;
+}
+
+#define WINDOW 16
+
+// One window of WINDOW consecutive positions of a row (all its blocks' members), with a fixed trip
+// count so that the loops over the window vectorise; `keep` leading positions were done by the
+// previous window and are left as they are (the passes work in place).
+#define WINDOW_BODY                                                                                \
+  {                                                                                                \
+    float m[WINDOW], sum[WINDOW], e0[WINDOW], inv[WINDOW];                                         \
+    for (size_t i = 0; i < WINDOW; i++) m[i] = 0.0f;                                               \
+    for (size_t o = 0; o < offsets; o++) {                                                         \
+      const float *restrict p = row + o * length + q0;                                             \
+      float x[WINDOW];                                                                             \
+      for (size_t i = 0; i < WINDOW; i++) x[i] = (p[i] + b) * scale;                               \
+      if (valid) {                                                                                 \
+        const float *restrict ok = valid + o * length + q0;                                        \
+        for (size_t i = 0; i < WINDOW; i++) x[i] = ok[i] == 0.0f ? -INFINITY : x[i];               \
+      }                                                                                            \
+      for (size_t i = 0; i < WINDOW; i++) {                                                        \
+        m[i] = x[i] > m[i] ? x[i] : m[i];                                                          \
+        held[o * WINDOW + i] = x[i];                                                               \
+      }                                                                                            \
+    }                                                                                              \
+    for (size_t i = 0; i < WINDOW; i++) {                                                          \
+      e0[i] = cdbn_exp(-m[i]);                                                                     \
+      sum[i] = e0[i];                                                                              \
+    }                                                                                              \
+    for (size_t o = 0; o < offsets; o++) {                                                         \
+      float e[WINDOW];                                                                             \
+      for (size_t i = 0; i < WINDOW; i++) e[i] = cdbn_exp(held[o * WINDOW + i] - m[i]);            \
+      if (valid) {                                                                                 \
+        /* The clamped exp maps -inf to a tiny number; missing units must be exactly 0. */       \
+        const float *restrict ok = valid + o * length + q0;                                        \
+        for (size_t i = 0; i < WINDOW; i++) e[i] *= ok[i];                                         \
+      }                                                                                            \
+      for (size_t i = 0; i < WINDOW; i++) {                                                        \
+        sum[i] += e[i];                                                                            \
+        held[o * WINDOW + i] = e[i];                                                               \
+      }                                                                                            \
+    }                                                                                              \
+    for (size_t i = 0; i < WINDOW; i++) inv[i] = 1.0f / sum[i];                                    \
+    for (size_t o = 0; o < offsets; o++) {                                                         \
+      float *restrict p = row + o * length + q0;                                                   \
+      for (size_t i = keep; i < WINDOW; i++) p[i] = held[o * WINDOW + i] * inv[i];                 \
+    }                                                                                              \
+    float *restrict offRow = off + r * length + q0;                                                \
+    for (size_t i = keep; i < WINDOW; i++) offRow[i] = e0[i] * inv[i];                             \
+    if (pooled) {                                                                                  \
+      float *restrict pooledRow = pooled + r * length + q0;                                        \
+      for (size_t i = keep; i < WINDOW; i++) pooledRow[i] = (sum[i] - e0[i]) * inv[i];             \
+    }                                                                                              \
+  }
+
+// Rows shorter than a window go through a copy padded with zeros (their results are discarded).
+#define BLOCK_PROBABILITIES_BODY                                                                   \
+  float held[64 * WINDOW];                                                                         \
+  if (offsets > 64 || length < WINDOW) {                                                           \
+    block_probabilities_scalar(rows, offsets, length, values, bias, scale, valid, off, pooled);    \
+    return;                                                                                        \
+  }                                                                                                \
+  for (size_t r = 0; r < rows; r++) {                                                              \
+    float *row = values + r * offsets * length;                                                    \
+    const float b = bias ? bias[r] : 0.0f;                                                         \
+    const size_t whole = length - length % WINDOW;                                                 \
+    size_t q0 = 0, keep = 0;                                                                       \
+    for (; q0 < whole; q0 += WINDOW) WINDOW_BODY                                                   \
+    if (whole < length) {                                                                          \
+      keep = WINDOW - (length - whole);                                                            \
+      q0 = length - WINDOW;                                                                        \
+      WINDOW_BODY                                                                                  \
+    }                                                                                              \
+  }
+
+// Every position on its own: blocks with more than 64 members, and rows shorter than a window.
+static void block_probabilities_scalar(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled) {
+  for (size_t r = 0; r < rows; r++) {
+    float *row = values + r * offsets * length;
+    const float b = bias ? bias[r] : 0.0f;
+    for (size_t q = 0; q < length; q++) {
+      float m = 0.0f;
+      for (size_t o = 0; o < offsets; o++) {
+        float x = (row[o * length + q] + b) * scale;
+        if (valid && valid[o * length + q] == 0.0f) x = -INFINITY;
+        m = x > m ? x : m;
+        row[o * length + q] = x;
+      }
+      const float e0 = cdbn_exp(-m);
+      float sum = e0;
+      for (size_t o = 0; o < offsets; o++) {
+        float e = cdbn_exp(row[o * length + q] - m);
+        if (valid) e *= valid[o * length + q];
+        sum += e;
+        row[o * length + q] = e;
+      }
+      const float inv = 1.0f / sum;
+      for (size_t o = 0; o < offsets; o++) row[o * length + q] *= inv;
+      off[r * length + q] = e0 * inv;
+      if (pooled) pooled[r * length + q] = (sum - e0) * inv;
+    }
+  }
+}
+
+typedef void (*block_probabilities_fn)(
+    size_t, size_t, size_t, float *, const float *, float, const float *, float *, float *);
+
+static void block_probabilities_baseline(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled) {
+  BLOCK_PROBABILITIES_BODY
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static void block_probabilities_avx2(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled) {
+  BLOCK_PROBABILITIES_BODY
+}
+
+__attribute__((target("avx512f"))) static void block_probabilities_avx512(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled) {
+  BLOCK_PROBABILITIES_BODY
+}
+#endif
+
+enum isa { ISA_BASELINE, ISA_AVX2, ISA_AVX512 };
+static const char *const isa_names[] = {"baseline", "avx2", "avx512"};
+static _Atomic int selected = -1;
+
+static int best_supported(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
+  if (__builtin_cpu_supports("avx2")) return ISA_AVX2;
+#endif
+  return ISA_BASELINE;
+}
+
+static int by_name(const char *name, int best) {
+  if (!name) return best;
+  for (int i = 0; i <= best; i++) {
+    if (strcmp(name, isa_names[i]) == 0) return i;
+  }
+  return best;
+}
+
+static int current(void) {
+  int s = selected;
+  if (s < 0) {
+    s = by_name(getenv("CDBN_ISA"), best_supported());
+    selected = s;
+  }
+  return s;
+}
+
+const char *cdbn_kernels_isa(void) { return isa_names[current()]; }
+
+const char *cdbn_kernels_select(const char *name) {
+  selected = by_name(name, best_supported());
+  return isa_names[selected];
+}
+
+void cdbn_block_probabilities(
+    size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
+    const float *valid, float *off, float *pooled) {
+  block_probabilities_fn f = block_probabilities_baseline;
+#if defined(__x86_64__) || defined(__i386__)
+  switch (current()) {
+  case ISA_AVX512: f = block_probabilities_avx512; break;
+  case ISA_AVX2: f = block_probabilities_avx2; break;
+  default: break;
+  }
+#endif
+  f(rows, offsets, length, values, bias, scale, valid, off, pooled);
+}
