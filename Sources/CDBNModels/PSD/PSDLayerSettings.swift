@@ -33,12 +33,6 @@ public struct PSDLayerSettings: LayerSettings, Equatable {
   public var stage: FeatureStage
   public var training: PSDTraining
 
-  public init(settings: PSDSettings, stage: FeatureStage, training: PSDTraining) {
-    self.settings = settings
-    self.stage = stage
-    self.training = training
-  }
-
   public init(reading r: any LayerSettingsReader, shape: inout LayerShape, position: Int) throws {
     settings = PSDSettings()
     training = PSDTraining()

@@ -22,11 +22,6 @@ public protocol FrontEnd: Sendable {
 extension FrontEnd {
   public var summary: String { kind }
   public var outputChannels: Int? { nil }
-
-  /// Whether two front ends are of one type and equal.
-  public func isEqual(to other: any FrontEnd) -> Bool where Self: Equatable {
-    (other as? Self) == self
-  }
 }
 
 /// A front end for examples that are already tensors [N, C, H, W] (pictures).
