@@ -10,7 +10,7 @@ APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev 
 CPU ?= native
 RELEASE_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU))
 
-.PHONY: deps librosa build release test test-asan test-tsan demo bench format clean
+.PHONY: deps librosa build release test test-asan test-tsan fuzz demo bench format clean
 
 # Installs the Debian packages that are missing (sudo when not root).
 deps:
@@ -55,6 +55,29 @@ test-asan: deps
 test-tsan: deps
 	$(SWIFT) build --build-tests --build-path .build/tsan -Xswiftc -sanitize=thread
 	CDBN_SANITIZER=thread $(SWIFT) test --skip-build --build-path .build/tsan
+
+# Every reader under libFuzzer and AddressSanitizer for SECONDS each, from seeds cut from Data/
+# (Experiments/fuzz/seeds.py); crashes are written to runs/fuzz/<target>/ and stop that target.
+SECONDS ?= 60
+FUZZ_TARGETS ?= idx idx-gz mnist-csv png jpeg hdf5-data hdf5-model wav sphere phn audio-csv yaml
+# Not -sanitize=fuzzer: libFuzzer's main would clash with the one SwiftPM links; cdbn-fuzz calls
+# libFuzzer's driver itself, from the toolchain's no-main library.
+FUZZER_LIB = $(shell find "$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/../lib/clang" \
+  -name 'libclang_rt.fuzzer_no_main-*.a' | head -1)
+fuzz: deps
+	$(SWIFT) build --product cdbn-fuzz --build-path .build/fuzz -Xswiftc -sanitize=address \
+	  -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DFUZZING \
+	  -Xlinker $(FUZZER_LIB) -Xlinker -lstdc++
+	rm -rf runs/fuzz/seeds && $(PYTHON) Experiments/fuzz/seeds.py runs/fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p runs/fuzz/$$t/corpus; \
+	  CDBN_FUZZ_TARGET=$$t LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
+	    .build/fuzz/debug/cdbn-fuzz -max_total_time=$(SECONDS) -rss_limit_mb=4096 \
+	    -timeout=20 -artifact_prefix=runs/fuzz/$$t/ runs/fuzz/$$t/corpus runs/fuzz/seeds/$$t \
+	    > runs/fuzz/$$t/log 2>&1; \
+	  status=$$?; \
+	  echo "$$t: exit $$status, $$(grep -E '^(Done|#[0-9]+.*DONE)' runs/fuzz/$$t/log | tail -1)"; \
+	done
 
 demo: release
 	@rm -f $(DEMO_DIR)/model.h5

@@ -76,6 +76,9 @@ let package = Package(
 
     // What the test targets share: temporary folders, running programs, the system python.
     .target(name: "CDBNTestSupport", dependencies: ["CDBNStorage"], path: "Tests/CDBNTestSupport"),
+    // libFuzzer harnesses for every reader (`make fuzz`); a plain build gives a stub that says so.
+    .executableTarget(
+      name: "cdbn-fuzz", dependencies: ["CDBNDatasets", "CDBNAudio", "CDBNPipeline"]),
     .testTarget(name: "CDBNNumericsTests", dependencies: ["CDBNNumerics"]),
     .testTarget(
       name: "CDBNStorageTests",

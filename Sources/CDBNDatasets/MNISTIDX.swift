@@ -24,6 +24,13 @@ public enum MNISTIDX {
     guard rows > 0, cols > 0 else {
       throw DatasetError(.badHeader, path: path, "image size \(rows)x\(cols) is empty")
     }
+    // A header may claim any size when it claims no images (then no bytes need follow).
+    let (pixels, overflow) = rows.multipliedReportingOverflow(by: cols)
+    guard !overflow, pixels <= DecodedImage.maxPixels else {
+      throw DatasetError(
+        .tooLarge, path: path,
+        "image size \(rows)x\(cols) exceeds the limit of \(DecodedImage.maxPixels) pixels")
+    }
     let used = n * rows * cols
     var scalars = [Float](repeating: 0, count: used)
     data.withUnsafeBufferPointer { bytes in

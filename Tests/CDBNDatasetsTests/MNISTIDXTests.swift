@@ -49,6 +49,17 @@ import Testing
     expectDatasetError(.truncated, path: header) { _ = try MNISTIDX.loadImages(path: header) }
   }
 
+  /// Found by `make fuzz` (target idx): a header of no images but a 3.1e9 × 4.3e9 image size needs
+  /// no data bytes, and reading it trapped on an overflowing shape instead of refusing it.
+  @Test func anImageSizeBeyondTheLimitIsRefusedEvenWithNoImages() throws {
+    let folder = try TemporaryDirectory()
+    defer { folder.remove() }
+    let path = try folder.write(
+      "fuzz-images-idx3-ubyte",
+      [0, 0, 8, 3, 0, 0, 0, 0, 0xB9, 0, 1, 7, 0xFD, 0xFF, 0xFF, 0xFF])
+    expectDatasetError(.tooLarge, path: path) { _ = try openExamples(path: path) }
+  }
+
   @Test func truncatedGzipFile() throws {
     let folder = try TemporaryDirectory()
     defer { folder.remove() }
