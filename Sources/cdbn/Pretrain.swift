@@ -24,6 +24,12 @@ struct Pretrain: ParsableCommand {
   @Option(help: "Random seed (overrides the config's).")
   var seed: UInt64?
 
+  @Option(
+    help:
+      "With --resume: multiply every learning rate of the layers still to train (after a divergence)."
+  )
+  var learningRateScale: Float?
+
   @Flag(help: "Print only errors.")
   var quiet = false
 
@@ -52,8 +58,18 @@ struct Pretrain: ParsableCommand {
     let reporter = ProgressReporter(quiet: quiet)
     let started = Date()
     if force && resume { throw ValidationError("give --resume or --force, not both") }
-    let result = try Pretrainer(config: settings, output: out, reporter: reporter).run(
-      resume: resume, replace: force)
+    let pretrainer = Pretrainer(config: settings, output: out, reporter: reporter)
+    if let learningRateScale {
+      guard resume else {
+        throw ValidationError(
+          "--learning-rate-scale goes with --resume; for a new run, edit the config")
+      }
+      guard learningRateScale > 0, learningRateScale.isFinite else {
+        throw ValidationError("--learning-rate-scale must be positive")
+      }
+      pretrainer.learningRateScale = learningRateScale
+    }
+    let result = try pretrainer.run(resume: resume, replace: force)
     reporter.log(
       "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
     )

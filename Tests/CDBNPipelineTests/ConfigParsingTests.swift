@@ -241,7 +241,7 @@ import Testing
     BadConfig(
       name: "a top-level key given twice",
       yaml: "\(base)\nseed: 1\nseed: 2\nlayers: [{filters: 4, filter: 3}]\n",
-      mentions: ["seed", "twice", "line"]),
+      mentions: ["seed", "twice", "line 5", "first at line 4"]),
     BadConfig(name: "missing filters", yaml: layers("{filter: 3}"), mentions: ["filters"]),
   ]
 

@@ -78,6 +78,12 @@ public struct CRBMLayerSettings: LayerSettings, Equatable {
 
   public var activationTarget: Double? { Double(training.sparsityTarget) }
 
+  public func scalingLearningRates(by factor: Float) -> any LayerSettings {
+    var scaled = self
+    scaled.training.learningRate *= factor
+    return scaled
+  }
+
   /// `start` replaces the configured σ and the visible biases of a fresh layer.
   public func makeTrainer(
     shape: LayerShape, inputChannels: Int, existing: (any FeatureLayer)?, seed: UInt64,

@@ -69,6 +69,13 @@ public struct PSDLayerSettings: LayerSettings, Equatable {
     }
   }
 
+  public func scalingLearningRates(by factor: Float) -> any LayerSettings {
+    var scaled = self
+    scaled.training.dictionaryLearningRate *= factor
+    scaled.training.encoderLearningRate *= factor
+    return scaled
+  }
+
   public func outputSize(height: Int, width: Int, shape: LayerShape) -> (height: Int, width: Int)? {
     PSDLayer.outputSize(
       height: height, width: width, filter: shape.filterSize, pooling: shape.pooling)

@@ -70,6 +70,9 @@ public protocol LayerSettings: Sendable {
   var activationTarget: Double? { get }
   /// Whether the layer's starting scale is measured from its input (see `StartingScale`).
   var startsFromInput: Bool { get }
+  /// These settings with every learning rate multiplied by `factor` (`pretrain --resume
+  /// --learning-rate-scale`, after a divergence); kinds without one return themselves.
+  func scalingLearningRates(by factor: Float) -> any LayerSettings
 
   /// A trainer: fresh (parameters drawn from `seed`, starting from `start` when given) or around
   /// `existing`, a layer read from a checkpoint.
@@ -83,6 +86,7 @@ extension LayerSettings {
   public func check(inputChannels: Int, shape: LayerShape) throws {}
   public var activationTarget: Double? { nil }
   public var startsFromInput: Bool { false }
+  public func scalingLearningRates(by factor: Float) -> any LayerSettings { self }
 
   /// The layer read from a checkpoint as this kind's layer type (nil for a fresh layer).
   public func existing<Layer: FeatureLayer>(_ layer: (any FeatureLayer)?, as type: Layer.Type)

@@ -21,14 +21,17 @@ struct ConfigReader: LayerSettingsReader {
     }
     mapping = m
     // YAML leaves a repeated key to the reader; the last one would silently win.
-    var seen = Set<String>()
+    var seen: [String: Node] = [:]
     for (k, _) in m {
       guard let name = k.string else { continue }
-      if !seen.insert(name).inserted {
+      if let first = seen[name] {
+        let firstLine = first.mark.map { " (first at line \($0.line))" } ?? ""
         throw PipelineError(
           file,
-          "\(Self.location(k))\(path.isEmpty ? name : "\(path).\(name)") is given twice")
+          "\(Self.location(k))\(path.isEmpty ? name : "\(path).\(name)") is given twice\(firstLine)"
+        )
       }
+      seen[name] = k
     }
   }
 

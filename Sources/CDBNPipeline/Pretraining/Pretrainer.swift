@@ -16,6 +16,9 @@ public final class Pretrainer {
   public let reporter: ProgressReporter
   /// The most memory a batch may need, in bytes (see `BatchMemory`); half the machine's by default.
   public var memoryBudget = BatchMemory.defaultBudget
+  /// A factor on every learning rate of the layers this run trains (1: the config's). For resuming
+  /// after a divergence: the config, which resume requires unchanged, keeps its rates.
+  public var learningRateScale: Float = 1
 
   public init(
     config: PretrainingConfig, output: String, reporter: ProgressReporter = ProgressReporter()
@@ -133,14 +136,11 @@ public final class Pretrainer {
           do {
             stats = try t.train(batch: input, epoch: epoch)
           } catch let e as ModelError {
-            let kept =
+            let advice =
               saved
-              ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done)"
-              : "no checkpoint of this run was written yet"
-            throw PipelineError(
-              output,
-              "layer \(l + 1): \(e). \(kept). Lower layers[\(l)]'s learning rate in the config and start again with --force (--resume needs the config unchanged)"
-            )
+              ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done); continue it with lower learning rates: --resume --learning-rate-scale 0.1"
+              : "no checkpoint of this run was written yet; lower layers[\(l)]'s learning rate in the config and run again (--force replaces the file)"
+            throw PipelineError(output, "layer \(l + 1): \(e). \(advice)")
           }
           error += stats.reconstructionError
           for k in 0..<activation.count { activation[k] += stats.meanActivation[k] }
@@ -226,7 +226,10 @@ public final class Pretrainer {
     let layerSeed = seed &+ UInt64(l + 1) &* 0x9E37_79B9_7F4A_7C15
     let channels = l == 0 ? inputChannels : config.layers[l - 1].filters
     do {
-      return try spec.settings.makeTrainer(
+      let settings =
+        learningRateScale == 1
+        ? spec.settings : spec.settings.scalingLearningRates(by: learningRateScale)
+      return try settings.makeTrainer(
         shape: spec.shape, inputChannels: channels, existing: existing, seed: layerSeed,
         start: start)
     } catch let e as ModelError {
