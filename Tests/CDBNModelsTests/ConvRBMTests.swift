@@ -213,6 +213,42 @@ struct NaiveCD1 {
     }
   }
 
+  /// Shapes drawn at random from what a config may ask for (maps of 1–18 × 1–21, filters that fit,
+  /// pooling blocks of 1–9 that need not divide the map, 1–3 channels and 1–4 groups): CD-1 on
+  /// both top-down routes against the naive loops. Every accepted setting must work, not only the
+  /// shapes the experiments use (pooling 7 on a 17×17 map trapped once).
+  @Test(arguments: [ConvRBMTrainer.TopDownPass.dense, .sparse])
+  func cdStatisticsMatchNaiveLoopsOnRandomAcceptedShapes(_ topDown: ConvRBMTrainer.TopDownPass)
+    throws
+  {
+    var draw = RandomStream(seed: 2026)
+    func pick(_ range: ClosedRange<Int>) -> Int {
+      range.lowerBound + Int(draw.nextFloat() * Float(range.count)) % range.count
+    }
+    for _ in 0..<24 {
+      let (c, k) = (pick(1...3), pick(1...4))
+      let (h, w) = (pick(1...18), pick(1...21))
+      let (fh, fw) = (pick(1...h), pick(1...w))
+      let (ph, pw) = (pick(1...9), pick(1...9))
+      let visible: VisibleUnits = draw.nextFloat() < 0.5 ? .binary : .gaussian
+      var rbm = try ConvRBM(
+        visible: visible, channels: c, filters: k, filterHeight: fh, filterWidth: fw,
+        poolHeight: ph, poolWidth: pw, sigma: 0.8, seed: 3)
+      rbm.weights = randomTensor(rbm.weights.shape, seed: 4, scale: 0.4)
+      let v = randomTensor([2, c, h, w], seed: 5, positive: visible == .binary)
+      let trainer = try ConvRBMTrainer(rbm: rbm, settings: ContrastiveDivergence(), seed: 6)
+      trainer.topDownPass = topDown
+      let fast = try trainer.gradient(of: v)
+      var rng = RandomStream(seed: 6, stream: 0)
+      let slow = NaiveCD1(rbm: rbm).statistics(v, rng: &rng)
+      let shape = "C \(c) K \(k) map \(h)×\(w) filter \(fh)×\(fw) pool \(ph)×\(pw) \(visible)"
+      let worst = zip(fast.weights, slow.w).map { abs(Double($0) - $1) }.max() ?? 0
+      #expect(worst < 1e-4, "dW off by \(worst): \(shape)")
+      let worstBias = zip(fast.hiddenBias, slow.b).map { abs(Double($0) - $1) }.max() ?? 0
+      #expect(worstBias < 1e-5, "db off by \(worstBias): \(shape)")
+    }
+  }
+
   /// −∂F/∂θ by central differences of the free energy against `freeEnergyGradient`.
   @Test(arguments: [VisibleUnits.binary, .gaussian])
   func freeEnergyGradientMatchesFiniteDifferences(_ visible: VisibleUnits) throws {
