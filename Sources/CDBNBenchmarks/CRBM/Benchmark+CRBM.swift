@@ -91,7 +91,7 @@ extension Benchmark {
     let shape = rbm.convolutionShape(height: w.input[1], width: w.input[2])
     return (
       median, 5 * shape.flopsPerExample * median / 1e9, Double(w.batch) / median,
-      cpu / Double(updates), windowCount, rates.first!, rates.last!
+      cpu / Double(updates), windowCount, rates.first ?? 0, rates.last ?? 0
     )
   }
 }
