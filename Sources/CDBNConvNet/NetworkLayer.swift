@@ -102,7 +102,9 @@ public final class LayerStorage {
   var output = FloatBuffer(count: 0)
   var gradInput = FloatBuffer(count: 0)
   fileprivate var heldInput = FloatBuffer(count: 0)
-  var savedInput: UnsafePointer<Float>?
+  /// The input of the last forward call, of `savedCount` examples (none before the first call, so a
+  /// backward pass then has nothing to do).
+  var savedInput: UnsafePointer<Float>
   var savedCount = 0
   var savedMode = NetworkMode.evaluation
   /// False for the first layer of a network in training: nobody needs dL/d(data).
@@ -114,6 +116,7 @@ public final class LayerStorage {
     self.outputShape = outputShape
     self.parameters = parameters
     gradients = parameters.map { FloatBuffer(count: $0.count) }
+    savedInput = UnsafePointer(heldInput.pointer)
   }
 
   /// Storage of the same shapes sharing the same parameters, with buffers of its own.
@@ -187,9 +190,8 @@ extension NetworkLayer {
 
   /// dL/d(input) of the last forward call, given dL/d(output); adds the parameter gradients.
   func backward(_ gradOutput: UnsafePointer<Float>) -> UnsafePointer<Float> {
-    guard let input = storage.savedInput else { preconditionFailure("backward before forward") }
     backwardKernel(
-      gradOutput, input: input, count: storage.savedCount,
+      gradOutput, input: storage.savedInput, count: storage.savedCount,
       gradInput: storage.needsInputGradient ? storage.gradInput.pointer : nil)
     return UnsafePointer(storage.gradInput.pointer)
   }
@@ -219,7 +221,7 @@ extension NetworkLayer {
   /// parameter gradients.
   public func backward(_ gradOutput: Tensor) throws(ConvNetError) -> Tensor {
     let count = storage.savedCount
-    guard gradOutput.shape == [count] + outputShape, storage.savedInput != nil else {
+    guard gradOutput.shape == [count] + outputShape, count > 0 else {
       throw .shapeMismatch(
         "layer \(index) (\(kind)): gradient \(gradOutput.shape) does not match the last forward [\(count)] + \(outputShape)"
       )

@@ -108,13 +108,19 @@ enum HDF5Library {
     _ = unlink(path)
   }
 
+  /// The folder a path names a file in ("." for a bare name, "/" at the root) and the file's name.
+  private static func split(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+    let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+    return (directory, String(path[path.index(after: slash)...]))
+  }
+
   /// Removes `path.tmp-<pid>` files that a writer killed mid-save (kill -9, power loss) left
   /// beside `path`: those whose process no longer exists. A live process's file, this one's
   /// included, is left alone; so is any file this process may not remove.
   static func removeStaleTemporaryFiles(of path: String) {
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-    let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+    let (directory, name) = split(path)
+    let prefix = name + ".tmp-"
     guard let stream = opendir(directory) else { return }
     defer { closedir(stream) }
     while let entry = readdir(stream) {
@@ -175,10 +181,7 @@ enum HDF5Library {
     guard rename(source, destination) == 0 else {
       throw posixFailure(destination, "cannot rename \(source) over it")
     }
-    let slash = destination.lastIndex(of: "/")
-    let directory =
-      slash.map { $0 == destination.startIndex ? "/" : String(destination[..<$0]) } ?? "."
-    let descriptor = open(directory, O_RDONLY)
+    let descriptor = open(split(destination).directory, O_RDONLY)
     if descriptor >= 0 {
       _ = fsync(descriptor)  // best effort: some file systems refuse fsync on directories
       _ = close(descriptor)

@@ -43,6 +43,16 @@ public enum BatchMemory {
   /// Half the machine's physical memory: the default limit for one batch.
   public static var defaultBudget: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
 
+  /// Why `needed` bytes for a batch of `batch` examples of `example` exceed `budget` (with `advice`
+  /// on what to change), or nil when they fit.
+  public static func refusal(
+    needed: Double, budget: Double, example: [Int], batch: Int, advice: String
+  ) -> String? {
+    guard needed > budget else { return nil }
+    return
+      "examples of \(example.map(String.init).joined(separator: "×")) need about \(describe(needed)) for a batch of \(batch), more than the \(describe(budget)) allowed (half this machine's memory); \(advice)"
+  }
+
   /// "1.5 GiB".
   public static func describe(_ bytes: Double) -> String {
     String(format: "%.1f GiB", bytes / Double(1 << 30))

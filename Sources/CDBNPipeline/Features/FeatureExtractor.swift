@@ -75,11 +75,11 @@ public struct FeatureExtractor {
     }
     let needed = BatchMemory.bytes(
       example: source.exampleShape, batch: min(batchSize, n), layers: Array(layers))
-    guard needed <= memoryBudget else {
-      throw PipelineError(
-        dataPath,
-        "examples of \(source.exampleShape.map(String.init).joined(separator: "×")) need about \(BatchMemory.describe(needed)) for a batch of \(min(batchSize, n)), more than the \(BatchMemory.describe(memoryBudget)) allowed (half this machine's memory); use a smaller --batch-size or smaller pictures"
-      )
+    if let refusal = BatchMemory.refusal(
+      needed: needed, budget: memoryBudget, example: source.exampleShape,
+      batch: min(batchSize, n), advice: "use a smaller --batch-size or smaller pictures")
+    {
+      throw PipelineError(dataPath, refusal)
     }
     let sizes = shapes.map { $0.reduce(1, *) }
     let per = sizes.reduce(0, +)

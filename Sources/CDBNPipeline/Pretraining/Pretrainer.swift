@@ -275,12 +275,11 @@ public final class Pretrainer {
       needed = max(
         needed, 6 * BatchMemory.bytes(example: batches.source.exampleShape, batch: 1, layers: []))
     }
-    guard needed <= memoryBudget else {
-      let shape = batches.source.exampleShape.map(String.init).joined(separator: "×")
-      throw PipelineError(
-        config.data.path,
-        "examples of \(shape) need about \(BatchMemory.describe(needed)) for a batch of \(batch), more than the \(BatchMemory.describe(memoryBudget)) allowed (half this machine's memory); use smaller pictures, a data.patch or a smaller batch_size"
-      )
+    if let refusal = BatchMemory.refusal(
+      needed: needed, budget: memoryBudget, example: batches.source.exampleShape, batch: batch,
+      advice: "use smaller pictures, a data.patch or a smaller batch_size")
+    {
+      throw PipelineError(config.data.path, refusal)
     }
   }
 
