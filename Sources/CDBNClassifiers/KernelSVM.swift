@@ -82,7 +82,7 @@ public struct KernelSVM: Classifier {
     guard n > 0 else { return out }
     let gamma = gamma ?? 1 / Double(d)
     var start = [0]
-    for count in supportVectorsPerClass { start.append(start.last! + count) }
+    for count in supportVectorsPerClass { start.append(start[start.count - 1] + count) }
     let svNorms = (0..<l).map { s in
       (0..<d).reduce(Float(0)) { $0 + supportVectors[s * d + $1] * supportVectors[s * d + $1] }
     }

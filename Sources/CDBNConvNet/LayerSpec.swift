@@ -211,10 +211,12 @@ public struct NetworkSpec: Sendable, Hashable {
     }
     guard !layers.isEmpty else { throw .invalidSpec("no layers") }
     var result = [inputShape]
+    var last = inputShape
     for (i, layer) in layers.enumerated() {
-      result.append(try layer.outputShape(for: result[i], index: i))
+      last = try layer.outputShape(for: last, index: i)
+      result.append(last)
     }
-    let classes = result.last!.reduce(1, *)
+    let classes = last.reduce(1, *)
     guard classes >= 2 else {
       throw .invalidSpec("the last layer gives \(classes) output; a classifier needs at least 2")
     }
@@ -226,6 +228,7 @@ public struct NetworkSpec: Sendable, Hashable {
 
   /// The number of classes: the flattened size of the last layer's output.
   public func classes() throws(ConvNetError) -> Int {
-    try shapes().last!.reduce(1, *)
+    // shapes() starts with the input shape, so it is never empty.
+    try shapes().last?.reduce(1, *) ?? 0
   }
 }

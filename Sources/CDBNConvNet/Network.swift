@@ -29,7 +29,7 @@ public final class Network {
   init(spec: NetworkSpec, parameters: [[Parameter]]?) throws(ConvNetError) {
     self.spec = spec.canonical
     shapes = try spec.shapes()
-    classes = shapes.last!.reduce(1, *)
+    classes = shapes.last?.reduce(1, *) ?? 0  // shapes starts with the input shape
     var built: [any NetworkLayer] = []
     for (i, layerSpec) in spec.layers.enumerated() {
       built.append(

@@ -331,7 +331,8 @@ public struct AudioFeatureExtractor {
           try root.writeInts("segments", shape: [rows, 2], segments)
         }
         if summary == .frames {
-          let offsets = frameCounts.reduce(into: [0]) { $0.append($0.last! + $1) }
+          var offsets = [0]
+          for count in frameCounts { offsets.append(offsets[offsets.count - 1] + count) }
           try root.writeInts("offsets", shape: [offsets.count], offsets)
         }
       }
