@@ -36,12 +36,16 @@ let package = Package(
       name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
     // Debian's LIBLINEAR and LIBSVM have no pkg-config file: headers in /usr/include, linked by name.
     .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
+    .systemLibrary(
+      name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
     .systemLibrary(name: "CSVM", providers: [.apt(["libsvm-dev"])]),
 
     // Hot kernels compiled per x86 instruction set, chosen at run time (see its header).
     .target(name: "CDBNKernels"),
     .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW", realModule]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
+    // MPI's world for runs under `mpirun`; only the CLI sees it.
+    .target(name: "CDBNDistributed", dependencies: ["CDBNNumerics", "CMPI"]),
     .target(
       name: "CDBNDatasets",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
@@ -71,7 +75,7 @@ let package = Package(
       name: "cdbn",
       dependencies: [
         "CDBNPipeline", "CDBNBenchmarks", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CDBNDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // What the test targets share: temporary folders, running programs, the system python.

@@ -231,5 +231,7 @@ public final class Scratch: @unchecked Sendable {
 
   public func buffer(_ worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
 
+  public var workers: Int { buffers.count }
+
   deinit { for b in buffers { b.deallocate() } }
 }

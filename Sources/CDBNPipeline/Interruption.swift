@@ -1,3 +1,4 @@
+import CDBNNumerics
 import Dispatch
 import Foundation
 import Synchronization
@@ -41,5 +42,19 @@ public enum Interruption {
   /// and how to continue.
   static func check(_ path: String, _ state: @autoclosure () -> String) throws {
     if let name = signalName { throw PipelineError(path, "stopped by \(name): \(state())") }
+  }
+
+  /// `check` for every process of a run at once: all stop at the same safe point when any of them
+  /// received a signal (a launcher may deliver it to some only).
+  static func check(
+    _ path: String, across processes: any ProcessGroup, _ state: @autoclosure () -> String
+  ) throws {
+    if processes.size > 1 {
+      let mine = UInt64(received.load(ordering: .relaxed))
+      if let first = try processes.gatherValues(mine).first(where: { $0 != 0 }) {
+        received.compareExchange(expected: 0, desired: Int32(first), ordering: .relaxed)
+      }
+    }
+    try check(path, state())
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDBNDistributed
 import CDBNNumerics
 import Foundation
 
@@ -18,7 +19,14 @@ struct CDBNCommand: ParsableCommand {
     // Past a file-size limit (`ulimit -f`) a write then fails with EFBIG, reported as an error that
     // names the file, instead of SIGXFSZ killing the process mid-save.
     signal(SIGXFSZ, SIG_IGN)
-    main(nil)
+    do {
+      var command = try parseAsRoot(nil)
+      try Launch.refuseUnderLauncher(command)
+      try command.run()
+    } catch {
+      Launch.exit(after: error)
+    }
+    World.finish()
   }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDBNNumerics
 import CDBNPipeline
 import Foundation
 
@@ -55,10 +56,12 @@ struct Pretrain: ParsableCommand {
     if !directory.isEmpty {
       try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
-    let reporter = ProgressReporter(quiet: quiet)
-    let started = Date()
     if force && resume { throw ValidationError("give --resume or --force, not both") }
+    let world = try Launch.world(agreeingOn: [settings.text])
+    let reporter = ProgressReporter(quiet: quiet || !world.isLeader)
+    let started = Date()
     let pretrainer = Pretrainer(config: settings, output: out, reporter: reporter)
+    pretrainer.processes = world
     if let learningRateScale {
       guard resume else {
         throw ValidationError(

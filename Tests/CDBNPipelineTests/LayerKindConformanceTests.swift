@@ -207,6 +207,7 @@ struct ToyLayer: FeatureLayer {
 
 /// The toy's step: each filter's move towards the mean input patch, weighted by its response.
 struct ToyGradient: LayerGradient {
+  /// The step of every weight, flat.
   var values: [Float]
   var statistics: TrainingStatistics
 }
@@ -224,25 +225,28 @@ final class ToyTrainer: LayerTrainer {
 
   var currentLayer: any FeatureLayer { layer }
 
-  func gradient(of batch: Tensor) throws -> ToyGradient {
+  /// Each example's sums are its own (the default one unit per example); the process's examples
+  /// are `share.examples`, and the sums of the whole batch are gathered and added in example order.
+  func gradient(of batch: Tensor, share: BatchShare) throws -> ToyGradient {
     let response = try layer.features(batch)
-    let (n, c, _, _) = batch.dims4
+    let (local, c, _, _) = batch.dims4
+    let n = share.batchSize
     let (k, ho, wo) = (response.shape[1], response.shape[2], response.shape[3])
     let (fh, fw) = (layer.weights.shape[2], layer.weights.shape[3])
-    var activation = [Float](repeating: 0, count: k)
-    var update = Tensor(zeros: layer.weights.shape)
-    for e in 0..<n {
+    let stride = layer.weights.count + k
+    var sums = [Float](repeating: 0, count: n * stride)
+    for e in 0..<local {
+      let row = (share.examples.lowerBound + e) * stride
       for f in 0..<k {
         for i in 0..<ho {
           for j in 0..<wo {
             let r = response[e, f, i, j]
-            activation[f] += r
+            sums[row + layer.weights.count + f] += r
             for ch in 0..<c {
               for a in 0..<fh {
                 for b in 0..<fw {
                   let index = ((f * c + ch) * fh + a) * fw + b
-                  update.scalars[index] +=
-                    r * (batch[e, ch, i + a, j + b] - layer.weights[f, ch, a, b])
+                  sums[row + index] += r * (batch[e, ch, i + a, j + b] - layer.weights[f, ch, a, b])
                 }
               }
             }
@@ -250,13 +254,20 @@ final class ToyTrainer: LayerTrainer {
         }
       }
     }
+    try sums.withUnsafeMutableBufferPointer {
+      try share.gatherExamples($0.baseAddress!, stride: stride)
+    }
+    var total = [Float](repeating: 0, count: stride)
+    for e in 0..<n {
+      for i in 0..<stride { total[i] += sums[e * stride + i] }
+    }
     let positions = Float(n * ho * wo)
-    for i in 0..<update.count { update.scalars[i] *= rate / positions }
+    let update = total[0..<layer.weights.count].map { $0 * rate / positions }
     return ToyGradient(
-      values: update.scalars,
+      values: update,
       statistics: TrainingStatistics(
-        reconstructionError: Double(update.scalars.reduce(0) { $0 + $1 * $1 }),
-        meanActivation: activation.map { $0 / positions }, examples: n))
+        reconstructionError: Double(update.reduce(0) { $0 + $1 * $1 }),
+        meanActivation: total[layer.weights.count...].map { $0 / positions }, examples: n))
   }
 
   func apply(_ gradient: ToyGradient, epoch: Int) throws {

@@ -1,7 +1,7 @@
 import CDBNNumerics
 
 /// The CD-k / PCD statistics of one mini-batch, averaged per hidden (or visible) unit: what
-/// `ConvRBMTrainer.apply` turns into an update, and what a data-parallel run would all-reduce.
+/// `ConvRBMTrainer.apply` turns into an update.
 ///
 /// They are σ² times the log-likelihood gradient estimate (Lee's code and most CRBM code train on
 /// these statistics, so the learning rate does not change meaning when σ anneals):
@@ -13,19 +13,8 @@ public struct ConvRBMGradient: LayerGradient {
   public var hiddenBias: [Float]
   public var visibleBias: [Float]
   public var statistics: TrainingStatistics
-  /// PCD only: the negative chains after this batch (each process keeps its own).
+  /// PCD only: the negative chains of the whole batch after it.
   public var chains: Tensor?
-
-  /// weights, then hidden biases, then visible biases.
-  public var values: [Float] {
-    get { weights + hiddenBias + visibleBias }
-    set {
-      let (w, h) = (weights.count, hiddenBias.count)
-      weights = Array(newValue[0..<w])
-      hiddenBias = Array(newValue[w..<(w + h)])
-      visibleBias = Array(newValue[(w + h)...])
-    }
-  }
 }
 
 /// Trains a ConvRBM with CD-k or persistent CD, momentum, weight decay and a sparsity target.
@@ -84,53 +73,88 @@ public final class ConvRBMTrainer: LayerTrainer {
 
   // MARK: - Gradient
 
-  /// The statistics of one mini-batch [N, C, H, W]; parameters are not changed.
-  public func gradient(of batch: Tensor) throws -> ConvRBMGradient {
-    try rbm.validate(batch)
-    let n = batch.shape[0]
-    let s = rbm.convolutionShape(height: batch.shape[2], width: batch.shape[3])
-    let g = rbm.poolingShape(height: batch.shape[2], width: batch.shape[3])
-    if settings.persistent, let c = chains, c.shape != batch.shape {
+  /// Chunks of about 64 K floats of unfolded matrix (one example on W1-sized layers and larger).
+  public func workUnits(batchSize: Int, inputShape: [Int]) -> [Range<Int>] {
+    Self.plan(
+      rbm.convolutionShape(height: inputShape[1], width: inputShape[2]), examples: batchSize
+    )
+    .ranges
+  }
+
+  /// Small chunks (one 28×28 example on W1): OpenBLAS then multiplies with its small-matrix
+  /// kernels, which do not pack the operands (5 % less CPU per update on W1 than two examples).
+  static func plan(_ s: ConvolutionShape, examples n: Int) -> ChunkPlan {
+    ChunkPlan(
+      examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane, budget: 1 << 16)
+  }
+
+  /// The statistics of one mini-batch, of which `shard` [n, C, H, W] holds this process's examples;
+  /// parameters are not changed.
+  public func gradient(of shard: Tensor, share: BatchShare) throws -> ConvRBMGradient {
+    try rbm.validate(shard)
+    try share.check(shard)
+    let n = share.batchSize
+    let s = rbm.convolutionShape(height: shard.shape[2], width: shard.shape[3])
+    let g = rbm.poolingShape(height: shard.shape[2], width: shard.shape[3])
+    let batchShape = [n] + Array(shard.shape.dropFirst())
+    if settings.persistent, let c = chains, c.shape != batchShape {
       throw ModelError.shapeMismatch(
-        "PCD chains are \(c.shape) but the batch is \(batch.shape); keep the batch shape fixed")
+        "PCD chains are \(c.shape) but the batch is \(batchShape); keep the batch shape fixed")
     }
     let ws = workspace(for: s, pooling: g, examples: n)
-    var newChains: Tensor? = nil
-    if settings.persistent { newChains = chains ?? batch }
-    let chainInput = newChains
+    guard ws.plan.ranges == share.units else {
+      throw ModelError.shapeMismatch("the batch share was cut for another layer or batch size")
+    }
     let k = s.filters
     let stepSeed = UInt64(step)
     let rbm = self.rbm
     let settings = self.settings
     let seed = self.seed
     let topDown = topDownPass
+    let first = share.examples.lowerBound
     rbm.weights.scalars.withUnsafeBufferPointer { ws.patches.load(filters: $0.baseAddress!) }
+    // PCD: every process holds the whole batch's chains; they start at the data.
+    if settings.persistent {
+      if let chains {
+        chains.scalars.withUnsafeBufferPointer {
+          ws.chainOut.update(from: $0.baseAddress!, count: $0.count)
+        }
+      } else if !shard.scalars.isEmpty {
+        shard.scalars.withUnsafeBufferPointer {
+          (ws.chainOut + first * s.inputSize).update(from: $0.baseAddress!, count: $0.count)
+        }
+      }
+    }
 
-    batch.scalars.withUnsafeBufferPointer { data in
-      rbm.weights.scalars.withUnsafeBufferPointer { w in
-        rbm.hiddenBias.withUnsafeBufferPointer { b in
-          nonisolated(unsafe) let (data, w, b) = (data.baseAddress!, w.baseAddress!, b.baseAddress!)
-          nonisolated(unsafe) let chainPointer: UnsafeMutablePointer<Float>? = newChains.map { _ in
-            ws.chainOut
-          }
-          if let chainInput {
-            chainInput.scalars.withUnsafeBufferPointer { ci in
-              ws.chainOut.update(from: ci.baseAddress!, count: ci.count)
+    // A process whose share is empty (fewer chunks than processes) only gathers.
+    if !share.owned.isEmpty {
+      shard.scalars.withUnsafeBufferPointer { data in
+        rbm.weights.scalars.withUnsafeBufferPointer { w in
+          rbm.hiddenBias.withUnsafeBufferPointer { b in
+            nonisolated(unsafe) let (data, w, b) = (
+              data.baseAddress!, w.baseAddress!, b.baseAddress!
+            )
+            let chainPointer: UnsafeMutablePointer<Float>? = settings.persistent ? ws.chainOut : nil
+            nonisolated(unsafe) let chain = chainPointer
+            let owned = share.owned
+            Parallelism.forEach(owned.count, threads: ws.workers.count) { task, worker in
+              let unit = owned.lowerBound + task
+              let range = ws.plan.ranges[unit]
+              var rng = RandomStream(seed: seed, stream: (stepSeed << 16) | UInt64(unit))
+              ConvRBMTrainer.chunk(
+                rbm: rbm, settings: settings, shape: s, pooling: g, weights: w, hiddenBias: b,
+                data: data + (range.lowerBound - first) * s.inputSize, count: range.count,
+                chain: chain.map { $0 + range.lowerBound * s.inputSize },
+                patches: ws.patches, topDown: topDown, scratch: ws.workers[worker],
+                partial: ws.partial(unit), rng: &rng)
             }
-          }
-          Parallelism.forEach(ws.plan.ranges.count, threads: ws.workers.count) { task, worker in
-            let range = ws.plan.ranges[task]
-            var rng = RandomStream(seed: seed, stream: (stepSeed << 16) | UInt64(task))
-            ConvRBMTrainer.chunk(
-              rbm: rbm, settings: settings, shape: s, pooling: g, weights: w, hiddenBias: b,
-              data: data + range.lowerBound * s.inputSize, count: range.count,
-              chain: chainPointer.map { $0 + range.lowerBound * s.inputSize },
-              patches: ws.patches, topDown: topDown, scratch: ws.workers[worker],
-              partial: ws.partials[task], rng: &rng)
           }
         }
       }
     }
+    try share.gatherUnits(ws.unitFloats, stride: ws.floatsPerUnit)
+    try share.gatherUnits(ws.unitErrors, stride: 1)
+    if settings.persistent { try share.gatherExamples(ws.chainOut, stride: s.inputSize) }
 
     // Add the chunks' partial sums in chunk order.
     var gw = [Float](repeating: 0, count: s.weightCount)
@@ -138,7 +162,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     var gc = [Float](repeating: 0, count: s.channels)
     var activation = [Float](repeating: 0, count: k)
     var squaredError = 0.0
-    for p in ws.partials {
+    for unit in ws.plan.ranges.indices {
+      let p = ws.partial(unit)
       gw.withUnsafeMutableBufferPointer {
         BLAS.saxpy(count: s.weightCount, alpha: 1, x: p.weights, y: $0.baseAddress!)
       }
@@ -159,10 +184,13 @@ public final class ConvRBMTrainer: LayerTrainer {
       activation[i] /= hiddenUnits
     }
     for i in 0..<gc.count { gc[i] /= visibleUnits }
-    if newChains != nil {
-      newChains!.scalars.withUnsafeMutableBufferPointer {
+    var newChains: Tensor? = nil
+    if settings.persistent {
+      var c = Tensor(zeros: batchShape)
+      c.scalars.withUnsafeMutableBufferPointer {
         $0.baseAddress!.update(from: ws.chainOut, count: $0.count)
       }
+      newChains = c
     }
     let stats = TrainingStatistics(
       reconstructionError: squaredError / Double(n * s.inputSize), meanActivation: activation,
@@ -393,36 +421,30 @@ public final class ConvRBMTrainer: LayerTrainer {
     }
   }
 
-  /// One chunk's summed statistics.
-  final class PartialSums: @unchecked Sendable {
+  /// One chunk's summed statistics: a view of its slot in `Workspace.unitFloats` and `unitErrors`.
+  struct PartialSums {
     let weights, hiddenBias, visibleBias, activation: UnsafeMutablePointer<Float>
     let squaredError: UnsafeMutablePointer<Double>
-    private let sizes: (Int, Int, Int)
+    private let floats: Int
 
-    init(shape s: ConvolutionShape) {
-      sizes = (s.weightCount, s.filters, s.channels)
-      weights = .allocate(capacity: s.weightCount)
-      hiddenBias = .allocate(capacity: s.filters)
-      activation = .allocate(capacity: s.filters)
-      visibleBias = .allocate(capacity: s.channels)
-      squaredError = .allocate(capacity: 1)
-      clear()
+    /// weights, hidden biases, visible biases, then mean activation.
+    static func floats(_ s: ConvolutionShape) -> Int { s.weightCount + 2 * s.filters + s.channels }
+
+    init(
+      shape s: ConvolutionShape, floats base: UnsafeMutablePointer<Float>,
+      error: UnsafeMutablePointer<Double>
+    ) {
+      floats = Self.floats(s)
+      weights = base
+      hiddenBias = base + s.weightCount
+      activation = hiddenBias + s.filters
+      visibleBias = activation + s.filters
+      squaredError = error
     }
 
     func clear() {
-      weights.initialize(repeating: 0, count: sizes.0)
-      hiddenBias.initialize(repeating: 0, count: sizes.1)
-      activation.initialize(repeating: 0, count: sizes.1)
-      visibleBias.initialize(repeating: 0, count: sizes.2)
-      squaredError.initialize(to: 0)
-    }
-
-    deinit {
-      weights.deallocate()
-      hiddenBias.deallocate()
-      activation.deallocate()
-      visibleBias.deallocate()
-      squaredError.deallocate()
+      weights.update(repeating: 0, count: floats)
+      squaredError.pointee = 0
     }
   }
 
@@ -431,19 +453,19 @@ public final class ConvRBMTrainer: LayerTrainer {
     let examples: Int
     let plan: ChunkPlan
     let workers: [WorkerScratch]
-    let partials: [PartialSums]
+    /// Every chunk's partial sums (`PartialSums.floats` each) and squared errors, gathered whole.
+    let unitFloats: UnsafeMutablePointer<Float>
+    let unitErrors: UnsafeMutablePointer<Double>
+    let floatsPerUnit: Int
     /// The current filters, padded for the sparse top-down pass; shared, read-only in the workers.
     let patches: ActivePatches
+    /// The whole batch's persistent chains.
     let chainOut: UnsafeMutablePointer<Float>
 
     init(shape s: ConvolutionShape, pooling g: PoolingShape, examples n: Int) {
       shape = s
       examples = n
-      // Small chunks (one 28×28 example on W1): OpenBLAS then multiplies with its small-matrix
-      // kernels, which do not pack the operands (5 % less CPU per update on W1 than two examples).
-      let plan = ChunkPlan(
-        examples: n, floatsPerExample: (s.patchSize + 3 * s.filters) * s.outputPlane,
-        budget: 1 << 16)
+      let plan = ConvRBMTrainer.plan(s, examples: n)
       self.plan = plan
       let workerCount = min(Parallelism.threads, max(1, plan.ranges.count))
       let patches = ActivePatches(shape: s, poolHeight: g.poolHeight, poolWidth: g.poolWidth)
@@ -453,11 +475,25 @@ public final class ConvRBMTrainer: LayerTrainer {
           shape: s, pooling: g, chunk: plan.largest,
           groups: patches.scratchCount)
       }
-      partials = plan.ranges.map { _ in PartialSums(shape: s) }
+      floatsPerUnit = PartialSums.floats(s)
+      let units = max(1, plan.ranges.count)
+      unitFloats = .allocate(capacity: units * floatsPerUnit)
+      unitFloats.initialize(repeating: 0, count: units * floatsPerUnit)
+      unitErrors = .allocate(capacity: units)
+      unitErrors.initialize(repeating: 0, count: units)
       chainOut = .allocate(capacity: max(1, n * s.inputSize))
       chainOut.initialize(repeating: 0, count: max(1, n * s.inputSize))
     }
 
-    deinit { chainOut.deallocate() }
+    func partial(_ unit: Int) -> PartialSums {
+      PartialSums(
+        shape: shape, floats: unitFloats + unit * floatsPerUnit, error: unitErrors + unit)
+    }
+
+    deinit {
+      chainOut.deallocate()
+      unitFloats.deallocate()
+      unitErrors.deallocate()
+    }
   }
 }

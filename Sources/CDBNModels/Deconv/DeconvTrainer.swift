@@ -1,16 +1,11 @@
 import CDBNNumerics
 
 /// Where one mini-batch's conjugate-gradient steps take the filters (before their planes are put back
-/// to unit norm). Averaging it across processes averages their steps.
+/// to unit norm).
 public struct DeconvGradient: LayerGradient {
   /// [K, C, fh, fw], flat.
   public var filters: [Float]
   public var statistics: TrainingStatistics
-
-  public var values: [Float] {
-    get { filters }
-    set { filters = newValue }
-  }
 }
 
 /// Trains a deconvolutional layer on mini-batches: for each batch, infer the feature maps z with the
@@ -21,8 +16,9 @@ public struct DeconvGradient: LayerGradient {
 /// the filters.
 ///
 /// Nothing is random and each example is solved on its own, with per-example filter sums added in
-/// example order: the result depends on neither the thread count nor the chunking, and the state
-/// to resume is the step counter.
+/// example order: the result depends on neither the thread count nor the process count, and the
+/// state to resume is the step counter. In a data-parallel run every conjugate-gradient step
+/// gathers the per-example sums of the whole batch.
 public final class DeconvTrainer: LayerTrainer {
   public internal(set) var layer: DeconvLayer
   public let filterIterations: Int
@@ -47,23 +43,26 @@ public final class DeconvTrainer: LayerTrainer {
 
   public func finishEpoch(_ epoch: Int) {}
 
-  /// Infers the batch's maps, then takes the conjugate-gradient steps; the layer is not changed.
-  public func gradient(of batch: Tensor) throws -> DeconvGradient {
+  /// Infers the maps of this process's examples, then takes the conjugate-gradient steps on the
+  /// whole batch; the layer is not changed.
+  public func gradient(of batch: Tensor, share: BatchShare) throws -> DeconvGradient {
     try layer.validate(batch)
-    let (n, c, h, w) = batch.dims4
-    if solvers.count != min(Parallelism.threads, n) || solvers[0].height != h
+    try share.check(batch)
+    let (local, c, h, w) = batch.dims4
+    let n = share.batchSize
+    if solvers.count != max(1, min(Parallelism.threads, local)) || solvers[0].height != h
       || solvers[0].width != w
     {
-      solvers = DeconvSolver.team(for: layer, height: h, width: w, examples: n)
+      solvers = DeconvSolver.team(for: layer, height: h, width: w, examples: max(1, local))
     }
     let z = layer.inferMaps(batch, solvers: solvers)
     let count = layer.filters.count
 
     // The gradient at the current filters, and the batch's reconstruction error with them.
     var filters = layer.filters.scalars
-    var (gradient, squaredError) = filters.withUnsafeBufferPointer { f in
+    var (gradient, squaredError) = try filters.withUnsafeBufferPointer { f in
       nonisolated(unsafe) let f = f.baseAddress!
-      return sumOverExamples(batch, maps: z) { solver, y, maps, partial in
+      return try sumOverExamples(batch, maps: z, share: share) { solver, y, maps, partial in
         solver.accumulateFilterGradient(y, maps: maps, filters: f, into: partial)
       }
     }
@@ -75,9 +74,9 @@ public final class DeconvTrainer: LayerTrainer {
     var rr = Self.dot(residual, residual)
     for _ in 0..<filterIterations {
       guard rr > 0 else { break }
-      var (normal, _) = direction.withUnsafeBufferPointer { d in
+      var (normal, _) = try direction.withUnsafeBufferPointer { d in
         nonisolated(unsafe) let d = d.baseAddress!
-        return sumOverExamples(batch, maps: z) { solver, _, maps, partial in
+        return try sumOverExamples(batch, maps: z, share: share) { solver, _, maps, partial in
           solver.accumulateFilterNormal(maps: maps, direction: d, into: partial)
           return 0
         }
@@ -98,7 +97,8 @@ public final class DeconvTrainer: LayerTrainer {
     return DeconvGradient(
       filters: filters,
       statistics: TrainingStatistics(
-        reconstructionError: error, meanActivation: Self.meanMagnitude(z), examples: n))
+        reconstructionError: error, meanActivation: try Self.meanMagnitude(z, share: share),
+        examples: n))
   }
 
   /// Takes the filters the gradient reached and scales every plane back to unit norm.
@@ -114,14 +114,17 @@ public final class DeconvTrainer: LayerTrainer {
     step += 1
   }
 
-  /// Σ over the batch of `body`'s filter-sized sums and of its returned numbers: examples in
-  /// parallel, each summing into its own zeroed partial, partials added in example order.
+  /// Σ over the whole batch of `body`'s filter-sized sums and of its returned numbers: this process's
+  /// examples in parallel, each summing into its own zeroed partial; the partials of every process
+  /// gathered and added in example order.
   private func sumOverExamples(
-    _ batch: Tensor, maps z: Tensor,
+    _ batch: Tensor, maps z: Tensor, share: BatchShare,
     _ body: (DeconvSolver, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)
       -> Double
-  ) -> (sum: [Float], value: Double) {
-    let n = batch.shape[0]
+  ) throws -> (sum: [Float], value: Double) {
+    let n = share.batchSize
+    let local = batch.shape[0]
+    let first = share.examples.lowerBound
     let count = layer.filters.count
     if partials.count != n * count { partials = [Float](repeating: 0, count: n * count) }
     var values = [Double](repeating: 0, count: n)
@@ -131,20 +134,26 @@ public final class DeconvTrainer: LayerTrainer {
         partials.withUnsafeMutableBufferPointer { pp in
           values.withUnsafeMutableBufferPointer { vp in
             nonisolated(unsafe) let (yp, zp, pp, vp) = (
-              yp.baseAddress!, zp.baseAddress!, pp.baseAddress!, vp.baseAddress!
+              yp.baseAddress, zp.baseAddress, pp.baseAddress!, vp.baseAddress!
             )
             withoutActuallyEscaping(body) { body in
               nonisolated(unsafe) let body = body
-              Parallelism.forEach(n, threads: solvers.count) { e, worker in
+              Parallelism.forEach(local, threads: solvers.count) { e, worker in
                 let s = solvers[worker]
-                let partial = pp + e * count
+                let partial = pp + (first + e) * count
                 partial.update(repeating: 0, count: count)
-                vp[e] = body(s, yp + e * s.inputSize, zp + e * s.mapSize, partial)
+                vp[first + e] = body(s, yp! + e * s.inputSize, zp! + e * s.mapSize, partial)
               }
             }
           }
         }
       }
+    }
+    try partials.withUnsafeMutableBufferPointer {
+      try share.gatherExamples($0.baseAddress!, stride: count)
+    }
+    try values.withUnsafeMutableBufferPointer {
+      try share.gatherExamples($0.baseAddress!, stride: 1)
     }
     var total = [Float](repeating: 0, count: count)
     for e in 0..<n {
@@ -161,16 +170,25 @@ public final class DeconvTrainer: LayerTrainer {
     }
   }
 
-  /// Mean |z| of each feature map over the batch: the layer's activation statistic.
-  static func meanMagnitude(_ z: Tensor) -> [Float] {
-    let (n, k, h, w) = z.dims4
+  /// Mean |z| of each feature map over the whole batch, of which `z` holds this process's maps:
+  /// the layer's activation statistic, from per-example sums added in example order.
+  static func meanMagnitude(_ z: Tensor, share: BatchShare) throws -> [Float] {
+    let (local, k, h, w) = z.dims4
     let plane = h * w
+    let n = share.batchSize
+    var sums = [Double](repeating: 0, count: n * k)
+    for e in 0..<local {
+      for kk in 0..<k {
+        let base = (e * k + kk) * plane
+        var sum = 0.0
+        for i in 0..<plane { sum += Double(abs(z.scalars[base + i])) }
+        sums[(share.examples.lowerBound + e) * k + kk] = sum
+      }
+    }
+    try sums.withUnsafeMutableBufferPointer { try share.gatherExamples($0.baseAddress!, stride: k) }
     return (0..<k).map { kk in
       var sum = 0.0
-      for e in 0..<n {
-        let base = (e * k + kk) * plane
-        for i in 0..<plane { sum += Double(abs(z.scalars[base + i])) }
-      }
+      for e in 0..<n { sum += sums[e * k + kk] }
       return Float(sum / Double(max(1, n * plane)))
     }
   }

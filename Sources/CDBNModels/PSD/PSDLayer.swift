@@ -242,11 +242,31 @@ public struct PSDLayer: FeatureLayer, Equatable {
     weights: Tensor, gain: [Float], bias: [Float]
   ) {
     let s = try preactivation ?? encode(x).preactivation
+    let (n, k, _, _) = s.dims4
+    let upstream = encoderUpstream(preactivation: s, codes: codes)
+    var gain = [Float](repeating: 0, count: k)
+    var bias = [Float](repeating: 0, count: k)
+    for e in 0..<n {
+      for kk in 0..<k {
+        gain[kk] += upstream.gain[e * k + kk]
+        bias[kk] += upstream.bias[e * k + kk]
+      }
+    }
+    let gw = Convolution.weightGradient(
+      input: x, maps: upstream.delta, filterHeight: filterHeight, filterWidth: filterWidth)
+    return (gw, gain, bias)
+  }
+
+  /// The error β‖z − f(s)‖² sends back through the encoder at codes z and preactivation s = W ∗ x:
+  /// δ = ∂/∂s [N, K, Ho, Wo], and per example and map [N·K] its derivatives for the gain and the bias.
+  public func encoderUpstream(preactivation s: Tensor, codes: Tensor) -> (
+    delta: Tensor, gain: [Float], bias: [Float]
+  ) {
     let (n, k, h, w) = s.dims4
     let plane = h * w
     var delta = s
-    var gain = [Float](repeating: 0, count: k)
-    var bias = [Float](repeating: 0, count: k)
+    var gain = [Float](repeating: 0, count: n * k)
+    var bias = [Float](repeating: 0, count: n * k)
     let twoBeta = 2 * settings.predictionWeight
     for e in 0..<n {
       for kk in 0..<k {
@@ -261,13 +281,11 @@ public struct PSDLayer: FeatureLayer, Equatable {
           sumGain += upstream * f.dGain
           sumBias += upstream * f.dBias
         }
-        gain[kk] += sumGain
-        bias[kk] += sumBias
+        gain[e * k + kk] = sumGain
+        bias[e * k + kk] = sumBias
       }
     }
-    let gw = Convolution.weightGradient(
-      input: x, maps: delta, filterHeight: filterHeight, filterWidth: filterWidth)
-    return (gw, gain, bias)
+    return (delta, gain, bias)
   }
 
   /// Scales each filter [C, fh, fw] of `d` to unit L2 norm (an all-zero filter stays zero).

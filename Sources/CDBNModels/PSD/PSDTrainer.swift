@@ -11,18 +11,6 @@ public struct PSDGradient: LayerGradient {
   public var encoderGain: [Float]
   public var encoderBias: [Float]
   public var statistics: TrainingStatistics
-
-  /// The dictionary, then the encoder's weights, gains and biases.
-  public var values: [Float] {
-    get { dictionary.scalars + encoderWeights.scalars + encoderGain + encoderBias }
-    set {
-      let (d, e, k) = (dictionary.count, encoderWeights.count, encoderGain.count)
-      dictionary.scalars = Array(newValue[0..<d])
-      encoderWeights.scalars = Array(newValue[d..<(d + e)])
-      encoderGain = Array(newValue[(d + e)..<(d + e + k)])
-      encoderBias = Array(newValue[(d + e + k)...])
-    }
-  }
 }
 
 /// Trains a PSD layer: per mini-batch, infer the codes (FISTA warm-started from the encoder), take a
@@ -30,8 +18,9 @@ public struct PSDGradient: LayerGradient {
 /// the encoder towards predicting those codes.
 ///
 /// Nothing is random: the update depends only on the layer and the batch (each example's codes are
-/// inferred on their own), so the same data gives the same weights on any thread count, and the
-/// state to resume is the step counter and the first error.
+/// inferred on their own, and the weight gradients are summed per chunk of examples in chunk
+/// order), so the same data gives the same weights on any thread or process count, and the state to
+/// resume is the step counter and the first error.
 public final class PSDTrainer: LayerTrainer {
   public internal(set) var layer: PSDLayer
   public let settings: PSDTraining
@@ -50,49 +39,136 @@ public final class PSDTrainer: LayerTrainer {
 
   public func finishEpoch(_ epoch: Int) {}
 
-  /// The gradients of one mini-batch [N, C, H, W]; parameters are not changed.
-  public func gradient(of batch: Tensor) throws -> PSDGradient {
-    let (preactivation, prediction) = try layer.encode(batch)
-    let inference = SparseCodeInference(layer: layer, height: batch.shape[2], width: batch.shape[3])
+  /// The chunks of the weight gradients' unfolded matrices (`Convolution.weightGradient`'s cut).
+  public func workUnits(batchSize: Int, inputShape: [Int]) -> [Range<Int>] {
+    let s = layer.convolutionShape(height: inputShape[1], width: inputShape[2])
+    return ChunkPlan(examples: batchSize, floatsPerExample: s.patchSize * s.outputPlane).ranges
+  }
+
+  /// The gradients of one mini-batch, of which `shard` [n, C, H, W] holds this process's examples;
+  /// parameters are not changed.
+  public func gradient(of shard: Tensor, share: BatchShare) throws -> PSDGradient {
+    try share.check(shard)
+    let inference = SparseCodeInference(layer: layer, height: shard.shape[2], width: shard.shape[3])
+    // Per chunk: the dictionary's and the encoder's weight sums, the gain, bias and active-code
+    // sums, then the squared error; gathered from every process and added in chunk order.
+    let s = inference.shape
+    let k = s.filters
+    let stride = 2 * s.weightCount + 3 * k
+    let units = share.units.count
+    var sums = [Float](repeating: 0, count: units * stride)
+    var errors = [Double](repeating: 0, count: units)
+    // A process whose share is empty (fewer chunks than processes) only gathers.
+    if !share.owned.isEmpty {
+      try sumOwnedChunks(
+        of: shard, share: share, inference: inference, stride: stride, sums: &sums,
+        errors: &errors)
+    }
+    try sums.withUnsafeMutableBufferPointer {
+      try share.gatherUnits($0.baseAddress!, stride: stride)
+    }
+    try errors.withUnsafeMutableBufferPointer { try share.gatherUnits($0.baseAddress!, stride: 1) }
+
+    var total = [Float](repeating: 0, count: stride)
+    var squaredError = 0.0
+    for unit in 0..<units {
+      for i in 0..<stride { total[i] += sums[unit * stride + i] }
+      squaredError += errors[unit]
+    }
+    let n = share.batchSize
+    let scale = 1 / Float(n * s.outputPlane)
+    let filterShape = layer.dictionary.shape
+    // The dictionary's gradient is minus the correlation of the residual with the codes.
+    let dictionary = Tensor(
+      shape: filterShape, scalars: total[0..<s.weightCount].map { -$0 * scale })
+    let encoderWeights = Tensor(
+      shape: filterShape, scalars: total[s.weightCount..<(2 * s.weightCount)].map { $0 * scale })
+    let gain = total[(2 * s.weightCount)..<(2 * s.weightCount + k)].map { $0 * scale }
+    let bias = total[(2 * s.weightCount + k)..<(2 * s.weightCount + 2 * k)].map { $0 * scale }
+    let active = total[(2 * s.weightCount + 2 * k)...].map { $0 / Float(n * s.outputPlane) }
+    let stats = TrainingStatistics(
+      reconstructionError: squaredError / Double(n * s.inputSize), meanActivation: Array(active),
+      examples: n)
+    return PSDGradient(
+      dictionary: dictionary, encoderWeights: encoderWeights, encoderGain: gain,
+      encoderBias: bias, statistics: stats)
+  }
+
+  /// Infers the codes of this process's examples and writes each of its chunks' sums (`stride`
+  /// floats: see `gradient`) into `sums` and its squared error into `errors`.
+  private func sumOwnedChunks(
+    of shard: Tensor, share: BatchShare, inference: SparseCodeInference, stride: Int,
+    sums: inout [Float], errors: inout [Double]
+  ) throws {
+    let (preactivation, prediction) = try layer.encode(shard)
     if workspace?.shape != inference.shape {
       workspace = SparseCodeInference.Workspace(
-        shape: inference.shape, workers: min(Parallelism.threads, batch.shape[0]))
+        shape: inference.shape, workers: min(Parallelism.threads, shard.shape[0]))
     }
-    let inferred = inference.run(batch, prediction: prediction, workspace: workspace)
+    let inferred = inference.run(shard, prediction: prediction, workspace: workspace)
     let codes = inferred.codes
-    let residual = layer.weightedResidual(batch, reconstruction: inferred.reconstructions)
-    var dictionary = layer.dictionaryGradient(weightedResidual: residual, codes: codes)
-    var encoder = try layer.encoderGradient(batch, codes: codes, preactivation: preactivation)
+    let residual = layer.weightedResidual(shard, reconstruction: inferred.reconstructions)
+    let upstream = layer.encoderUpstream(preactivation: preactivation, codes: codes)
 
     let s = inference.shape
-    let n = batch.shape[0]
-    let scale = 1 / Float(n * s.outputPlane)
-    for i in 0..<dictionary.count { dictionary.scalars[i] *= scale }
-    for i in 0..<encoder.weights.count { encoder.weights.scalars[i] *= scale }
-    for k in 0..<s.filters {
-      encoder.gain[k] *= scale
-      encoder.bias[k] *= scale
-    }
-    var squaredError = 0.0
-    for i in 0..<batch.count {
-      let r = Double(batch.scalars[i] - inferred.reconstructions.scalars[i])
-      squaredError += r * r
-    }
-    var active = [Float](repeating: 0, count: s.filters)
-    for e in 0..<n {
-      for k in 0..<s.filters {
-        let base = (e * s.filters + k) * s.outputPlane
-        var count = 0
-        for p in 0..<s.outputPlane where codes.scalars[base + p] != 0 { count += 1 }
-        active[k] += Float(count)
+    let k = s.filters
+    let first = share.examples.lowerBound
+    let owned = share.owned
+    let scratch = Scratch(
+      workers: min(Parallelism.threads, owned.count),
+      floats: Convolution.scratchFloats(s, count: share.units[owned].map(\.count).max() ?? 1))
+    let tensors = (shard, residual, codes, upstream.delta)
+    sums.withUnsafeMutableBufferPointer { sumPointer in
+      errors.withUnsafeMutableBufferPointer { errorPointer in
+        nonisolated(unsafe) let (out, err) = (sumPointer.baseAddress!, errorPointer.baseAddress!)
+        tensors.0.scalars.withUnsafeBufferPointer { x in
+          tensors.1.scalars.withUnsafeBufferPointer { r in
+            tensors.2.scalars.withUnsafeBufferPointer { z in
+              tensors.3.scalars.withUnsafeBufferPointer { d in
+                nonisolated(unsafe) let (x, r, z, d) = (
+                  x.baseAddress!, r.baseAddress!, z.baseAddress!, d.baseAddress!
+                )
+                let reconstructions = inferred.reconstructions
+                Parallelism.forEach(owned.count, threads: scratch.workers) { task, worker in
+                  let unit = owned.lowerBound + task
+                  let range = share.units[unit]
+                  let local = range.lowerBound - first
+                  let slot = out + unit * stride
+                  Convolution.weightGradient(
+                    s, count: range.count, input: r + local * s.inputSize,
+                    maps: z + local * s.outputSize, gradient: slot,
+                    scratch: scratch.buffer(worker))
+                  Convolution.weightGradient(
+                    s, count: range.count, input: x + local * s.inputSize,
+                    maps: d + local * s.outputSize, gradient: slot + s.weightCount,
+                    scratch: scratch.buffer(worker))
+                  let gain = slot + 2 * s.weightCount
+                  let bias = gain + k
+                  let active = bias + k
+                  gain.update(repeating: 0, count: 3 * k)
+                  var squaredError = 0.0
+                  for e in (local..<(local + range.count)) {
+                    for kk in 0..<k {
+                      gain[kk] += upstream.gain[e * k + kk]
+                      bias[kk] += upstream.bias[e * k + kk]
+                      let base = e * s.outputSize + kk * s.outputPlane
+                      var count = 0
+                      for p in 0..<s.outputPlane where z[base + p] != 0 { count += 1 }
+                      active[kk] += Float(count)
+                    }
+                    for i in (e * s.inputSize)..<((e + 1) * s.inputSize) {
+                      let v = Double(x[i] - reconstructions.scalars[i])
+                      squaredError += v * v
+                    }
+                  }
+                  err[unit] = squaredError
+                }
+              }
+            }
+          }
+        }
       }
     }
-    let stats = TrainingStatistics(
-      reconstructionError: squaredError / Double(batch.count),
-      meanActivation: active.map { $0 / Float(n * s.outputPlane) }, examples: n)
-    return PSDGradient(
-      dictionary: dictionary, encoderWeights: encoder.weights, encoderGain: encoder.gain,
-      encoderBias: encoder.bias, statistics: stats)
   }
 
   /// Steps along one gradient, then puts each dictionary filter back to unit norm (and keeps the

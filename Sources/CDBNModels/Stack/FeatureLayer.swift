@@ -39,26 +39,31 @@ extension FeatureLayer {
   public var convolutionStart: (weights: Tensor, bias: [Float])? { nil }
 }
 
-/// What one mini-batch contributes to an update: the values data-parallel training adds up (and
-/// averages) across processes between `LayerTrainer.gradient(of:)` and `LayerTrainer.apply`.
+/// What one mini-batch contributes to an update, between `LayerTrainer.gradient` and
+/// `LayerTrainer.apply`: the same on every process of a data-parallel run.
 public protocol LayerGradient: Sendable {
-  /// Every value that processes add up, flat and in a fixed order; setting writes them back.
-  var values: [Float] { get set }
   /// What the batch measured (reconstruction error, mean activation per map).
   var statistics: TrainingStatistics { get }
 }
 
-/// Trains one layer: computes the gradient of a mini-batch, then applies it. The two halves stay
-/// apart so that data-parallel training can sum gradients across processes in between; `train`
-/// does both.
+/// Trains one layer: computes the gradient of a mini-batch, then applies it; `train` does both.
+///
+/// A batch is cut into work units (`workUnits`) whose partial sums are added in unit order, so a
+/// gradient does not depend on the threads or processes that computed it: in a data-parallel run
+/// each process computes the units of its `BatchShare` on its own examples, and the trainer gathers
+/// the partial sums before adding them.
 public protocol LayerTrainer: AnyObject {
   associatedtype Gradient: LayerGradient
   /// The layer as trained so far.
   var currentLayer: any FeatureLayer { get }
   /// Updates applied so far (it also keys the random streams).
   var step: Int { get }
-  /// The gradient of a batch [N, C, H, W]; the layer is not changed.
-  func gradient(of batch: Tensor) throws -> Gradient
+  /// The work units of a batch of `batchSize` examples of `inputShape` [C, H, W]: contiguous,
+  /// ascending example ranges covering the batch. Defaults to one unit per example.
+  func workUnits(batchSize: Int, inputShape: [Int]) -> [Range<Int>]
+  /// The gradient of a whole batch, of which `examples` [n, C, H, W] holds this process's rows
+  /// (`share.examples`); every process of `share` calls it together. The layer is not changed.
+  func gradient(of examples: Tensor, share: BatchShare) throws -> Gradient
   /// One update along `gradient`. Throws, changing nothing, when the update would diverge.
   func apply(_ gradient: Gradient, epoch: Int) throws
   /// Called once after each epoch (schedules such as σ decay).
@@ -70,9 +75,36 @@ public protocol LayerTrainer: AnyObject {
 }
 
 extension LayerTrainer {
-  /// One update on a batch [N, C, H, W]; returns its statistics.
+  public func workUnits(batchSize: Int, inputShape: [Int]) -> [Range<Int>] {
+    BatchShare.perExample(batchSize)
+  }
+
+  /// The share of a batch [N, C, H, W] that this process computes in a run of `processes`.
+  public func share(
+    ofBatch batchSize: Int, inputShape: [Int], processes: any ProcessGroup = SingleProcess()
+  ) -> BatchShare {
+    BatchShare(
+      units: workUnits(batchSize: batchSize, inputShape: inputShape), batchSize: batchSize,
+      processes: processes)
+  }
+
+  /// The gradient of a whole batch [N, C, H, W] computed in this process alone.
+  public func gradient(of batch: Tensor) throws -> Gradient {
+    try gradient(
+      of: batch, share: share(ofBatch: batch.shape[0], inputShape: Array(batch.shape.dropFirst())))
+  }
+
+  /// One update on a batch [N, C, H, W] computed in this process alone; returns its statistics.
   public func train(batch: Tensor, epoch: Int) throws -> TrainingStatistics {
-    let g = try gradient(of: batch)
+    try train(
+      examples: batch,
+      share: share(ofBatch: batch.shape[0], inputShape: Array(batch.shape.dropFirst())),
+      epoch: epoch)
+  }
+
+  /// One update on a batch of which `examples` holds this process's share; returns its statistics.
+  public func train(examples: Tensor, share: BatchShare, epoch: Int) throws -> TrainingStatistics {
+    let g = try gradient(of: examples, share: share)
     try apply(g, epoch: epoch)
     return g.statistics
   }

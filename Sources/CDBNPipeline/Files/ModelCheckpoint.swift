@@ -10,6 +10,8 @@ public struct TrainingProgress: Sendable, Equatable {
   public var seed: UInt64
   /// True once every layer has finished.
   public var complete: Bool
+  /// The processes of the run that wrote this checkpoint (1 without `mpirun`).
+  public var worldSize: Int = 1
 }
 
 /// Per-epoch curves of one layer's training.
@@ -79,6 +81,7 @@ public struct ModelCheckpoint: Sendable {
           try t.setAttribute("step", progress.step)
           try t.setAttribute("seed", Int(Int64(bitPattern: progress.seed)))
           try t.setAttribute("complete", progress.complete ? 1 : 0)
+          try t.setAttribute("world_size", progress.worldSize)
           if let trainer { try trainer.saveState(to: t.createGroup("state")) }
         }
         let h = try root.createGroup("history")
@@ -162,7 +165,8 @@ public struct ModelCheckpoint: Sendable {
         layer: try t.intAttribute("layer"), epoch: try t.intAttribute("epoch"),
         step: try t.intAttribute("step"),
         seed: UInt64(bitPattern: Int64(try t.intAttribute("seed"))),
-        complete: try t.intAttribute("complete") != 0)
+        complete: try t.intAttribute("complete") != 0,
+        worldSize: t.hasAttribute("world_size") ? try t.intAttribute("world_size") : 1)
     }
     var history: [LayerHistory] = []
     if root.contains("history") {

@@ -10,6 +10,10 @@ import Foundation
 /// draw is keyed by (seed, layer, epoch, batch) or by the update counter, and the checkpoint holds
 /// the trainer's whole state, so killing a run at any moment and resuming it gives the same final
 /// weights as an uninterrupted run with the same seed.
+///
+/// Under `mpirun` every process runs this same loop on its share of each batch (`BatchShare`); rank
+/// 0 alone writes the checkpoints. The weights are `==` to a single process's for any process count,
+/// and a run may resume on a different one.
 public final class Pretrainer {
   public let config: PretrainingConfig
   public let output: String
@@ -19,6 +23,8 @@ public final class Pretrainer {
   /// A factor on every learning rate of the layers this run trains (1: the config's). For resuming
   /// after a divergence: the config, which resume requires unchanged, keeps its rates.
   public var learningRateScale: Float = 1
+  /// The processes that train together (one without `mpirun`).
+  public var processes: any ProcessGroup = SingleProcess()
 
   public init(
     config: PretrainingConfig, output: String, reporter: ProgressReporter = ProgressReporter()
@@ -35,7 +41,9 @@ public final class Pretrainer {
   public func run(resume: Bool = false, replace: Bool = false, stopAfterEpochs: Int? = nil) throws
     -> ModelCheckpoint
   {
-    let lock = try PipelineError.naming(output) { try OutputLock(for: output) }
+    // One writer: rank 0 holds the lock and writes; the others would wait on the lock forever.
+    let lock =
+      try processes.isLeader ? PipelineError.naming(output) { try OutputLock(for: output) } : nil
     defer { withExtendedLifetime(lock) {} }
     let exists = FileManager.default.fileExists(atPath: output) && !replace
     if exists && !resume {
@@ -70,7 +78,9 @@ public final class Pretrainer {
       checkpoint = ModelCheckpoint(
         config: config.text,
         model: ConvolutionalDBN(preprocessing: config.preprocessing, layers: []),
-        progress: TrainingProgress(layer: 0, epoch: 0, step: 0, seed: config.seed, complete: false),
+        progress: TrainingProgress(
+          layer: 0, epoch: 0, step: 0, seed: config.seed, complete: false,
+          worldSize: processes.size),
         history: [])
     }
     let seed = checkpoint.progress!.seed
@@ -81,6 +91,7 @@ public final class Pretrainer {
       limit: config.data.limit, seed: seed)
     try checkInputShape(batches.exampleShape)
     try checkMemory(batches)
+    try checkWorldSize()
     var trainer: (any LayerTrainer)? = nil
     if let progress = checkpoint.progress, resume && exists {
       if progress.epoch > 0 {
@@ -117,6 +128,8 @@ public final class Pretrainer {
       if checkpoint.history.count == l { checkpoint.history.append(LayerHistory()) }
       let perEpoch = try batches.batchesPerEpoch(
         batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
+      let inputShape = lower.outputShape(depth: l, input: batches.exampleShape) ?? []
+      let share = try batchShare(of: t, layer: l, inputShape: inputShape)
       var epoch = progress.epoch
       while epoch < spec.schedule.epochs {
         if let stop = stopAfterEpochs, epochsRun >= stop { return checkpoint }
@@ -125,16 +138,21 @@ public final class Pretrainer {
         var activation = [Float](repeating: 0, count: spec.filters)
         for b in 0..<perEpoch {
           try Interruption.check(
-            output,
+            output, across: processes,
             saved
               ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done); continue with --resume"
               : "nothing was saved yet; run again (--resume then starts from the beginning)")
-          let raw = try batches.batch(
-            layer: l, epoch: epoch, index: b, size: spec.schedule.batchSize)
-          let input = try lower.propagate(raw, through: l)
+          // A process with no share of the batch (fewer chunks than processes) only gathers.
+          let input =
+            share.examples.isEmpty
+            ? Tensor(zeros: [0] + inputShape)
+            : try lower.propagate(
+              batches.batch(
+                layer: l, epoch: epoch, index: b, size: spec.schedule.batchSize,
+                rows: share.examples), through: l)
           let stats: TrainingStatistics
           do {
-            stats = try t.train(batch: input, epoch: epoch)
+            stats = try t.train(examples: input, share: share, epoch: epoch)
           } catch let e as ModelError {
             let advice =
               saved
@@ -166,8 +184,8 @@ public final class Pretrainer {
         checkpoint.progress = TrainingProgress(
           layer: layerDone && !lastLayer ? l + 1 : l, epoch: layerDone && !lastLayer ? 0 : epoch,
           step: t.step,
-          seed: seed, complete: layerDone && lastLayer)
-        try checkpoint.write(to: output, trainer: layerDone ? nil : t)
+          seed: seed, complete: layerDone && lastLayer, worldSize: processes.size)
+        if processes.isLeader { try checkpoint.write(to: output, trainer: layerDone ? nil : t) }
         saved = true
         let mean = meanActivation.reduce(0, +) / Float(max(1, meanActivation.count))
         reporter.log(
@@ -178,10 +196,12 @@ public final class Pretrainer {
         if l == config.layers.count - 1 {
           checkpoint.progress?.complete = true
           checkpoint.progress?.epoch = epoch
-          try checkpoint.write(to: output)
+          checkpoint.progress?.worldSize = processes.size
+          if processes.isLeader { try checkpoint.write(to: output) }
         } else if checkpoint.progress?.layer == l {
           checkpoint.progress = TrainingProgress(
-            layer: l + 1, epoch: 0, step: t.step, seed: seed, complete: false)
+            layer: l + 1, epoch: 0, step: t.step, seed: seed, complete: false,
+            worldSize: processes.size)
         }
       }
       trainer = nil
@@ -234,6 +254,31 @@ public final class Pretrainer {
         start: start)
     } catch let e as ModelError {
       throw PipelineError(existing == nil ? config.data.path : output, "layer \(l + 1): \(e)")
+    }
+  }
+
+  /// This process's share of layer `l`'s batches of inputs [C, H, W] `inputShape`. With fewer work
+  /// units than processes, some processes only take part in the gathers (and say so once).
+  private func batchShare(of trainer: any LayerTrainer, layer l: Int, inputShape: [Int])
+    -> BatchShare
+  {
+    let batchSize = config.layers[l].schedule.batchSize
+    let share = trainer.share(ofBatch: batchSize, inputShape: inputShape, processes: processes)
+    if share.units.count < processes.size {
+      reporter.log(
+        "layer \(l + 1): its batch of \(batchSize) is \(share.units.count) chunk(s) of work, so \(processes.size - share.units.count) of the \(processes.size) processes wait; results are unchanged"
+      )
+    }
+    return share
+  }
+
+  /// Throws, before any work, when a layer's batch is smaller than the number of processes.
+  private func checkWorldSize() throws {
+    for (i, layer) in config.layers.enumerated() where layer.schedule.batchSize < processes.size {
+      throw PipelineError(
+        config.data.path,
+        "layers[\(i)].batch_size is \(layer.schedule.batchSize), smaller than the \(processes.size) processes; each process needs at least one example of every batch"
+      )
     }
   }
 

@@ -50,10 +50,14 @@ final class TrainingBatches {
     return count / batchSize
   }
 
-  /// Batch `index` of `epoch` for layer `layer`, preprocessed: [size, C, H, W].
-  func batch(layer: Int, epoch: Int, index: Int, size: Int) throws -> Tensor {
+  /// Batch `index` of `epoch` for layer `layer`, preprocessed: [size, C, H, W], or only its rows
+  /// `rows` (a process's share of it in a data-parallel run).
+  func batch(layer: Int, epoch: Int, index: Int, size: Int, rows: Range<Int>? = nil) throws
+    -> Tensor
+  {
+    let rows = rows ?? 0..<size
     let key = (UInt64(layer) << 48) ^ (UInt64(epoch) << 24) ^ UInt64(index)
-    if let patch { return try crops(size: size, patch: patch, stream: key) }
+    if let patch { return try crops(size: size, rows: rows, patch: patch, stream: key) }
     // Batches past one pass over the data start a new permutation.
     let perPass = max(1, count / max(1, size))
     let passKey = (UInt64(layer) << 40) ^ (UInt64(epoch) << 20) ^ UInt64(index / perPass)
@@ -63,32 +67,41 @@ final class TrainingBatches {
     }
     let order = self.order!.indices
     let start = (index % perPass) * size
-    var out = Tensor(zeros: [size] + source.exampleShape)
-    let per = out.count / size
-    for i in 0..<size {
+    var out = Tensor(zeros: [rows.count] + source.exampleShape)
+    let per = out.count / max(1, rows.count)
+    for (row, i) in rows.enumerated() {
       let example = try source.batch(order[(start + i) % count]..<(order[(start + i) % count] + 1))
-      out.scalars.replaceSubrange((i * per)..<((i + 1) * per), with: example.scalars)
+      out.scalars.replaceSubrange((row * per)..<((row + 1) * per), with: example.scalars)
     }
     return preprocessing.apply(out)
   }
 
-  private func crops(size: Int, patch: [Int], stream: UInt64) throws -> Tensor {
+  /// Random crops: crop i is drawn from one random stream after crops 0..<i, so a share of the rows
+  /// draws (but does not cut) the crops before it.
+  private func crops(size: Int, rows: Range<Int>, patch: [Int], stream: UInt64) throws -> Tensor {
     var rng = RandomStream(seed: seed, stream: 0xC809 ^ stream)
     let c = source.exampleShape[0]
-    var out = Tensor(zeros: [size, c, patch[0], patch[1]])
-    for i in 0..<size {
-      let image = try preprocessedImage(rng.nextInt(below: count))
-      let (_, _, h, w) = image.dims4
+    let sameSize = !(source is any VariableSizeExamples)
+    var out = Tensor(zeros: [rows.count, c, patch[0], patch[1]])
+    for i in 0..<rows.upperBound {
+      let picture = rng.nextInt(below: count)
+      let cut = rows.contains(i)
+      // Preprocessing keeps a picture's size, so pictures of one size need not be read to be skipped.
+      let image = cut || !sameSize ? try preprocessedImage(picture) : nil
+      let (h, w) =
+        image.map { ($0.dims4.h, $0.dims4.w) } ?? (source.exampleShape[1], source.exampleShape[2])
       guard h >= patch[0], w >= patch[1] else {
         throw PipelineError(
           path, "example is \(h)×\(w), smaller than the \(patch[0])×\(patch[1]) patch")
       }
       let y = rng.nextInt(below: h - patch[0] + 1)
       let x = rng.nextInt(below: w - patch[1] + 1)
+      guard cut, let image else { continue }
+      let row = i - rows.lowerBound
       for ch in 0..<c {
         for r in 0..<patch[0] {
           let src = (ch * h + y + r) * w + x
-          let dst = ((i * c + ch) * patch[0] + r) * patch[1]
+          let dst = ((row * c + ch) * patch[0] + r) * patch[1]
           out.scalars.replaceSubrange(
             dst..<(dst + patch[1]), with: image.scalars[src..<(src + patch[1])])
         }

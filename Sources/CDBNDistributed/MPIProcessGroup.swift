@@ -1,0 +1,78 @@
+import CDBNNumerics
+internal import CMPI
+import Foundation
+
+/// MPI's world (Open MPI): every C call of the package's distributed runs is in this file.
+///
+/// Collectives move bytes only (`MPI_Allgatherv`, `MPI_Bcast`); sums are formed by the callers in
+/// unit order, never by `MPI_SUM`, whose order would change with the number of processes.
+public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
+  public let rank: Int
+  public let size: Int
+  private let comm: MPI_Comm
+
+  /// Initialises MPI (one thread calls it: cdbn's workers never do) and returns the world.
+  init() throws {
+    var provided: Int32 = 0
+    try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init")
+    comm = cdbn_mpi_comm_world()
+    // Errors come back as codes (thrown as `DistributedError`) instead of aborting inside MPI.
+    MPI_Comm_set_errhandler(comm, cdbn_mpi_errors_return())
+    var r: Int32 = 0
+    var s: Int32 = 0
+    try Self.check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
+    try Self.check(MPI_Comm_size(comm, &s), "MPI_Comm_size")
+    rank = Int(r)
+    size = Int(s)
+  }
+
+  public func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {
+    guard size > 1 else { return }
+    precondition(counts.count == size, "allGather needs one count per rank")
+    guard counts.allSatisfy({ $0 <= Int(Int32.max) }), counts.reduce(0, +) <= buffer.count else {
+      throw DistributedError("a gather of \(counts.reduce(0, +)) bytes exceeds MPI's 2 GB counts")
+    }
+    var displacements = [Int32](repeating: 0, count: size)
+    for r in 1..<size { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
+    let counts32 = counts.map { Int32($0) }
+    try Self.check(
+      MPI_Allgatherv(
+        cdbn_mpi_in_place(), 0, cdbn_mpi_byte(), buffer.baseAddress, counts32, displacements,
+        cdbn_mpi_byte(), comm), "MPI_Allgatherv")
+  }
+
+  public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {
+    guard size > 1, buffer.count > 0 else { return }
+    var offset = 0
+    // MPI counts are 32-bit: large buffers go in pieces.
+    while offset < buffer.count {
+      let n = min(buffer.count - offset, 1 << 30)
+      try Self.check(
+        MPI_Bcast(buffer.baseAddress! + offset, Int32(n), cdbn_mpi_byte(), Int32(root), comm),
+        "MPI_Bcast")
+      offset += n
+    }
+  }
+
+  /// Ends every process of the job with `code` (an error on one rank that the others cannot see).
+  func abort(code: Int32) -> Never {
+    MPI_Abort(comm, code)
+    exit(code)
+  }
+
+  func finalize() { MPI_Finalize() }
+
+  private static func check(_ code: Int32, _ call: String) throws {
+    guard code != MPI_SUCCESS else { return }
+    var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
+    var length: Int32 = 0
+    MPI_Error_string(code, &text, &length)
+    throw DistributedError("\(call) failed: \(String(cString: text))")
+  }
+}
+
+/// An error of the distributed layer: MPI's own, or processes that disagree.
+public struct DistributedError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,78 @@
+import CDBNNumerics
+
+/// The part of a mini-batch that this process computes, and how the parts are put together.
+///
+/// A trainer cuts a batch into work units (`LayerTrainer.workUnits`), ranges of examples whose
+/// partial sums it adds in unit order. Each process computes a contiguous share of the units, on the
+/// examples of that share only; the partial sums are gathered, and every process adds all of them in
+/// unit order. The units do not depend on the process count, so neither does the result.
+public struct BatchShare {
+  public let processes: any ProcessGroup
+  /// Examples in the whole batch.
+  public let batchSize: Int
+  /// The batch's work units, in summation order: the same on every process.
+  public let units: [Range<Int>]
+  /// The units this process computes.
+  public let owned: Range<Int>
+  /// The examples of the owned units: the rows this process holds.
+  public let examples: Range<Int>
+
+  public init(units: [Range<Int>], batchSize: Int, processes: any ProcessGroup) {
+    self.processes = processes
+    self.batchSize = batchSize
+    self.units = units
+    owned = processes.share(of: units.count)
+    examples = Self.examples(of: owned, in: units)
+  }
+
+  /// A batch that one process computes whole.
+  public init(wholeBatchOf batchSize: Int, units: [Range<Int>]) {
+    self.init(units: units, batchSize: batchSize, processes: SingleProcess())
+  }
+
+  /// One unit per example: the cut of trainers whose examples are independent.
+  public static func perExample(_ batchSize: Int) -> [Range<Int>] {
+    (0..<batchSize).map { $0..<($0 + 1) }
+  }
+
+  /// Throws unless `shard` [n, ...] holds exactly this process's examples.
+  public func check(_ shard: Tensor) throws {
+    guard shard.rank >= 1, shard.shape[0] == examples.count else {
+      throw ModelError.shapeMismatch(
+        "this process's share of the batch is \(examples.count) example(s) but it was given \(shard.shape.first ?? 0)"
+      )
+    }
+  }
+
+  /// Gathers per-unit values, `stride` elements per unit at `pointer + unit · stride`, in which this
+  /// process has filled its own units.
+  public func gatherUnits<T: BitwiseCopyable>(_ pointer: UnsafeMutablePointer<T>, stride: Int)
+    throws
+  {
+    try processes.allGather(pointer, units: units.count, stride: stride)
+  }
+
+  /// Gathers per-example values, `stride` elements per example of the batch at
+  /// `pointer + example · stride`, in which this process has filled its own examples.
+  public func gatherExamples<T: BitwiseCopyable>(_ pointer: UnsafeMutablePointer<T>, stride: Int)
+    throws
+  {
+    guard processes.size > 1 else { return }
+    let bytes = stride * MemoryLayout<T>.stride
+    let counts = processes.shares(of: units.count).map {
+      Self.examples(of: $0, in: units).count * bytes
+    }
+    try processes.allGather(
+      UnsafeMutableRawBufferPointer(start: pointer, count: batchSize * bytes), counts: counts)
+  }
+
+  private static func examples(of owned: Range<Int>, in units: [Range<Int>]) -> Range<Int> {
+    guard let first = owned.first, let last = owned.last else {
+      let start =
+        owned.lowerBound < units.count
+        ? units[owned.lowerBound].lowerBound : units.last?.upperBound ?? 0
+      return start..<start
+    }
+    return units[first].lowerBound..<units[last].upperBound
+  }
+}

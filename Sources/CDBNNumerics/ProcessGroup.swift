@@ -1,0 +1,76 @@
+import Foundation
+
+/// The processes that share one run's work, as in `torch.distributed`: `size` processes, this one
+/// being `rank`. (`Parallelism` covers the threads inside one process.)
+///
+/// A run started without a launcher is a `SingleProcess`. Work is cut into units whose boundaries do
+/// not depend on `size`; each process computes a contiguous share of them (`share(of:)`), the
+/// shares are gathered, and every process adds the units' partial sums in unit order. So results do
+/// not depend on the process count, as they do not depend on the thread count.
+public protocol ProcessGroup: AnyObject, Sendable {
+  var rank: Int { get }
+  var size: Int { get }
+  /// In place: on entry rank r's bytes sit at offset `counts[0..<r].sum` of `buffer`; on return
+  /// every rank's buffer holds every rank's bytes. `counts` is the same on every rank.
+  func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws
+  /// Rank `root`'s bytes into every rank's `buffer`.
+  func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws
+}
+
+/// The world of a run started without `mpirun`: one process, and collectives that do nothing.
+public final class SingleProcess: ProcessGroup {
+  public init() {}
+  public var rank: Int { 0 }
+  public var size: Int { 1 }
+  public func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {}
+  public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
+}
+
+extension ProcessGroup {
+  /// Whether this process writes files and prints progress (rank 0).
+  public var isLeader: Bool { rank == 0 }
+
+  /// The contiguous shares of `units` work units, one per rank in rank order: equal, the first
+  /// `units % size` ranks taking one more. A rank's share is empty when there are fewer units than ranks.
+  public func shares(of units: Int) -> [Range<Int>] {
+    let base = units / size
+    let extra = units % size
+    var start = 0
+    return (0..<size).map { r in
+      let count = base + (r < extra ? 1 : 0)
+      defer { start += count }
+      return start..<(start + count)
+    }
+  }
+
+  /// This rank's share of `units` work units (see `shares(of:)`).
+  public func share(of units: Int) -> Range<Int> { shares(of: units)[rank] }
+
+  /// Gathers `array`, `stride` elements per unit, in which this rank has filled the units of its
+  /// `share(of: units)`: afterwards every rank's `array` holds every unit's elements.
+  public func allGather<T: BitwiseCopyable>(_ array: inout [T], units: Int, stride: Int) throws {
+    guard size > 1 else { return }
+    precondition(array.count == units * stride, "allGather: array does not hold every unit")
+    let counts = shares(of: units).map { $0.count * stride * MemoryLayout<T>.stride }
+    try array.withUnsafeMutableBytes { try allGather($0, counts: counts) }
+  }
+
+  /// `allGather` over raw memory of `units · stride` elements of `T`.
+  public func allGather<T: BitwiseCopyable>(
+    _ pointer: UnsafeMutablePointer<T>, units: Int, stride: Int
+  ) throws {
+    guard size > 1 else { return }
+    let counts = shares(of: units).map { $0.count * stride * MemoryLayout<T>.stride }
+    try allGather(
+      UnsafeMutableRawBufferPointer(start: pointer, count: units * stride * MemoryLayout<T>.stride),
+      counts: counts)
+  }
+
+  /// Every rank's `value`, in rank order.
+  public func gatherValues(_ value: UInt64) throws -> [UInt64] {
+    var all = [UInt64](repeating: 0, count: size)
+    all[rank] = value
+    try allGather(&all, units: size, stride: 1)
+    return all
+  }
+}
