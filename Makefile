@@ -3,7 +3,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEMO_DIR ?= runs/demo
 APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config \
-	liblinear-dev libsvm-dev libsndfile1-dev libsamplerate0-dev python3-h5py python3-numpy
+	liblinear-dev libsvm-dev libsndfile1-dev libsamplerate0-dev libopenmpi-dev openmpi-bin \
+	python3-h5py python3-numpy
 
 # Release builds are portable, like the README's plain `swift build -c release`: the hot C kernels
 # pick AVX2 or AVX-512 at run time, and the rest reaches about 90 % of a build for this machine's own

@@ -28,17 +28,45 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
 
   public func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {
     guard size > 1 else { return }
-    precondition(counts.count == size, "allGather needs one count per rank")
-    guard counts.allSatisfy({ $0 <= Int(Int32.max) }), counts.reduce(0, +) <= buffer.count else {
-      throw DistributedError("a gather of \(counts.reduce(0, +)) bytes exceeds MPI's 2 GB counts")
-    }
-    var displacements = [Int32](repeating: 0, count: size)
-    for r in 1..<size { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
-    let counts32 = counts.map { Int32($0) }
+    let (counts32, displacements) = try layout(counts, in: buffer)
     try Self.check(
       MPI_Allgatherv(
         cdbn_mpi_in_place(), 0, cdbn_mpi_byte(), buffer.baseAddress, counts32, displacements,
         cdbn_mpi_byte(), comm), "MPI_Allgatherv")
+  }
+
+  public func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {
+    guard size > 1 else { return }
+    let (counts32, displacements) = try layout(counts, in: buffer)
+    let call: Int32
+    if rank == root {
+      call = MPI_Gatherv(
+        cdbn_mpi_in_place(), 0, cdbn_mpi_byte(), buffer.baseAddress, counts32, displacements,
+        cdbn_mpi_byte(), Int32(root), comm)
+    } else {
+      call = MPI_Gatherv(
+        buffer.baseAddress.map { $0 + Int(displacements[rank]) }, counts32[rank], cdbn_mpi_byte(),
+        nil, nil, nil, cdbn_mpi_byte(), Int32(root), comm)
+    }
+    try Self.check(call, "MPI_Gatherv")
+  }
+
+  /// MPI's 32-bit counts and displacements of rank-ordered shares of `buffer`.
+  private func layout(_ counts: [Int], in buffer: UnsafeMutableRawBufferPointer) throws -> (
+    [Int32], [Int32]
+  ) {
+    let total = counts.reduce(0, +)
+    guard counts.count == size, total <= buffer.count else {
+      throw DistributedError(
+        "a gather of \(counts) bytes does not fit its \(buffer.count)-byte buffer")
+    }
+    guard total <= Int(Int32.max) else {
+      throw DistributedError(
+        "a gather of \(total) bytes exceeds MPI's 2 GB counts; use smaller batches")
+    }
+    var displacements = [Int32](repeating: 0, count: size)
+    for r in 1..<size { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
+    return (counts.map { Int32($0) }, displacements)
   }
 
   public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {

@@ -12,7 +12,10 @@ public enum Convolution {
     let s = shape(input: input, filters: filters)
     let n = input.dims4.n
     var out = Tensor(zeros: [n, s.filters, s.outputHeight, s.outputWidth])
-    let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane)
+    // One example per sgemm: sgemm's rounding of a column can depend on the other columns of the
+    // call, and an example's features must not depend on the batch it came in (a process's share of
+    // a batch gives the same features as the whole batch).
+    let plan = ChunkPlan(examples: n, floatsPerExample: s.patchSize * s.outputPlane, budget: 0)
     let scratch = Scratch(plan: plan, floats: scratchFloats(s, count: plan.largest))
     input.scalars.withUnsafeBufferPointer { x in
       filters.scalars.withUnsafeBufferPointer { w in

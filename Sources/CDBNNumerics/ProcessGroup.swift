@@ -13,6 +13,8 @@ public protocol ProcessGroup: AnyObject, Sendable {
   /// In place: on entry rank r's bytes sit at offset `counts[0..<r].sum` of `buffer`; on return
   /// every rank's buffer holds every rank's bytes. `counts` is the same on every rank.
   func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws
+  /// `allGather` to rank `root` only; the other ranks' buffers are unchanged.
+  func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws
   /// Rank `root`'s bytes into every rank's `buffer`.
   func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws
 }
@@ -23,6 +25,7 @@ public final class SingleProcess: ProcessGroup {
   public var rank: Int { 0 }
   public var size: Int { 1 }
   public func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {}
+  public func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {}
   public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
 }
 
@@ -49,10 +52,9 @@ extension ProcessGroup {
   /// Gathers `array`, `stride` elements per unit, in which this rank has filled the units of its
   /// `share(of: units)`: afterwards every rank's `array` holds every unit's elements.
   public func allGather<T: BitwiseCopyable>(_ array: inout [T], units: Int, stride: Int) throws {
-    guard size > 1 else { return }
-    precondition(array.count == units * stride, "allGather: array does not hold every unit")
-    let counts = shares(of: units).map { $0.count * stride * MemoryLayout<T>.stride }
-    try array.withUnsafeMutableBytes { try allGather($0, counts: counts) }
+    try array.withUnsafeMutableBufferPointer {
+      try allGather($0.baseAddress!, units: min(units, $0.count / max(1, stride)), stride: stride)
+    }
   }
 
   /// `allGather` over raw memory of `units · stride` elements of `T`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDBNNumerics
 import CDBNPipeline
 import Foundation
 
@@ -72,7 +73,13 @@ struct Features: ParsableCommand {
       )
     }
     let checkpoint = try ModelCheckpoint.read(from: model)
+    let world = try Launch.world(agreeingOn: [])
     if let frontEnd = checkpoint.audioFrontEnd {
+      guard world.size == 1 else {
+        throw ValidationError(
+          "features of an audio model run in one process (images run under mpirun); start it without mpirun"
+        )
+      }
       try runAudio(checkpoint, frontEnd: frontEnd, representations: representations)
       return
     }
@@ -85,7 +92,8 @@ struct Features: ParsableCommand {
       modelPath: model, checkpoint: checkpoint, representations: representations)
     extractor.flatten = flatten
     extractor.batchSize = batchSize
-    let reporter = ProgressReporter()
+    extractor.processes = world
+    let reporter = ProgressReporter(quiet: !world.isLeader)
     let shape = try extractor.run(
       dataPath: data, grayscale: !color, outputPath: out, reporter: reporter)
     reporter.log(

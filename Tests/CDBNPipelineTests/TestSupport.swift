@@ -111,11 +111,14 @@ struct TinyRun {
   let configText: String
   let examples: Tensor
 
-  init(seed: Int = 7, config: ((_ dataPath: String) -> String)? = nil) throws {
+  init(
+    seed: Int = 7, examples: Tensor = syntheticImages(count: 16),
+    config: ((_ dataPath: String) -> String)? = nil
+  ) throws {
     directory = try TemporaryDirectory()
     dataPath = directory.file("data.h5")
     configPath = directory.file("tiny.yaml")
-    examples = syntheticImages(count: 16)
+    self.examples = examples
     try writeDataFile(dataPath, examples)
     configText = config?(dataPath) ?? tinyConfigText(dataPath: dataPath, seed: seed)
     try configText.write(toFile: configPath, atomically: true, encoding: .utf8)

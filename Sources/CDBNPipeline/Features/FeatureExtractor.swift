@@ -14,6 +14,10 @@ import Foundation
 /// `/feature_blocks` (which columns each layer gave, see `FeatureFile.Block`); root attributes
 /// `model`, `layers`, `data`, `kind` = "cdbn-features" (and `layer` for one).
 /// Written to a temporary file and renamed, so a failed run leaves no partial file behind.
+///
+/// Under `mpirun` each batch is split into contiguous shares, one per process; rank 0 gathers the
+/// rows and alone writes the file, which is the same, byte for byte in its datasets, as a single
+/// process's.
 public struct FeatureExtractor {
   public let modelPath: String
   public let checkpoint: ModelCheckpoint
@@ -23,6 +27,8 @@ public struct FeatureExtractor {
   public var flatten = false
   /// The most memory a batch may need, in bytes (see `BatchMemory`); half the machine's by default.
   public var memoryBudget = BatchMemory.defaultBudget
+  /// The processes that share the batches (one without `mpirun`).
+  public var processes: any ProcessGroup = SingleProcess()
 
   public init(modelPath: String, depth: Int) throws {
     try self.init(modelPath: modelPath, depths: [depth])
@@ -87,34 +93,60 @@ public struct FeatureExtractor {
     let labels = source.labels
     let ids = source.ids
     let started = Date()
+    // Every process computes its share of each batch; rank 0 writes what the shares gathered.
+    func extract(into writer: inout FeatureFile.Writer?) throws {
+      var start = 0
+      var rows: [Float] = []
+      while start < n {
+        try Interruption.check(
+          outputPath, across: processes, "it was not written; run the command again")
+        let end = min(n, start + batchSize)
+        let shares = processes.shares(of: end - start)
+        let mine = shares[processes.rank]
+        rows.removeAll(keepingCapacity: true)
+        rows.append(contentsOf: repeatElement(0, count: (end - start) * per))
+        if !mine.isEmpty {
+          let range = (start + mine.lowerBound)..<(start + mine.upperBound)
+          let raw = try PipelineError.naming(dataPath) { try source.batch(range) }
+          if let bad = raw.firstNonFinite() {
+            throw PipelineError(
+              dataPath,
+              "example \(range.lowerBound + bad / max(1, raw.count / range.count)) holds NaN or infinity"
+            )
+          }
+          let outputs = try checkpoint.model.features(raw, depths: depths)
+          let joined = Self.joined(outputs, sizes: sizes, examples: range.count)
+          rows.replaceSubrange(
+            (mine.lowerBound * per)..<(mine.upperBound * per), with: joined)
+        }
+        try rows.withUnsafeMutableBytes {
+          try processes.gather($0, counts: shares.map { $0.count * per * 4 }, root: 0)
+        }
+        try writer?.append(rows)
+        reporter?.status(
+          "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
+        )
+        start = end
+      }
+    }
+    guard processes.isLeader else {
+      var none: FeatureFile.Writer? = nil
+      try extract(into: &none)
+      return featureShape
+    }
     try PipelineError.naming(outputPath) {
       try HDF5File.atomicWrite(to: outputPath) { file in
-        var writer = try FeatureFile.Writer(
+        var writer: FeatureFile.Writer? = try FeatureFile.Writer(
           root: file.root, rows: n, rowShape: featureShape, rowsPerWrite: batchSize,
           blocks: zip(depths, sizes).map { FeatureFile.Block(name: "\($0)", count: $1) })
-        let root = writer.root
+        let root = file.root
         try root.setAttribute("model", modelPath)
         try root.setAttribute("layers", depths)
         if depths.count == 1 { try root.setAttribute("layer", depths[0]) }
         try root.setAttribute("data", dataPath)
-        var start = 0
-        while start < n {
-          try Interruption.check(outputPath, "it was not written; run the command again")
-          let end = min(n, start + batchSize)
-          let raw = try PipelineError.naming(dataPath) { try source.batch(start..<end) }
-          if let bad = raw.firstNonFinite() {
-            throw PipelineError(
-              dataPath,
-              "example \(start + bad / max(1, raw.count / (end - start))) holds NaN or infinity")
-          }
-          let outputs = try checkpoint.model.features(raw, depths: depths)
-          try writer.append(Self.joined(outputs, sizes: sizes, examples: end - start))
-          reporter?.status(
-            "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
-          )
-          start = end
-        }
-        try writer.finish(
+        try root.setAttribute("world_size", processes.size)
+        try extract(into: &writer)
+        try writer?.finish(
           labels: labels.map { Array($0.prefix(n)) }, labelNames: source.labelNames,
           ids: ids.map { Array($0.prefix(n)) })
       }
