@@ -42,7 +42,7 @@ let package = Package(
 
     // Hot kernels compiled per x86 instruction set, chosen at run time (see its header).
     .target(name: "CDBNKernels"),
-    .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW", realModule]),
+    .target(name: "CDBNNumerics", dependencies: ["CBLAS", "CFFTW", "CDBNKernels", realModule]),
     .target(name: "CDBNStorage", dependencies: ["CHDF5"]),
     // MPI's world for runs under `mpirun`; only the CLI sees it.
     .target(name: "CDBNDistributed", dependencies: ["CDBNNumerics", "CMPI"]),

@@ -51,6 +51,32 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     try Self.check(call, "MPI_Gatherv")
   }
 
+  public func allReduceSum(_ values: inout [Int64]) throws {
+    try allReduce(&values, type: cdbn_mpi_int64(), operation: cdbn_mpi_sum(), "MPI_Allreduce (sum)")
+  }
+
+  public func allReduceMax(_ values: inout [Int16]) throws {
+    try allReduce(&values, type: cdbn_mpi_int16(), operation: cdbn_mpi_max(), "MPI_Allreduce (max)")
+  }
+
+  /// In place, in pieces of at most 2^28 elements (MPI counts are 32-bit).
+  private func allReduce<T>(
+    _ values: inout [T], type: MPI_Datatype, operation: MPI_Op, _ call: String
+  ) throws {
+    guard size > 1 else { return }
+    try values.withUnsafeMutableBufferPointer { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let n = min(buffer.count - offset, 1 << 28)
+        try Self.check(
+          MPI_Allreduce(
+            cdbn_mpi_in_place(), buffer.baseAddress! + offset, Int32(n), type, operation, comm),
+          call)
+        offset += n
+      }
+    }
+  }
+
   /// MPI's 32-bit counts and displacements of rank-ordered shares of `buffer`.
   private func layout(_ counts: [Int], in buffer: UnsafeMutableRawBufferPointer) throws -> (
     [Int32], [Int32]

@@ -160,6 +160,53 @@ __attribute__((target("avx512f"))) static void block_probabilities_avx512(
 }
 #endif
 
+// ExactSum's two passes over units x stride partial sums (rows of `stride` floats), for the
+// elements [begin, end) of the units [first, last): the largest unbiased exponent field of each
+// element, then each value on its element's fixed-point grid (x * scale rounded to an integer by
+// adding 1.5 * 2^52, exact for |x * scale| < 2^51) summed into 64-bit integers.
+#define EXPONENT_MAX_BODY                                                                          \
+  for (size_t u = first; u < last; u++) {                                                          \
+    const float *restrict row = values + u * stride;                                               \
+    for (size_t i = begin; i < end; i++) {                                                         \
+      uint32_t bits;                                                                               \
+      memcpy(&bits, &row[i], sizeof bits);                                                         \
+      int16_t e = (int16_t)((bits >> 23) & 0xFF) - 127;                                            \
+      largest[i] = e > largest[i] ? e : largest[i];                                                \
+    }                                                                                              \
+  }
+
+#define GRID_SUM_BODY                                                                              \
+  const double magic = 6755399441055744.0;                                                         \
+  int64_t magic_bits;                                                                              \
+  memcpy(&magic_bits, &magic, sizeof magic_bits);                                                  \
+  for (size_t u = first; u < last; u++) {                                                          \
+    const float *restrict row = values + u * stride;                                               \
+    for (size_t i = begin; i < end; i++) {                                                         \
+      double t = (double)row[i] * scales[i] + magic;                                               \
+      int64_t bits;                                                                                \
+      memcpy(&bits, &t, sizeof bits);                                                              \
+      sums[i] += (int64_t)((uint64_t)bits - (uint64_t)magic_bits);                                 \
+    }                                                                                              \
+  }
+
+#define EXACT_SUM_VARIANTS(suffix, attribute)                                                      \
+  attribute static void exponent_max_##suffix(                                                     \
+      const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,     \
+      int16_t *restrict largest) {                                                                 \
+    EXPONENT_MAX_BODY                                                                              \
+  }                                                                                                \
+  attribute static void grid_sum_##suffix(                                                         \
+      const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,     \
+      const double *restrict scales, int64_t *restrict sums) {                                     \
+    GRID_SUM_BODY                                                                                  \
+  }
+
+EXACT_SUM_VARIANTS(baseline, )
+#if defined(__x86_64__) || defined(__i386__)
+EXACT_SUM_VARIANTS(avx2, __attribute__((target("avx2"))))
+EXACT_SUM_VARIANTS(avx512, __attribute__((target("avx512f,avx512dq"))))
+#endif
+
 enum isa { ISA_BASELINE, ISA_AVX2, ISA_AVX512 };
 static const char *const isa_names[] = {"baseline", "avx2", "avx512"};
 static _Atomic int selected = -1;
@@ -209,4 +256,30 @@ void cdbn_block_probabilities(
   }
 #endif
   f(rows, offsets, length, values, bias, scale, valid, off, pooled);
+}
+
+void cdbn_exponent_max(
+    const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,
+    int16_t *largest) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (current()) {
+  case ISA_AVX512: exponent_max_avx512(values, stride, first, last, begin, end, largest); return;
+  case ISA_AVX2: exponent_max_avx2(values, stride, first, last, begin, end, largest); return;
+  default: break;
+  }
+#endif
+  exponent_max_baseline(values, stride, first, last, begin, end, largest);
+}
+
+void cdbn_grid_sum(
+    const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,
+    const double *scales, int64_t *sums) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (current()) {
+  case ISA_AVX512: grid_sum_avx512(values, stride, first, last, begin, end, scales, sums); return;
+  case ISA_AVX2: grid_sum_avx2(values, stride, first, last, begin, end, scales, sums); return;
+  default: break;
+  }
+#endif
+  grid_sum_baseline(values, stride, first, last, begin, end, scales, sums);
 }

@@ -15,6 +15,10 @@ public protocol ProcessGroup: AnyObject, Sendable {
   func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws
   /// `allGather` to rank `root` only; the other ranks' buffers are unchanged.
   func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws
+  /// Element-wise sums over every rank, in place (integers: exact in any order).
+  func allReduceSum(_ values: inout [Int64]) throws
+  /// Element-wise maxima over every rank, in place.
+  func allReduceMax(_ values: inout [Int16]) throws
   /// Rank `root`'s bytes into every rank's `buffer`.
   func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws
 }
@@ -26,6 +30,8 @@ public final class SingleProcess: ProcessGroup {
   public var size: Int { 1 }
   public func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {}
   public func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {}
+  public func allReduceSum(_ values: inout [Int64]) throws {}
+  public func allReduceMax(_ values: inout [Int16]) throws {}
   public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
 }
 

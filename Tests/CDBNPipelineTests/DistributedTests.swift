@@ -260,6 +260,8 @@ import Testing
       init(_ rank: Int, of size: Int) { (self.rank, self.size) = (rank, size) }
       func allGather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int]) throws {}
       func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {}
+      func allReduceSum(_ values: inout [Int64]) throws {}
+      func allReduceMax(_ values: inout [Int16]) throws {}
       func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
     }
     #expect(Rank(0, of: 3).shares(of: 7) == [0..<3, 3..<5, 5..<7])

@@ -226,7 +226,7 @@ final class ToyTrainer: LayerTrainer {
   var currentLayer: any FeatureLayer { layer }
 
   /// Each example's sums are its own (the default one unit per example); the process's examples
-  /// are `share.examples`, and the sums of the whole batch are gathered and added in example order.
+  /// are `share.examples`, and `sumUnits` adds the sums of the whole batch's examples.
   func gradient(of batch: Tensor, share: BatchShare) throws -> ToyGradient {
     let response = try layer.features(batch)
     let (local, c, _, _) = batch.dims4
@@ -254,13 +254,7 @@ final class ToyTrainer: LayerTrainer {
         }
       }
     }
-    try sums.withUnsafeMutableBufferPointer {
-      try share.gatherExamples($0.baseAddress!, stride: stride)
-    }
-    var total = [Float](repeating: 0, count: stride)
-    for e in 0..<n {
-      for i in 0..<stride { total[i] += sums[e * stride + i] }
-    }
+    let total = try share.sumUnits(sums, stride: stride)
     let positions = Float(n * ho * wo)
     let update = total[0..<layer.weights.count].map { $0 * rate / positions }
     return ToyGradient(

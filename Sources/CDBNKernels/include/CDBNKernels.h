@@ -6,6 +6,7 @@
 #define CDBN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// The instruction set the kernels run on: "avx512", "avx2" or "baseline". The environment variable
 /// CDBN_ISA (baseline, avx2, avx512) lowers it, for tests and comparisons; it never raises it past
@@ -23,5 +24,18 @@ const char *cdbn_kernels_select(const char *name);
 void cdbn_block_probabilities(
     size_t rows, size_t offsets, size_t length, float *values, const float *bias, float scale,
     const float *valid, float *off, float *pooled);
+
+/// ExactSum's first pass: for the elements [begin, end) of the rows [first, last) of `values`
+/// (rows of `stride` floats), the largest unbiased exponent field into `largest` (which holds the
+/// running maxima on entry).
+void cdbn_exponent_max(
+    const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,
+    int16_t *largest);
+
+/// ExactSum's second pass: adds each value times its element's `scales` entry, rounded to an
+/// integer (|value * scale| < 2^51), into `sums`.
+void cdbn_grid_sum(
+    const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,
+    const double *scales, int64_t *sums);
 
 #endif

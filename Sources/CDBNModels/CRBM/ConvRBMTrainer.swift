@@ -21,7 +21,8 @@ public struct ConvRBMGradient: LayerGradient {
 ///
 /// The batch is cut into chunks (see `ChunkPlan`); each chunk runs the whole Gibbs chain on one worker
 /// with its own scratch and its own random stream keyed by (seed, step, chunk), and the chunks'
-/// statistics are added in chunk order. So the result depends on the seed and not on the threads.
+/// statistics are added exactly (`ExactSum`). So the result depends on the seed and not on the
+/// threads or processes.
 public final class ConvRBMTrainer: LayerTrainer {
   public internal(set) var rbm: ConvRBM
   public let settings: ContrastiveDivergence
@@ -126,7 +127,7 @@ public final class ConvRBMTrainer: LayerTrainer {
       }
     }
 
-    // A process whose share is empty (fewer chunks than processes) only gathers.
+    // A process whose share is empty (fewer chunks than processes) only takes part in the sums.
     if !share.owned.isEmpty {
       shard.scalars.withUnsafeBufferPointer { data in
         rbm.weights.scalars.withUnsafeBufferPointer { w in
@@ -152,38 +153,18 @@ public final class ConvRBMTrainer: LayerTrainer {
         }
       }
     }
-    try share.gatherUnits(ws.unitFloats, stride: ws.floatsPerUnit)
-    try share.gatherUnits(ws.unitErrors, stride: 1)
     if settings.persistent { try share.gatherExamples(ws.chainOut, stride: s.inputSize) }
 
-    // Add the chunks' partial sums in chunk order.
-    var gw = [Float](repeating: 0, count: s.weightCount)
-    var gb = [Float](repeating: 0, count: k)
-    var gc = [Float](repeating: 0, count: s.channels)
-    var activation = [Float](repeating: 0, count: k)
-    var squaredError = 0.0
-    for unit in ws.plan.ranges.indices {
-      let p = ws.partial(unit)
-      gw.withUnsafeMutableBufferPointer {
-        BLAS.saxpy(count: s.weightCount, alpha: 1, x: p.weights, y: $0.baseAddress!)
-      }
-      for i in 0..<k {
-        gb[i] += p.hiddenBias[i]
-        activation[i] += p.activation[i]
-      }
-      for i in 0..<s.channels { gc[i] += p.visibleBias[i] }
-      squaredError += p.squaredError[0]
-    }
+    // The chunks' partial sums, added exactly (see `PartialSums` for the layout).
+    let total = try share.sumUnits(ws.unitFloats, stride: ws.floatsPerUnit)
+    let squaredError = try share.sumUnits(ws.unitErrors, stride: 1)[0]
     let hiddenUnits = Float(n * s.outputPlane)
     let visibleUnits = Float(n * s.inputPlane)
-    gw.withUnsafeMutableBufferPointer { w in
-      for i in 0..<w.count { w[i] /= hiddenUnits }
-    }
-    for i in 0..<k {
-      gb[i] /= hiddenUnits
-      activation[i] /= hiddenUnits
-    }
-    for i in 0..<gc.count { gc[i] /= visibleUnits }
+    let wc = s.weightCount
+    let gw = total[0..<wc].map { $0 / hiddenUnits }
+    let gb = total[wc..<(wc + k)].map { $0 / hiddenUnits }
+    let activation = total[(wc + k)..<(wc + 2 * k)].map { $0 / hiddenUnits }
+    let gc = total[(wc + 2 * k)..<(wc + 2 * k + s.channels)].map { $0 / visibleUnits }
     var newChains: Tensor? = nil
     if settings.persistent {
       var c = Tensor(zeros: batchShape)
@@ -427,7 +408,8 @@ public final class ConvRBMTrainer: LayerTrainer {
     let squaredError: UnsafeMutablePointer<Double>
     private let floats: Int
 
-    /// weights, hidden biases, visible biases, then mean activation.
+    /// Weights, hidden biases, activations (the same sums as the hidden biases' data half), then
+    /// visible biases.
     static func floats(_ s: ConvolutionShape) -> Int { s.weightCount + 2 * s.filters + s.channels }
 
     init(

@@ -15,10 +15,10 @@ public struct DeconvGradient: LayerGradient {
 /// 2010, section 2.2). A few steps per batch rather than a full solve keep one batch from dictating
 /// the filters.
 ///
-/// Nothing is random and each example is solved on its own, with per-example filter sums added in
-/// example order: the result depends on neither the thread count nor the process count, and the
-/// state to resume is the step counter. In a data-parallel run every conjugate-gradient step
-/// gathers the per-example sums of the whole batch.
+/// Nothing is random and each example is solved on its own, with per-example filter sums added
+/// exactly (`ExactSum`): the result depends on neither the thread count nor the process count, and
+/// the state to resume is the step counter. In a data-parallel run every conjugate-gradient step
+/// reduces the batch's sums across the processes.
 public final class DeconvTrainer: LayerTrainer {
   public internal(set) var layer: DeconvLayer
   public let filterIterations: Int
@@ -116,7 +116,7 @@ public final class DeconvTrainer: LayerTrainer {
 
   /// Σ over the whole batch of `body`'s filter-sized sums and of its returned numbers: this process's
   /// examples in parallel, each summing into its own zeroed partial; the partials of every process
-  /// gathered and added in example order.
+  /// added exactly (`BatchShare.sumUnits`).
   private func sumOverExamples(
     _ batch: Tensor, maps z: Tensor, share: BatchShare,
     _ body: (DeconvSolver, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)
@@ -149,17 +149,10 @@ public final class DeconvTrainer: LayerTrainer {
         }
       }
     }
-    try partials.withUnsafeMutableBufferPointer {
-      try share.gatherExamples($0.baseAddress!, stride: count)
-    }
-    try values.withUnsafeMutableBufferPointer {
-      try share.gatherExamples($0.baseAddress!, stride: 1)
-    }
-    var total = [Float](repeating: 0, count: count)
-    for e in 0..<n {
-      for i in 0..<count { total[i] += partials[e * count + i] }
-    }
-    return (total, values.reduce(0, +))
+    // One unit per example, so the units' sums are the examples'.
+    let total = try share.sumUnits(partials, stride: count)
+    let value = try share.sumUnits(values, stride: 1)[0]
+    return (total, value)
   }
 
   private static func dot(_ a: [Float], _ b: [Float]) -> Float {
@@ -185,11 +178,6 @@ public final class DeconvTrainer: LayerTrainer {
         sums[(share.examples.lowerBound + e) * k + kk] = sum
       }
     }
-    try sums.withUnsafeMutableBufferPointer { try share.gatherExamples($0.baseAddress!, stride: k) }
-    return (0..<k).map { kk in
-      var sum = 0.0
-      for e in 0..<n { sum += sums[e * k + kk] }
-      return Float(sum / Double(max(1, n * plane)))
-    }
+    return try share.sumUnits(sums, stride: k).map { Float($0 / Double(max(1, n * plane))) }
   }
 }

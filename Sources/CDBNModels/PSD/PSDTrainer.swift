@@ -18,8 +18,8 @@ public struct PSDGradient: LayerGradient {
 /// the encoder towards predicting those codes.
 ///
 /// Nothing is random: the update depends only on the layer and the batch (each example's codes are
-/// inferred on their own, and the weight gradients are summed per chunk of examples in chunk
-/// order), so the same data gives the same weights on any thread or process count, and the state to
+/// inferred on their own, and the weight gradients are summed per chunk of examples, then exactly
+/// over the chunks), so the same data gives the same weights on any thread or process count, and the state to
 /// resume is the step counter and the first error.
 public final class PSDTrainer: LayerTrainer {
   public internal(set) var layer: PSDLayer
@@ -51,30 +51,21 @@ public final class PSDTrainer: LayerTrainer {
     try share.check(shard)
     let inference = SparseCodeInference(layer: layer, height: shard.shape[2], width: shard.shape[3])
     // Per chunk: the dictionary's and the encoder's weight sums, the gain, bias and active-code
-    // sums, then the squared error; gathered from every process and added in chunk order.
+    // sums, then the squared error; added exactly over the chunks of every process.
     let s = inference.shape
     let k = s.filters
     let stride = 2 * s.weightCount + 3 * k
     let units = share.units.count
     var sums = [Float](repeating: 0, count: units * stride)
     var errors = [Double](repeating: 0, count: units)
-    // A process whose share is empty (fewer chunks than processes) only gathers.
+    // A process whose share is empty (fewer chunks than processes) only takes part in the sums.
     if !share.owned.isEmpty {
       try sumOwnedChunks(
         of: shard, share: share, inference: inference, stride: stride, sums: &sums,
         errors: &errors)
     }
-    try sums.withUnsafeMutableBufferPointer {
-      try share.gatherUnits($0.baseAddress!, stride: stride)
-    }
-    try errors.withUnsafeMutableBufferPointer { try share.gatherUnits($0.baseAddress!, stride: 1) }
-
-    var total = [Float](repeating: 0, count: stride)
-    var squaredError = 0.0
-    for unit in 0..<units {
-      for i in 0..<stride { total[i] += sums[unit * stride + i] }
-      squaredError += errors[unit]
-    }
+    let total = try share.sumUnits(sums, stride: stride)
+    let squaredError = try share.sumUnits(errors, stride: 1)[0]
     let n = share.batchSize
     let scale = 1 / Float(n * s.outputPlane)
     let filterShape = layer.dictionary.shape

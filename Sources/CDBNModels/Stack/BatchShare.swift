@@ -2,10 +2,10 @@ import CDBNNumerics
 
 /// The part of a mini-batch that this process computes, and how the parts are put together.
 ///
-/// A trainer cuts a batch into work units (`LayerTrainer.workUnits`), ranges of examples whose
-/// partial sums it adds in unit order. Each process computes a contiguous share of the units, on the
-/// examples of that share only; the partial sums are gathered, and every process adds all of them in
-/// unit order. The units do not depend on the process count, so neither does the result.
+/// A trainer cuts a batch into work units (`LayerTrainer.workUnits`), ranges of examples with one
+/// partial sum each. Each process computes a contiguous share of the units, on the examples of that
+/// share only, and `sumUnits` adds the partial sums of every unit exactly (`ExactSum`), so the
+/// result does not depend on the process count, nor on the thread count.
 public struct BatchShare {
   public let processes: any ProcessGroup
   /// Examples in the whole batch.
@@ -44,12 +44,18 @@ public struct BatchShare {
     }
   }
 
-  /// Gathers per-unit values, `stride` elements per unit at `pointer + unit · stride`, in which this
-  /// process has filled its own units.
-  public func gatherUnits<T: BitwiseCopyable>(_ pointer: UnsafeMutablePointer<T>, stride: Int)
-    throws
-  {
-    try processes.allGather(pointer, units: units.count, stride: stride)
+  /// Σ over every unit of the batch of its `stride` values at `partials + unit · stride`, of which
+  /// this process has filled its own units: the same numbers on any number of processes
+  /// (`ExactSum`).
+  public func sumUnits(_ partials: UnsafePointer<Float>, stride: Int) throws -> [Float] {
+    try ExactSum.sum(
+      partials, stride: stride, units: units.count, owned: owned, processes: processes)
+  }
+
+  /// `sumUnits` for Double values (squared errors).
+  public func sumUnits(_ partials: UnsafePointer<Double>, stride: Int) throws -> [Double] {
+    try ExactSum.sum(
+      partials, stride: stride, units: units.count, owned: owned, processes: processes)
   }
 
   /// Gathers per-example values, `stride` elements per example of the batch at

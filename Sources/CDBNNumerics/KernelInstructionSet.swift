@@ -1,7 +1,7 @@
 internal import CDBNKernels
 
 /// The instruction set CDBNKernels' C kernels run on (probabilistic max-pooling's block
-/// probabilities): the best the CPU has, "avx512", "avx2" or "baseline", unless the environment
+/// probabilities, `ExactSum`'s passes): the best the CPU has, "avx512", "avx2" or "baseline", unless the environment
 /// variable CDBN_ISA names a lower one. Every path computes the same bits.
 public enum KernelInstructionSet {
   public static let names = ["baseline", "avx2", "avx512"]
