@@ -4,11 +4,12 @@ import Foundation
 
 /// MPI's world (Open MPI): every C call of the package's distributed runs is in this file.
 ///
-/// Collectives move bytes only (`MPI_Allgatherv`, `MPI_Bcast`); sums are formed by the callers in
-/// unit order, never by `MPI_SUM`, whose order would change with the number of processes.
-public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
-  public let rank: Int
-  public let size: Int
+/// Collectives: byte gathers (`MPI_Allgatherv`, `MPI_Gatherv`), and element-wise integer sums and
+/// maxima (`MPI_Allreduce`), which are exact in any order; floats are never summed by MPI, whose
+/// order would change with the number of processes (see `ExactSum`).
+final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
+  let rank: Int
+  let size: Int
   private let comm: MPI_Comm
 
   /// Initialises MPI (one thread calls it: cdbn's workers never do) and returns the world.
@@ -95,19 +96,6 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     return (counts.map { Int32($0) }, displacements)
   }
 
-  public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {
-    guard size > 1, buffer.count > 0 else { return }
-    var offset = 0
-    // MPI counts are 32-bit: large buffers go in pieces.
-    while offset < buffer.count {
-      let n = min(buffer.count - offset, 1 << 30)
-      try Self.check(
-        MPI_Bcast(buffer.baseAddress! + offset, Int32(n), cdbn_mpi_byte(), Int32(root), comm),
-        "MPI_Bcast")
-      offset += n
-    }
-  }
-
   /// Ends every process of the job with `code` (an error on one rank that the others cannot see).
   func abort(code: Int32) -> Never {
     MPI_Abort(comm, code)
@@ -121,7 +109,9 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
     var length: Int32 = 0
     MPI_Error_string(code, &text, &length)
-    throw DistributedError("\(call) failed: \(String(cString: text))")
+    let message = String(
+      decoding: text.prefix(Int(max(0, length))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    throw DistributedError("\(call) failed: \(message)")
   }
 }
 

@@ -4,9 +4,9 @@ import Foundation
 /// being `rank`. (`Parallelism` covers the threads inside one process.)
 ///
 /// A run started without a launcher is a `SingleProcess`. Work is cut into units whose boundaries do
-/// not depend on `size`; each process computes a contiguous share of them (`share(of:)`), the
-/// shares are gathered, and every process adds the units' partial sums in unit order. So results do
-/// not depend on the process count, as they do not depend on the thread count.
+/// not depend on `size`; each process computes a contiguous share of them (`share(of:)`), and the
+/// units' partial sums are added exactly across the processes (`ExactSum`). So results do not
+/// depend on the process count, as they do not depend on the thread count.
 public protocol ProcessGroup: AnyObject, Sendable {
   var rank: Int { get }
   var size: Int { get }
@@ -19,8 +19,6 @@ public protocol ProcessGroup: AnyObject, Sendable {
   func allReduceSum(_ values: inout [Int64]) throws
   /// Element-wise maxima over every rank, in place.
   func allReduceMax(_ values: inout [Int16]) throws
-  /// Rank `root`'s bytes into every rank's `buffer`.
-  func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws
 }
 
 /// The world of a run started without `mpirun`: one process, and collectives that do nothing.
@@ -32,7 +30,6 @@ public final class SingleProcess: ProcessGroup {
   public func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {}
   public func allReduceSum(_ values: inout [Int64]) throws {}
   public func allReduceMax(_ values: inout [Int16]) throws {}
-  public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
 }
 
 extension ProcessGroup {
@@ -55,30 +52,11 @@ extension ProcessGroup {
   /// This rank's share of `units` work units (see `shares(of:)`).
   public func share(of units: Int) -> Range<Int> { shares(of: units)[rank] }
 
-  /// Gathers `array`, `stride` elements per unit, in which this rank has filled the units of its
-  /// `share(of: units)`: afterwards every rank's `array` holds every unit's elements.
-  public func allGather<T: BitwiseCopyable>(_ array: inout [T], units: Int, stride: Int) throws {
-    try array.withUnsafeMutableBufferPointer {
-      try allGather($0.baseAddress!, units: min(units, $0.count / max(1, stride)), stride: stride)
-    }
-  }
-
-  /// `allGather` over raw memory of `units · stride` elements of `T`.
-  public func allGather<T: BitwiseCopyable>(
-    _ pointer: UnsafeMutablePointer<T>, units: Int, stride: Int
-  ) throws {
-    guard size > 1 else { return }
-    let counts = shares(of: units).map { $0.count * stride * MemoryLayout<T>.stride }
-    try allGather(
-      UnsafeMutableRawBufferPointer(start: pointer, count: units * stride * MemoryLayout<T>.stride),
-      counts: counts)
-  }
-
   /// Every rank's `value`, in rank order.
   public func gatherValues(_ value: UInt64) throws -> [UInt64] {
     var all = [UInt64](repeating: 0, count: size)
     all[rank] = value
-    try allGather(&all, units: size, stride: 1)
+    try all.withUnsafeMutableBytes { try allGather($0, counts: Array(repeating: 8, count: size)) }
     return all
   }
 }

@@ -53,8 +53,6 @@ final class SimulatedWorld: @unchecked Sendable {
     return try results.withLock { all in try (0..<size).map { try all[$0]!.get() } }
   }
 
-  struct Unsupported: Error {}
-
   final class Rank: ProcessGroup, @unchecked Sendable {
     let world: SimulatedWorld
     let rank: Int
@@ -78,9 +76,6 @@ final class SimulatedWorld: @unchecked Sendable {
     }
     func allReduceMax(_ values: inout [Int16]) throws {
       values = reduce(values) { max($0, $1) }
-    }
-    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {
-      throw Unsupported()
     }
 
     private func reduce<T: BitwiseCopyable>(_ values: [T], _ op: @escaping (T, T) -> T) -> [T] {

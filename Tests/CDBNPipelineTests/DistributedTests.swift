@@ -262,7 +262,6 @@ import Testing
       func gather(_ buffer: UnsafeMutableRawBufferPointer, counts: [Int], root: Int) throws {}
       func allReduceSum(_ values: inout [Int64]) throws {}
       func allReduceMax(_ values: inout [Int16]) throws {}
-      func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
     }
     #expect(Rank(0, of: 3).shares(of: 7) == [0..<3, 3..<5, 5..<7])
     #expect(Rank(2, of: 3).shares(of: 2) == [0..<1, 1..<2, 2..<2])

@@ -164,7 +164,7 @@ public final class DeconvTrainer: LayerTrainer {
   }
 
   /// Mean |z| of each feature map over the whole batch, of which `z` holds this process's maps:
-  /// the layer's activation statistic, from per-example sums added in example order.
+  /// the layer's activation statistic, from per-example sums added exactly.
   static func meanMagnitude(_ z: Tensor, share: BatchShare) throws -> [Float] {
     let (local, k, h, w) = z.dims4
     let plane = h * w

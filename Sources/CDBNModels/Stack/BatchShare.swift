@@ -10,7 +10,7 @@ public struct BatchShare {
   public let processes: any ProcessGroup
   /// Examples in the whole batch.
   public let batchSize: Int
-  /// The batch's work units, in summation order: the same on every process.
+  /// The batch's work units: contiguous, ascending, the same on every process.
   public let units: [Range<Int>]
   /// The units this process computes.
   public let owned: Range<Int>
@@ -23,11 +23,6 @@ public struct BatchShare {
     self.units = units
     owned = processes.share(of: units.count)
     examples = Self.examples(of: owned, in: units)
-  }
-
-  /// A batch that one process computes whole.
-  public init(wholeBatchOf batchSize: Int, units: [Range<Int>]) {
-    self.init(units: units, batchSize: batchSize, processes: SingleProcess())
   }
 
   /// One unit per example: the cut of trainers whose examples are independent.

@@ -48,10 +48,10 @@ public protocol LayerGradient: Sendable {
 
 /// Trains one layer: computes the gradient of a mini-batch, then applies it; `train` does both.
 ///
-/// A batch is cut into work units (`workUnits`) whose partial sums are added in unit order, so a
-/// gradient does not depend on the threads or processes that computed it: in a data-parallel run
-/// each process computes the units of its `BatchShare` on its own examples, and the trainer gathers
-/// the partial sums before adding them.
+/// A batch is cut into work units (`workUnits`) with one partial sum each, added exactly
+/// (`BatchShare.sumUnits`), so a gradient does not depend on the threads or processes that computed
+/// it: in a data-parallel run each process computes the units of its `BatchShare` on its own
+/// examples.
 public protocol LayerTrainer: AnyObject {
   associatedtype Gradient: LayerGradient
   /// The layer as trained so far.

@@ -142,7 +142,8 @@ public final class Pretrainer {
             saved
               ? "\(output) keeps the last checkpoint (layer \(l + 1), \(epoch) epoch(s) done); continue with --resume"
               : "nothing was saved yet; run again (--resume then starts from the beginning)")
-          // A process with no share of the batch (fewer chunks than processes) only gathers.
+          // A process with no share of the batch (fewer chunks than processes) only takes part in
+          // the sums.
           let input =
             share.examples.isEmpty
             ? Tensor(zeros: [0] + inputShape)
