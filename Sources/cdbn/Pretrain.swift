@@ -10,7 +10,10 @@ struct Pretrain: ParsableCommand {
       "Without CONFIG, trains cdbn's default two-layer model on the whitened natural photographs in Data/natural-images."
   )
 
-  @Argument(help: "YAML config (see Experiments/ for examples).")
+  @Argument(
+    help:
+      "YAML config (see Experiments/ for examples). With --resume it may be left out: the config stored in --out is used."
+  )
   var config: String?
 
   @Option(help: "Model file to write.")
@@ -22,8 +25,15 @@ struct Pretrain: ParsableCommand {
   @Flag(help: "Continue the run saved in --out.")
   var resume = false
 
-  @Option(help: "Random seed (overrides the config's).")
+  @Option(help: "Random seed (overrides the config's; stored in the model's config).")
   var seed: UInt64?
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Override a config key, like training.epochs=20, data.limit=1000 or layers.1.sparsity_target=0.02 (repeatable); the model stores the config that ran.",
+      valueName: "key.path=value"))
+  var overrides: [String] = []
 
   @Option(
     help:
@@ -39,19 +49,11 @@ struct Pretrain: ParsableCommand {
   func run() throws {
     try compute.apply()
     Interruption.install()
-    var settings: PretrainingConfig
-    if let config {
-      let text: String
-      do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-        throw PipelineError(config, "cannot be read: \(error.localizedDescription)")
-      }
-      settings = try PretrainingConfig(yaml: text, file: config)
-    } else {
-      let data = try DataLocator.find("natural-images")
-      settings = try PretrainingConfig(
-        yaml: PretrainingConfig.defaultText(dataPath: data), file: "<default config>")
-    }
-    if let seed { settings.seed = seed }
+    let (text, file) = try configText()
+    let effective = try ConfigOverrides.apply(
+      overrides + (seed.map { ["seed=\($0)"] } ?? []), to: text, file: file)
+    let settings = try PretrainingConfig(
+      yaml: effective, file: effective == text ? file : "\(file) with --set/--seed")
     let directory = (out as NSString).deletingLastPathComponent
     if !directory.isEmpty {
       try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -76,6 +78,21 @@ struct Pretrain: ParsableCommand {
     reporter.log(
       "wrote \(out): \(result.model.layers.count) layer(s) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
     )
+  }
+
+  /// The config's text and a name for it in errors: the CONFIG file; else, resuming, the config
+  /// stored in --out; else the default run's.
+  private func configText() throws -> (text: String, file: String) {
+    if let config {
+      do { return (try String(contentsOfFile: config, encoding: .utf8), config) } catch {
+        throw PipelineError(config, "cannot be read: \(error.localizedDescription)")
+      }
+    }
+    if resume && FileManager.default.fileExists(atPath: out) {
+      return (try ModelCheckpoint.read(from: out).config, "\(out) (its stored config)")
+    }
+    let data = try DataLocator.find("natural-images")
+    return (PretrainingConfig.defaultText(dataPath: data), "<default config>")
   }
 }
 

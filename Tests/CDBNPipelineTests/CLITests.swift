@@ -38,7 +38,10 @@ import Testing
     let checkpoint = try ModelCheckpoint.read(from: model)
     #expect(checkpoint.progress?.complete == true)
     #expect(checkpoint.progress?.seed == 3)  // --seed overrides the config's 7
-    #expect(checkpoint.config == run.configText)
+    // The stored config is the one that ran: the file's, with the seed given.
+    let stored = try PretrainingConfig(yaml: checkpoint.config, file: "stored")
+    let given = try run.config()
+    #expect(stored.seed == 3 && stored.layers.count == given.layers.count)
 
     // The same run in-process, and on one thread, gives the same weights.
     var config = try run.config()
@@ -272,5 +275,44 @@ import Testing
       result.stderr.contains("holds no checkpoint yet") && result.stderr.contains("seed 11"),
       "\(Self.describe(result))")
     #expect(try ModelCheckpoint.read(from: model).progress?.seed == 11)
+  }
+
+  /// `--set` changes keys for one run, `--seed` too, and the model stores the config that ran, so
+  /// `--resume` without a config continues it; a bad override names the key.
+  @Test func overridesAreStoredAndResumeUsesTheStoredConfig() throws {
+    let run = try TinyRun()
+    let dir = run.directory
+    defer { dir.remove() }
+    let model = dir.file("m.h5")
+    let r = try Self.cdbn(
+      [
+        "pretrain", run.configPath, "--out", model, "--quiet", "--seed", "7", "--set",
+        "layers.1.epochs=1", "--set", "layers.0.filters=3",
+      ], in: dir)
+    #expect(r.status == 0, "\(Self.describe(r))")
+    let saved = try ModelCheckpoint.read(from: model)
+    #expect(saved.progress?.seed == 7 && saved.history.map(\.epochs) == [2, 1])
+    #expect(saved.model.layers[0].outputChannels == 3)
+    let stored = try PretrainingConfig(yaml: saved.config, file: "stored")
+    #expect(
+      stored.seed == 7 && stored.layers[0].filters == 3 && stored.layers[1].schedule.epochs == 1)
+
+    let resumed = try Self.cdbn(["pretrain", "--out", model, "--resume"], in: dir)
+    #expect(resumed.status == 0, "\(Self.describe(resumed))")
+    #expect(resumed.stderr.contains("training already complete"), "\(Self.describe(resumed))")
+    let changed = try Self.cdbn(
+      ["pretrain", "--out", model, "--resume", "--set", "layers.1.epochs=4"], in: dir)
+    #expect(changed.status != 0 && changed.stderr.contains("different config"))
+
+    for (bad, message) in [
+      ("layers.7.filters=3", "is not an index of a list of 2"),
+      ("layers.0.filterz=3", "unknown key \"layers[0].filterz\""),
+      ("training.epochs", "expected key.path=value"),
+    ] {
+      let out = dir.file("bad.h5")
+      let b = try Self.cdbn(["pretrain", run.configPath, "--out", out, "--set", bad], in: dir)
+      #expect(b.status != 0 && b.stderr.contains(message), "\(bad): \(Self.describe(b))")
+      #expect(!fileExists(out))
+    }
   }
 }

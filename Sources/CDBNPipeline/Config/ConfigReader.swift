@@ -37,18 +37,21 @@ struct ConfigReader: LayerSettingsReader {
 
   /// The top-level mapping of a YAML document; `file` names it in errors.
   static func document(yaml: String, file: String) throws -> ConfigReader {
-    let root: Node
+    try ConfigReader(file: file, node: root(yaml: yaml, file: file), path: "")
+  }
+
+  /// The root node of a YAML document; errors name `file`.
+  static func root(yaml: String, file: String) throws -> Node {
     do {
       guard let n = try Yams.compose(yaml: yaml) else {
         throw PipelineError(file, "the config is empty")
       }
-      root = n
+      return n
     } catch let e as PipelineError {
       throw e
     } catch {
       throw PipelineError(file, "not valid YAML: \(error)")
     }
-    return try ConfigReader(file: file, node: root, path: "")
   }
 
   static func location(_ node: Node?) -> String {
