@@ -301,8 +301,8 @@ import Testing
     #expect(resumed.status == 0, "\(Self.describe(resumed))")
     #expect(resumed.stderr.contains("training already complete"), "\(Self.describe(resumed))")
     let changed = try Self.cdbn(
-      ["pretrain", "--out", model, "--resume", "--set", "layers.1.epochs=4"], in: dir)
-    #expect(changed.status != 0 && changed.stderr.contains("different config"))
+      ["pretrain", "--out", model, "--resume", "--set", "layers.0.learning_rate=0.5"], in: dir)
+    #expect(changed.status != 0 && changed.stderr.contains("keys other than epochs differ"))
 
     for (bad, message) in [
       ("layers.7.filters=3", "is not an index of a list of 2"),
@@ -314,5 +314,53 @@ import Testing
       #expect(b.status != 0 && b.stderr.contains(message), "\(bad): \(Self.describe(b))")
       #expect(!fileExists(out))
     }
+  }
+
+  /// A finished run continued with more epochs of its last layer, or with a layer added, ends
+  /// `==` to a run configured that way from the start; changing a finished layer is refused.
+  @Test func resumeExtendsEpochsAndAddsLayers() throws {
+    let run = try TinyRun()
+    let dir = run.directory
+    defer { dir.remove() }
+    let whole = dir.file("whole.h5")
+    let r = try Self.cdbn(["pretrain", run.configPath, "--out", whole, "--quiet"], in: dir)
+    try #require(r.status == 0, "\(Self.describe(r))")
+    let expected = try ModelCheckpoint.read(from: whole)
+
+    func same(_ path: String) throws {
+      let got = try ModelCheckpoint.read(from: path)
+      #expect(got.model.layers.map(\.filters) == expected.model.layers.map(\.filters), "\(path)")
+      #expect(got.history.map(\.reconstructionError) == expected.history.map(\.reconstructionError))
+      #expect(got.progress?.complete == true && got.progress?.step == expected.progress?.step)
+    }
+
+    // More epochs for the last layer after the run finished.
+    let longer = dir.file("longer.h5")
+    let short = try Self.cdbn(
+      ["pretrain", run.configPath, "--out", longer, "--quiet", "--set", "layers.1.epochs=1"],
+      in: dir)
+    try #require(short.status == 0, "\(Self.describe(short))")
+    let extended = try Self.cdbn(
+      ["pretrain", "--out", longer, "--resume", "--set", "layers.1.epochs=3"], in: dir)
+    #expect(extended.status == 0, "\(Self.describe(extended))")
+    #expect(extended.stderr.contains("continuing with the new config"), "\(extended.stderr)")
+    try same(longer)
+
+    // A layer added to a finished one-layer run.
+    let oneLayer = try dir.write(
+      "one.yaml",
+      text: String(try #require(run.configText.components(separatedBy: "\n  - kind:").first)) + "\n"
+        + "  - kind:" + run.configText.components(separatedBy: "\n  - kind:")[1])
+    let grown = dir.file("grown.h5")
+    let first = try Self.cdbn(["pretrain", oneLayer, "--out", grown, "--quiet"], in: dir)
+    try #require(first.status == 0, "\(Self.describe(first))")
+    let added = try Self.cdbn(["pretrain", run.configPath, "--out", grown, "--resume"], in: dir)
+    #expect(added.status == 0, "\(Self.describe(added))")
+    try same(grown)
+
+    // A finished layer under a trained one cannot change.
+    let refused = try Self.cdbn(
+      ["pretrain", "--out", whole, "--resume", "--set", "layers.0.epochs=5"], in: dir)
+    #expect(refused.status != 0 && refused.stderr.contains("layer 1 is done"), "\(refused.stderr)")
   }
 }

@@ -69,4 +69,41 @@ public enum ConfigOverrides {
         "--set \(override): \"\(key)\" goes inside a value that is neither a mapping nor a list")
     }
   }
+
+  /// Whether two configs are the same but for epochs (`training.epochs` and every layer's) and for
+  /// layers after the first `layers`: what a resumed run may change. Key order, comments and
+  /// layout do not matter; a value written differently ("0.05" and "5e-2") does.
+  static func sameExceptEpochs(_ a: String, _ b: String, layers: Int, file: String) throws -> Bool {
+    func normalized(_ text: String) throws -> Node {
+      let root = try ConfigReader.root(yaml: text, file: file)
+      guard case .mapping(var top) = root else { return root }
+      if case .mapping(var training)? = top["training"] {
+        training["epochs"] = nil
+        top["training"] = training.isEmpty ? nil : .mapping(training)
+      }
+      if case .sequence(let list)? = top["layers"] {
+        top["layers"] = .sequence(
+          Node.Sequence(
+            list.prefix(layers).map { layer in
+              guard case .mapping(var m) = layer else { return layer }
+              m["epochs"] = nil
+              return .mapping(m)
+            }))
+      }
+      return canonical(.mapping(top))
+    }
+    return try normalized(a) == normalized(b)
+  }
+
+  /// `node` with every mapping's keys in sorted order.
+  private static func canonical(_ node: Node) -> Node {
+    switch node {
+    case .mapping(let mapping):
+      return .mapping(
+        Node.Mapping(
+          mapping.map { ($0.key, canonical($0.value)) }.sorted { $0.0 < $1.0 }))
+    case .sequence(let sequence): return .sequence(Node.Sequence(sequence.map(canonical)))
+    default: return node
+    }
+  }
 }

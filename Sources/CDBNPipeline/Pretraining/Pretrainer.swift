@@ -54,14 +54,13 @@ public final class Pretrainer {
     var checkpoint: ModelCheckpoint
     if resume && exists {
       checkpoint = try ModelCheckpoint.read(from: output, kinds: config.kinds)
-      guard checkpoint.config == config.text else {
-        throw PipelineError(
-          output,
-          "was trained with a different config; resume with the config stored in it (cdbn inspect shows it)"
-        )
-      }
-      guard let progress = checkpoint.progress else {
+      guard var progress = checkpoint.progress else {
         throw PipelineError(output, "has no /training group, so there is nothing to resume")
+      }
+      if checkpoint.config != config.text {
+        progress = try extending(checkpoint, at: progress)
+        checkpoint.config = config.text
+        checkpoint.progress = progress
       }
       try checkResumable(progress, layers: checkpoint.model.layers.count)
       if progress.complete {
@@ -186,7 +185,10 @@ public final class Pretrainer {
           layer: layerDone && !lastLayer ? l + 1 : l, epoch: layerDone && !lastLayer ? 0 : epoch,
           step: t.step,
           seed: seed, complete: layerDone && lastLayer, worldSize: processes.size)
-        if processes.isLeader { try checkpoint.write(to: output, trainer: layerDone ? nil : t) }
+        // The last layer keeps its state when done, so that a longer run can continue it.
+        if processes.isLeader {
+          try checkpoint.write(to: output, trainer: layerDone && !lastLayer ? nil : t)
+        }
         saved = true
         let mean = meanActivation.reduce(0, +) / Float(max(1, meanActivation.count))
         reporter.log(
@@ -198,7 +200,7 @@ public final class Pretrainer {
           checkpoint.progress?.complete = true
           checkpoint.progress?.epoch = epoch
           checkpoint.progress?.worldSize = processes.size
-          if processes.isLeader { try checkpoint.write(to: output) }
+          if processes.isLeader { try checkpoint.write(to: output, trainer: t) }
         } else if checkpoint.progress?.layer == l {
           checkpoint.progress = TrainingProgress(
             layer: l + 1, epoch: 0, step: t.step, seed: seed, complete: false,
@@ -281,6 +283,53 @@ public final class Pretrainer {
         "layers[\(i)].batch_size is \(layer.schedule.batchSize), smaller than the \(processes.size) processes; each process needs at least one example of every batch"
       )
     }
+  }
+
+  /// The progress from which a run saved with another config continues under this one, or an error
+  /// when the change is more than a continuation: only the epochs of the layer in progress (no
+  /// fewer than it has done) and of later layers may change, and layers may be added at the end.
+  /// A complete run whose last layer gets more epochs, or that gets more layers, is reopened.
+  private func extending(_ saved: ModelCheckpoint, at progress: TrainingProgress) throws
+    -> TrainingProgress
+  {
+    let stored = try PretrainingConfig(yaml: saved.config, file: output, kinds: config.kinds)
+    func refuse(_ why: String) -> PipelineError {
+      PipelineError(
+        output,
+        "was trained with a different config: \(why). Resume with the stored config (cdbn pretrain --out \(output) --resume, no CONFIG), or change only epochs and add layers"
+      )
+    }
+    let l = progress.layer
+    guard config.layers.count >= stored.layers.count else {
+      throw refuse(
+        "the new config has \(config.layers.count) layer(s), the run \(stored.layers.count)")
+    }
+    guard
+      try ConfigOverrides.sameExceptEpochs(
+        saved.config, config.text, layers: stored.layers.count, file: output)
+    else {
+      throw refuse("keys other than epochs differ (cdbn inspect \(output) shows the stored config)")
+    }
+    for i in 0..<l where config.layers[i].schedule.epochs != stored.layers[i].schedule.epochs {
+      throw refuse(
+        "layer \(i + 1) is done and later layers trained on it, so its epochs cannot change")
+    }
+    guard config.layers[l].schedule.epochs >= progress.epoch else {
+      throw refuse(
+        "layer \(l + 1) has done \(progress.epoch) epoch(s), more than the new config's \(config.layers[l].schedule.epochs)"
+      )
+    }
+    var next = progress
+    if progress.complete {
+      next.complete = false
+      if config.layers[l].schedule.epochs == progress.epoch {
+        (next.layer, next.epoch) = (l + 1, 0)
+      }
+    }
+    reporter.log(
+      "\(output): continuing with the new config (its epochs and layers extend the saved run's); the file will store it"
+    )
+    return next
   }
 
   /// Throws unless `progress` (as read from `output`, possibly edited by hand) is a point this
