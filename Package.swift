@@ -75,7 +75,7 @@ let package = Package(
       name: "cdbn",
       dependencies: [
         "CDBNPipeline", "CDBNBenchmarks", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
-        "CDBNDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CDBNDatasets", "CDBNDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // What the test targets share: temporary folders, running programs, the system python.

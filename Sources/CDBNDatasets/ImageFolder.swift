@@ -110,22 +110,8 @@ public struct ImageFolder: ExampleSource, Sendable {
         .invalidArgument, path: root, "image index \(index) is outside 0..<\(count)")
     }
     let file = path(at: index)
-    var image = try DecodedImage(path: file)
-    image = grayscale ? image.grayscale() : image.rgb()
-    switch sizing {
-    case .original:
-      break
-    case .resize(let width, let height):
-      image = image.resized(width: width, height: height)
-    case .centerCrop(let width, let height):
-      guard let cropped = image.centerCropped(width: width, height: height) else {
-        throw DatasetError(
-          .badShape, path: file,
-          "picture of \(image.width)x\(image.height) is smaller than the crop \(width)x\(height)")
-      }
-      image = cropped
-    }
-    return image.tensor
+    let image = try DecodedImage(path: file)
+    return try (grayscale ? image.grayscale() : image.rgb()).sized(sizing, path: file).tensor
   }
 
   public func batch(_ range: Range<Int>) throws -> Tensor {
@@ -138,7 +124,7 @@ public struct ImageFolder: ExampleSource, Sendable {
       guard Array(picture.shape.dropFirst()) == exampleShape else {
         throw DatasetError(
           .badShape, path: path(at: index),
-          "picture is \(picture.shape[3])x\(picture.shape[2]) but the folder's first is \(exampleShape[2])x\(exampleShape[1]); use a resize or crop option"
+          "picture is \(picture.shape[3])x\(picture.shape[2]) but the folder's first is \(exampleShape[2])x\(exampleShape[1]); bring them to one size (features: --size H,W or --crop H,W; pretrain: data.size or data.crop)"
         )
       }
       scalars.append(contentsOf: picture.scalars)
@@ -165,6 +151,25 @@ public struct ImageFolder: ExampleSource, Sendable {
 
   private static func join(_ folder: String, _ name: String) -> String {
     folder.hasSuffix("/") ? folder + name : folder + "/" + name
+  }
+}
+
+extension DecodedImage {
+  /// This image brought to `sizing`'s size; `path` names it when it is smaller than a crop.
+  func sized(_ sizing: ImageFolder.Sizing, path: String) throws -> DecodedImage {
+    switch sizing {
+    case .original:
+      return self
+    case .resize(let width, let height):
+      return resized(width: width, height: height)
+    case .centerCrop(let width, let height):
+      guard let cropped = centerCropped(width: width, height: height) else {
+        throw DatasetError(
+          .badShape, path: path,
+          "picture of \(self.width)x\(self.height) is smaller than the crop \(width)x\(height)")
+      }
+      return cropped
+    }
   }
 }
 

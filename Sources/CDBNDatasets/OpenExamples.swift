@@ -11,19 +11,35 @@ import Foundation
 /// - a single PNG or JPEG picture: one example, id = the file name.
 ///
 /// - Parameter grayscale: for pictures, convert to one gray channel (else three RGB channels).
-public func openExamples(path: String, grayscale: Bool = true) throws -> any ExampleSource {
+/// - Parameter sizing: for pictures, a resize or a central crop to one size; other data sets refuse
+///   anything but `.original`.
+public func openExamples(
+  path: String, grayscale: Bool = true, sizing: ImageFolder.Sizing = .original
+) throws -> any ExampleSource {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
     throw DatasetError(.unreadable, path: path, "no such file or folder")
   }
   if isDirectory.boolValue {
-    return try ImageFolder(path: path, grayscale: grayscale)
+    return try ImageFolder(path: path, grayscale: grayscale, sizing: sizing)
+  }
+  let prefix = try GzipFile.readPrefix(path: path, count: 8)
+  if ImageFormat.detect(prefix) != nil {
+    let image = try DecodedImage(path: path)
+    return try InMemoryExamples(
+      (grayscale ? image.grayscale() : image.rgb()).sized(sizing, path: path).tensor,
+      ids: [(path as NSString).lastPathComponent], name: path)
+  }
+  guard sizing == .original else {
+    throw DatasetError(
+      .invalidArgument, path: path,
+      "resizing and cropping apply to pictures (a folder of them, a PNG or a JPEG), not to this data set"
+    )
   }
   let name = (path as NSString).lastPathComponent.lowercased()
   if name.hasSuffix(".h5") || name.hasSuffix(".hdf5") {
     return try HDF5Examples(path: path)
   }
-  let prefix = try GzipFile.readPrefix(path: path, count: 8)
   if let magic = MNISTIDX.magic(of: prefix) {
     if magic == MNISTIDX.labelsMagic {
       throw DatasetError(
@@ -39,12 +55,6 @@ public func openExamples(path: String, grayscale: Bool = true) throws -> any Exa
   }
   if name.hasSuffix(".csv") || name.hasSuffix(".csv.gz") {
     return try MNISTCSV.load(path: path)
-  }
-  if ImageFormat.detect(prefix) != nil {
-    var image = try DecodedImage(path: path)
-    image = grayscale ? image.grayscale() : image.rgb()
-    return try InMemoryExamples(
-      image.tensor, ids: [(path as NSString).lastPathComponent], name: path)
   }
   if prefix.isEmpty {
     throw DatasetError(.truncated, path: path, "file is empty")

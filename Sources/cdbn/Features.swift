@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDBNDatasets
 import CDBNNumerics
 import CDBNPipeline
 import Foundation
@@ -39,6 +40,18 @@ struct Features: ParsableCommand {
 
   @Flag(help: "Read images in colour (three channels) instead of grey.")
   var color = false
+
+  @Option(
+    help: ArgumentHelp(
+      "Pictures: resize each to H×W (bilinear). Default: the model's data.size, if it was pretrained with one.",
+      valueName: "H,W"))
+  var size: PictureSize?
+
+  @Option(
+    help: ArgumentHelp(
+      "Pictures: cut the central H×W of each. Default: the model's data.crop, if it was pretrained with one.",
+      valueName: "H,W"))
+  var crop: PictureSize?
 
   @Option(help: "Examples per batch.")
   var batchSize = 64
@@ -94,10 +107,50 @@ struct Features: ParsableCommand {
     extractor.batchSize = batchSize
     extractor.processes = world
     let reporter = ProgressReporter(quiet: !world.isLeader)
+    let sizing = try pictureSizing(model: checkpoint, reporter: reporter)
     let shape = try extractor.run(
-      dataPath: data, grayscale: !color, outputPath: out, reporter: reporter)
+      dataPath: data, grayscale: !color, sizing: sizing, outputPath: out, reporter: reporter)
     reporter.log(
       "wrote \(out): layer \(layer) features, \(shape.map(String.init).joined(separator: "×")) per example"
     )
+  }
+}
+
+extension Features {
+  /// `--size` or `--crop`; else the sizing the model was pretrained with (its stored config's
+  /// data.size or data.crop), said in the log, so that features see pictures as training did.
+  func pictureSizing(model checkpoint: ModelCheckpoint, reporter: ProgressReporter) throws
+    -> ImageFolder.Sizing
+  {
+    switch (size, crop) {
+    case (.some, .some): throw ValidationError("give --size or --crop, not both")
+    case (let s?, nil): return .resize(width: s.width, height: s.height)
+    case (nil, let c?): return .centerCrop(width: c.width, height: c.height)
+    case (nil, nil):
+      let stored =
+        (try? PretrainingConfig(yaml: checkpoint.config, file: model))?.data.sizing ?? .original
+      switch stored {
+      case .original: break
+      case .resize(let w, let h):
+        reporter.log("\(model) was pretrained with data.size: --size \(h),\(w)")
+      case .centerCrop(let w, let h):
+        reporter.log("\(model) was pretrained with data.crop: --crop \(h),\(w)")
+      }
+      return stored
+    }
+  }
+}
+
+/// `H,W` (or one number for a square) for `--size` and `--crop`.
+struct PictureSize: ExpressibleByArgument {
+  let height: Int
+  let width: Int
+
+  init?(argument: String) {
+    let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard (1...2).contains(parts.count), let h = parts.first ?? nil, let w = parts.last ?? nil,
+      (1...16384).contains(h), (1...16384).contains(w)
+    else { return nil }
+    (height, width) = (h, w)
   }
 }

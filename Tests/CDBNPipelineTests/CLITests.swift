@@ -1,4 +1,6 @@
+import CDBNDatasets
 import CDBNModels
+import CDBNNumerics
 import CDBNPipeline
 import CDBNStorage
 import CDBNTestSupport
@@ -362,5 +364,81 @@ import Testing
     let refused = try Self.cdbn(
       ["pretrain", "--out", whole, "--resume", "--set", "layers.0.epochs=5"], in: dir)
     #expect(refused.status != 0 && refused.stderr.contains("layer 1 is done"), "\(refused.stderr)")
+  }
+
+  /// Pictures of different sizes: refused as they are, brought to one size by `--size` or `--crop`
+  /// (`data.size` / `data.crop` in pretraining, which `features` then repeats).
+  @Test func picturesOfDifferentSizesAreResizedOrCropped() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let folder = dir.file("pictures")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    var rng = RandomStream(seed: 3)
+    for (i, (h, w)) in [(20, 24), (31, 17), (16, 16)].enumerated() {
+      let pixels = (0..<(h * w)).map { _ in UInt8(rng.nextInt(below: 256)) }
+      try PNGWriter.write(gray: pixels, width: w, height: h, to: "\(folder)/p\(i).png")
+    }
+    let config = try dir.write(
+      "pictures.yaml",
+      text: """
+        seed: 1
+        data: {path: \(folder), size: [14, 12]}
+        training: {batch_size: 3, epochs: 1}
+        layers:
+          - {kind: crbm, visible: gaussian, filters: 2, filter: 3, pooling: 2}
+        """)
+    let model = dir.file("m.h5")
+    let pretrain = try Self.cdbn(["pretrain", config, "--out", model, "--quiet"], in: dir)
+    try #require(pretrain.status == 0, "\(Self.describe(pretrain))")
+
+    func features(_ extra: [String], _ out: String) throws -> ProcessResult {
+      try Self.cdbn(
+        ["features", "--model", model, "--layer", "1", "--data", folder, "--out", dir.file(out)]
+          + extra, in: dir)
+    }
+    // The model's data.size is repeated: 14×12 pictures give 2×6×5 features.
+    let repeated = try features([], "a.h5")
+    #expect(repeated.status == 0, "\(Self.describe(repeated))")
+    #expect(
+      repeated.stderr.contains("pretrained with data.size: --size 14,12"), "\(repeated.stderr)")
+    #expect(repeated.stderr.contains("2×6×5 per example"), "\(repeated.stderr)")
+    let cropped = try features(["--crop", "16,16"], "b.h5")
+    #expect(
+      cropped.status == 0 && cropped.stderr.contains("2×7×7 per example"),
+      "\(Self.describe(cropped))")
+    let tooBig = try features(["--crop", "18,18"], "c.h5")
+    #expect(tooBig.status != 0 && tooBig.stderr.contains("p1.png"), "\(Self.describe(tooBig))")
+    #expect(!fileExists(dir.file("c.h5")))
+
+    // data.crop is repeated the same way.
+    let croppedModel = dir.file("crop.h5")
+    let r = try Self.cdbn(
+      [
+        "pretrain", config, "--out", croppedModel, "--quiet", "--set", "data.size=null", "--set",
+        "data.crop=[16, 16]",
+      ], in: dir)
+    try #require(r.status == 0, "\(Self.describe(r))")
+    let repeatedCrop = try Self.cdbn(
+      [
+        "features", "--model", croppedModel, "--layer", "1", "--data", folder, "--out",
+        dir.file("d.h5"),
+      ],
+      in: dir)
+    #expect(repeatedCrop.stderr.contains("--crop 16,16") && repeatedCrop.stderr.contains("2×7×7"))
+
+    // A model pretrained on data of one size: the folder as it is is refused, naming the options.
+    let tiny = try TinyRun()
+    defer { tiny.directory.remove() }
+    let tinyModel = dir.file("tiny.h5")
+    let t = try Self.cdbn(["pretrain", tiny.configPath, "--out", tinyModel, "--quiet"], in: dir)
+    try #require(t.status == 0, "\(Self.describe(t))")
+    let refused = try Self.cdbn(
+      [
+        "features", "--model", tinyModel, "--layer", "1", "--data", folder, "--out",
+        dir.file("e.h5"),
+      ],
+      in: dir)
+    #expect(
+      refused.status != 0 && refused.stderr.contains("--size H,W"), "\(Self.describe(refused))")
   }
 }

@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNModels
 import Yams
 
@@ -24,6 +25,8 @@ public struct PretrainingConfig: Sendable {
     public var patch: [Int]?
     /// Use only the first `limit` examples.
     public var limit: Int?
+    /// Pictures: `size: [h, w]` resizes each, `crop: [h, w]` cuts its centre (`features` repeats it).
+    public var sizing: ImageFolder.Sizing = .original
   }
 
   /// Mini-batch schedule shared by the layers unless a layer overrides it.
@@ -131,7 +134,8 @@ public struct PretrainingConfig: Sendable {
     }
     audio = try AudioSettings(data: d, preprocessing: top.child("preprocessing"))
     try d.allowOnly(
-      audio == nil ? ["path", "grayscale", "patch", "limit"] : AudioSettings.dataKeys)
+      audio == nil
+        ? ["path", "grayscale", "patch", "limit", "size", "crop"] : AudioSettings.dataKeys)
     guard let path = try audio?.path ?? d.string("path") else {
       throw d.fail("path", "is required")
     }
@@ -142,6 +146,16 @@ public struct PretrainingConfig: Sendable {
       throw d.fail("patch", "sizes must be in 1...4096, got \(p)")
     }
     data.limit = try d.int("limit", in: 1...Int(Int32.max))
+    for key in ["size", "crop"] {
+      guard let pair = try d.pair(key) else { continue }
+      guard pair.allSatisfy({ (1...16384).contains($0) }) else {
+        throw d.fail(key, "sizes must be in 1...16384, got \(pair)")
+      }
+      guard data.sizing == .original else { throw d.fail(key, "give size or crop, not both") }
+      data.sizing =
+        key == "size"
+        ? .resize(width: pair[1], height: pair[0]) : .centerCrop(width: pair[1], height: pair[0])
+    }
     try audio?.check(patch: data.patch, data: d)
 
     preprocessing = .none

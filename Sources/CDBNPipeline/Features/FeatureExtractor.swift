@@ -56,10 +56,11 @@ public struct FeatureExtractor {
   /// Extracts features of `dataPath` into `outputPath`; returns the feature shape of one example.
   @discardableResult
   public func run(
-    dataPath: String, grayscale: Bool = true, outputPath: String, reporter: ProgressReporter? = nil
+    dataPath: String, grayscale: Bool = true, sizing: ImageFolder.Sizing = .original,
+    outputPath: String, reporter: ProgressReporter? = nil
   ) throws -> [Int] {
     let source = try PipelineError.naming(dataPath) {
-      try openExamples(path: dataPath, grayscale: grayscale)
+      try openExamples(path: dataPath, grayscale: grayscale, sizing: sizing)
     }
     let n = source.count
     guard n > 0 else { throw PipelineError(dataPath, "holds no examples") }

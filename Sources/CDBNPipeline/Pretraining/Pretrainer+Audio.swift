@@ -10,7 +10,8 @@ extension Pretrainer {
   func openTrainingData(checkpoint: inout ModelCheckpoint) throws -> any ExampleSource {
     guard let audio = config.audio else {
       return try PipelineError.naming(config.data.path) {
-        try openExamples(path: config.data.path, grayscale: config.data.grayscale)
+        try openExamples(
+          path: config.data.path, grayscale: config.data.grayscale, sizing: config.data.sizing)
       }
     }
     let dataset = try PipelineError.naming(audio.path) { try audio.dataset() }
