@@ -3,7 +3,7 @@ import CDBNNumerics
 import Foundation
 
 /// `cdbn bench`: throughput of every model on fixed workloads, with the sgemm ceiling beside it and
-/// the peak memory after each figure. Each group of workloads is one entry of `groups`.
+/// the peak memory of each figure's workload. Each group of workloads is one entry of `groups`.
 public enum Benchmark {
   /// A group of workloads: its name (what `--only` takes) and how to run it. `names` are the
   /// workloads inside it that `--only` may pick one by one (the CRBM's W1, W2, W3).
@@ -105,11 +105,14 @@ public enum Benchmark {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
   }
 
-  /// The process's peak resident memory (VmHWM), in MiB.
+  /// The process's peak resident memory (VmHWM) since the previous figure, in MiB: each figure
+  /// reads the peak, then resets it (Linux's `clear_refs` 5), so a workload is not charged with an
+  /// earlier one's peak.
   public static func peakMemoryMiB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
       return 0
     }
+    defer { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
       let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
       return kb / 1024

@@ -43,6 +43,16 @@ public struct HDF5Group {
     return HDF5Group(file: file, handle: group, name: full)
   }
 
+  /// Gives the existing member `member` a second name `alias` in this group (an HDF5 hard link: the
+  /// same object under both names, h5py sees two datasets with one content). Throws if `alias`
+  /// exists.
+  public func link(_ member: String, as alias: String) throws(HDF5Error) {
+    let full = try resolve(alias, "link")
+    guard contains(member) else { throw error("\(name)/\(member): no such member to link") }
+    guard !contains(alias) else { throw error("link \(full): already exists") }
+    try handle.link(member, as: alias, what: "link \(full)")
+  }
+
   /// Opens the existing group `member`.
   public func openGroup(_ member: String) throws(HDF5Error) -> HDF5Group {
     let full = try resolve(member, "group")

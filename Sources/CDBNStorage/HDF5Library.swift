@@ -386,6 +386,15 @@ final class H5Handle {
     }
   }
 
+  /// A second name `alias` for the existing member `name` (an HDF5 hard link: one object, no copy).
+  func link(_ name: String, as alias: String, what: String) throws(HDF5Error) {
+    try perform(what) { () throws(HDF5Error) in
+      guard H5Lcreate_hard(id, name, id, alias, cdbn_h5p_default(), cdbn_h5p_default()) >= 0 else {
+        throw failure(what, "cannot link \(name) as \(alias)")
+      }
+    }
+  }
+
   func openGroup(_ name: String, what: String) throws(HDF5Error) -> H5Handle {
     try perform(what) { () throws(HDF5Error) -> H5Handle in
       let group = H5Gopen2(id, name, cdbn_h5p_default())

@@ -12,6 +12,8 @@ extension ConvRBM {
     try group.setAttribute("pooling", [poolHeight, poolWidth])
     try group.setAttribute("sigma", Double(sigma))
     try group.writeFloats("weights", shape: weights.shape, weights.scalars)
+    // Every kind's filters are also at `filters` (a second name, not a copy).
+    try group.link("weights", as: "filters")
     try group.writeFloats("hidden_bias", shape: [hiddenBias.count], hiddenBias)
     try group.writeFloats("visible_bias", shape: [visibleBias.count], visibleBias)
   }
@@ -36,7 +38,8 @@ extension ConvRBM {
     guard sigma > 0, sigma.isFinite else {
       throw ModelError.malformedCheckpoint("\(where_): sigma must be positive, got \(sigma)")
     }
-    let w = try group.readFloats("weights")
+    // `weights`, or only `filters` in a file another tool wrote with the one name every kind has.
+    let w = try group.readFloats(group.contains("weights") ? "weights" : "filters")
     guard w.shape.count == 4, w.shape.allSatisfy({ $0 > 0 }) else {
       throw ModelError.malformedCheckpoint(
         "\(where_)/weights: expected [K, C, h, w], got \(w.shape)")

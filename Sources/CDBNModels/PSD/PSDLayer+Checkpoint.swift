@@ -20,6 +20,8 @@ extension PSDLayer {
     try group.setAttribute("lcn_sigma", Double(stage.contrast?.sigma ?? 0))
     try group.setAttribute("pooling", stage.pooling)
     try group.writeFloats("dictionary", shape: dictionary.shape, dictionary.scalars)
+    // Every kind's filters are also at `filters` (a second name, not a copy).
+    try group.link("dictionary", as: "filters")
     try group.writeFloats("encoder_weights", shape: encoderWeights.shape, encoderWeights.scalars)
     try group.writeFloats("encoder_gain", shape: [encoderGain.count], encoderGain)
     try group.writeFloats("encoder_bias", shape: [encoderBias.count], encoderBias)
@@ -59,7 +61,8 @@ extension PSDLayer {
       throw fail(": \(e)")
     }
 
-    let d = try group.readFloats("dictionary")
+    // `dictionary`, or only `filters` in a file another tool wrote with the one name every kind has.
+    let d = try group.readFloats(group.contains("dictionary") ? "dictionary" : "filters")
     guard d.shape.count == 4, d.shape.allSatisfy({ $0 > 0 }) else {
       throw fail("/dictionary: expected [K, C, h, w], got \(d.shape)")
     }
