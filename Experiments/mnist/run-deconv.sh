@@ -3,9 +3,12 @@
 # 10,000 unlabelled training digits; its pooled features (and raw pixels, the baseline) of the 5,000
 # labelled digits in Data/mnist/mnist_5k.csv.gz (drawn from the training set) and of the official 10,000
 # test digits; LIBLINEAR with C by 3-fold cross-validation, on 1,000 and on all 5,000 labels.
-# Writes Experiments/mnist/DECONV-RESULTS.md.   Usage: Experiments/mnist/run-deconv.sh (repository root)
+# Writes runs/mnist/DECONV-RESULTS.md (RESULTS=FILE: elsewhere,
+# e.g. RESULTS=Experiments/mnist/DECONV-RESULTS.md to update the committed table deliberately).   Usage: Experiments/mnist/run-deconv.sh (repository root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+table=${RESULTS:-runs/mnist/DECONV-RESULTS.md}
+mkdir -p "$(dirname "$table")"
 here=Experiments/mnist
 out=runs/mnist-deconv
 mkdir -p "$out"
@@ -55,5 +58,5 @@ done
   echo "on the training labels."
   echo
   timings_table
-} >$here/DECONV-RESULTS.md
-cat $here/DECONV-RESULTS.md
+} >"$table"
+cat "$table"

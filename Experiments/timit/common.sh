@@ -2,8 +2,9 @@
 #   1. pretrains the 1-D CDBN on the training speakers' audio only (cdbn pretrain),
 #   2. writes utterance or phone-segment summaries of MFCC and CDBN layers (cdbn features),
 #   3. trains and tests classifiers on disjoint utterances or speakers (cdbn split, cdbn classify),
-#   4. replaces its own section of Experiments/timit/RESULTS.md with a table, the commands and the
-#      wall time of each step.
+#   4. replaces its own section of DIR/RESULTS.md (runs/timit-<task>/RESULTS.md) with a table, the
+#      commands and the wall time of each step; the committed Experiments/timit/RESULTS.md changes only
+#      when asked (--results Experiments/timit/RESULTS.md), so a rerun never rewrites it by accident.
 #
 # Options (all scripts):
 #   --timit PATH     a full TIMIT (LDC layout); default: the embedded sample Data/timit-sample
@@ -13,8 +14,7 @@
 #   --draws N        random draws of training utterances per table cell (default 10)
 #   --model FILE     reuse a model pretrained by an earlier run instead of pretraining
 #   --out DIR        working folder (default runs/timit-<task>)
-#   --results FILE   Markdown file whose section is replaced (default Experiments/timit/RESULTS.md;
-#                    with --quick, DIR/RESULTS.md)
+#   --results FILE   Markdown file whose section is replaced (default DIR/RESULTS.md)
 # Environment: CDBN=path/to/cdbn uses that executable instead of building the release one.
 set -euo pipefail
 command_line="Experiments/timit/$task.sh${*:+ $*}"
@@ -44,9 +44,7 @@ while [ $# -gt 0 ]; do
     *) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-if [ -z "$results" ]; then
-  if [ $quick = 1 ]; then results=$out/RESULTS.md; else results=$here/RESULTS.md; fi
-fi
+if [ -z "$results" ]; then results=$out/RESULTS.md; fi
 if [ ! -d "$timit" ]; then echo "$0: $timit is not a folder" >&2; exit 2; fi
 case $per_role$draws in *[!0-9]*) echo "$0: --speakers and --draws take numbers" >&2; exit 2 ;; esac
 mkdir -p "$out"
