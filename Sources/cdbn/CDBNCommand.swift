@@ -19,12 +19,14 @@ struct CDBNCommand: ParsableCommand {
     // Past a file-size limit (`ulimit -f`) a write then fails with EFBIG, reported as an error that
     // names the file, instead of SIGXFSZ killing the process mid-save.
     signal(SIGXFSZ, SIG_IGN)
+    var command: ParsableCommand
+    do { command = try parseAsRoot(nil) } catch { Launch.exit(after: error, in: Self.self) }
     do {
-      var command = try parseAsRoot(nil)
       try Launch.refuseUnderLauncher(command)
       try command.run()
     } catch {
-      Launch.exit(after: error)
+      // The subcommand's type, so that a usage error shows the subcommand's usage.
+      Launch.exit(after: error, in: type(of: command))
     }
     World.finish()
   }

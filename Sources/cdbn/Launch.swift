@@ -28,19 +28,32 @@ enum Launch {
       "cdbn \(name) runs in one process; only pretrain and features run under mpirun")
   }
 
-  /// Ends the process after `error`: under `mpirun` every rank prints its own error (ranks other
-  /// than 0 say which they are) and the whole job stops, since the other ranks may be waiting for
-  /// this one.
-  static func exit(after error: Error) -> Never {
+  /// Ends the process after `error` of `command` (whose usage a usage error shows): under `mpirun`
+  /// every rank prints its own error (ranks other than 0 say which they are) and the whole job
+  /// stops, since the other ranks may be waiting for this one.
+  static func exit(after error: Error, in command: ParsableCommand.Type) -> Never {
     let code = CDBNCommand.exitCode(for: error)
-    if let world = World.current, world.size > 1, code != .success {
-      let prefix = world.rank == 0 ? "" : "[rank \(world.rank)] "
-      FileHandle.standardError.write(
-        Data((prefix + CDBNCommand.fullMessage(for: error) + "\n").utf8))
-      World.abort(code: code.rawValue)
+    let world = World.current
+    if code == .success || (command == CDBNCommand.self && (world?.size ?? 1) == 1) {
+      World.finish()
+      CDBNCommand.exit(withError: error)
     }
+    let prefix = (world?.rank ?? 0) == 0 ? "" : "[rank \(world?.rank ?? 0)] "
+    FileHandle.standardError.write(Data((prefix + message(for: error, in: command) + "\n").utf8))
+    if let world, world.size > 1 { World.abort(code: code.rawValue) }
     World.finish()
-    CDBNCommand.exit(withError: error)
+    Foundation.exit(code.rawValue)
+  }
+
+  /// The error as ArgumentParser words it, but a usage error found while a subcommand ran shows
+  /// that subcommand's usage rather than the top level's.
+  private static func message(for error: Error, in command: ParsableCommand.Type) -> String {
+    guard command != CDBNCommand.self, error is ValidationError else {
+      return CDBNCommand.fullMessage(for: error)
+    }
+    let name = command.configuration.commandName ?? "\(command)".lowercased()
+    return "Error: \(error)\nUsage: " + CDBNCommand.usageString(for: command)
+      + "\n  See 'cdbn \(name) --help' for more information."
   }
 }
 

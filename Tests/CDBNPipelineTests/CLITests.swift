@@ -262,6 +262,8 @@ import Testing
       ["pretrain", run.configPath, "--out", dir.file("t.h5"), "--threads", "0"], in: dir)
     #expect(threads.status != 0)
     #expect(threads.stderr.contains("--threads"), "\(Self.describe(threads))")
+    // A usage error found by the subcommand shows the subcommand's usage, not the top level's.
+    #expect(threads.stderr.contains("Usage: cdbn pretrain"), "\(Self.describe(threads))")
   }
 
   /// `--resume` with nothing saved yet starts over, and says so with the seed it uses.
