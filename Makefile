@@ -12,7 +12,7 @@ APT_PACKAGES := libopenblas-dev libhdf5-dev libfftw3-dev libpng-dev libjpeg-dev 
 CPU ?=
 RELEASE_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU))
 
-.PHONY: deps librosa build release test test-asan test-tsan fuzz demo bench format clean
+.PHONY: deps librosa build release test readme-check test-asan test-tsan fuzz demo bench format clean
 
 # Installs the Debian packages that are missing (sudo when not root).
 deps:
@@ -46,6 +46,11 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Every command of the README's command block, in order, in a fresh folder, shortened (fewer epochs
+# through --set, one CNN epoch, a short bench): the README cannot drift from the tool. CI runs it.
+readme-check: release
+	Tests/readme/check.sh .build/release
 
 # The whole suite under AddressSanitizer or ThreadSanitizer, each in its own build folder (the CLI
 # tests run the instrumented cdbn built beside the tests).
