@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDBNAudio
+import CDBNNumerics
 import CDBNPipeline
 import Foundation
 
@@ -7,7 +8,7 @@ extension Features {
   /// `features` with a model pretrained on audio.
   func runAudio(
     _ checkpoint: ModelCheckpoint, frontEnd: AudioFeatures,
-    representations: [FeatureRepresentation]
+    representations: [FeatureRepresentation], world: any ProcessGroup
   ) throws {
     guard !flatten, !color else {
       throw ValidationError("--flatten and --color apply to pictures, not to audio")
@@ -43,7 +44,8 @@ extension Features {
         $0.trimmingCharacters(in: .whitespaces)
       }
     }
-    let reporter = ProgressReporter()
+    extractor.processes = world
+    let reporter = ProgressReporter(quiet: !world.isLeader)
     let (rows, columns) = try extractor.run(
       dataPath: data, selection: selection, outputPath: out, reporter: reporter)
     reporter.log(

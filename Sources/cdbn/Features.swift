@@ -88,12 +88,8 @@ struct Features: ParsableCommand {
     let checkpoint = try ModelCheckpoint.read(from: model)
     let world = try Launch.world(agreeingOn: [])
     if let frontEnd = checkpoint.audioFrontEnd {
-      guard world.size == 1 else {
-        throw ValidationError(
-          "features of an audio model run in one process (images run under mpirun); start it without mpirun"
-        )
-      }
-      try runAudio(checkpoint, frontEnd: frontEnd, representations: representations)
+      try runAudio(
+        checkpoint, frontEnd: frontEnd, representations: representations, world: world)
       return
     }
     guard summary == nil, label == nil, subset == nil, speakers == nil, !excludeSa else {

@@ -134,7 +134,7 @@ import Testing
     #expect(try Self.worldSize(plain) == 1)
   }
 
-  @Test func audioPretrainingGivesTheSameWeightsOnTwoProcesses() throws {
+  @Test func audioPretrainingAndFeaturesAreTheSameOnSeveralProcesses() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let corpus = packageRoot().appendingPathComponent("Data/timit-sample").path
@@ -156,6 +156,22 @@ import Testing
     let r = try Self.mpi(2, ["pretrain", config, "--out", out], in: directory)
     #expect(r.status == 0, "\(CLITests.describe(r))")
     try Self.expectSameDatasets(plain, out)
+
+    // Audio features: utterances go round the processes; the file is the single process's.
+    for summary in ["frames", "phones"] {
+      let layers = summary == "frames" ? "2" : "1,2,mfcc"
+      let common = [
+        "features", "--model", plain, "--layer", layers, "--summary", summary, "--data", corpus,
+        "--speakers", "FVMH0,MCPM0,FAEM0",
+      ]
+      let single = directory.file("\(summary)-1.h5")
+      let one = try CLITests.cdbn(common + ["--out", single], in: directory)
+      #expect(one.status == 0, "\(CLITests.describe(one))")
+      let sharded = directory.file("\(summary)-3.h5")
+      let three = try Self.mpi(3, common + ["--out", sharded], in: directory)
+      #expect(three.status == 0, "\(CLITests.describe(three))")
+      try Self.expectSameDatasets(single, sharded)
+    }
   }
 
   @Test func aKilledProcessEndsTheJobAndTheRunResumesOnAnotherCount() throws {

@@ -54,6 +54,8 @@ public struct AudioFeatureExtractor {
   public let mfcc: MFCC
   /// Rows gathered before each write.
   public var rowsPerWrite = 256
+  /// The processes that share the utterances (one without `mpirun`).
+  public var processes: any ProcessGroup = SingleProcess()
 
   /// Opens a model trained on audio; `representations` must exist in it.
   public init(modelPath: String, checkpoint: ModelCheckpoint, representations: [Representation])
@@ -263,67 +265,119 @@ public struct AudioFeatureExtractor {
     let started = Date()
     var seconds = 0.0
     var padded = 0
+    // Rows each utterance gives, known before its audio is read.
+    func rowCount(_ i: Int) -> Int {
+      switch summary {
+      case .utterance: 1
+      case .phones: phones[i].count
+      case .frames: frameCounts[i]
+      }
+    }
+    // The feature rows of utterance i, flat.
+    func rowValues(of i: Int) throws -> [Float] {
+      let item = dataset.items[i]
+      let signal = try PipelineError.naming(item.audioPath) { try dataset.signal(i) }
+      seconds += signal.duration
+      let (maps, wasPadded) = try maps(signal, id: item.id)
+      if wasPadded { padded += 1 }
+      switch summary {
+      case .utterance:
+        return try maps.flatMap { try FeatureSummary.meanAndMax($0) }
+      case .phones:
+        var out: [Float] = []
+        for (_, segment) in phones[i] {
+          for (map, timing) in zip(maps, timings) {
+            let range = timing.frames(of: segment, frameCount: map.shape[1])
+            out += try FeatureSummary.segment(map, frames: range)
+          }
+        }
+        return out
+      case .frames:
+        guard maps[0].shape[1] == frameCounts[i] else {
+          throw PipelineError(
+            item.audioPath,
+            "gave \(maps[0].shape[1]) frames where its header promised \(frameCounts[i])")
+        }
+        return Self.transposed(maps[0]).scalars
+      }
+    }
+    // Under `mpirun`, utterances go round the processes one each; rank 0 gathers each round's
+    // rows, in utterance order, and alone writes.
+    func extract(into writer: inout FeatureFile.Writer?) throws {
+      var first = 0
+      var buffer: [Float] = []
+      while first < dataset.count {
+        try Interruption.check(
+          outputPath, across: processes, "it was not written; run the command again")
+        let round = first..<min(dataset.count, first + processes.size)
+        let counts = (0..<processes.size).map { r in
+          round.contains(first + r) ? rowCount(first + r) * d : 0
+        }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: counts.reduce(0, +)))
+        let mine = first + processes.rank
+        if round.contains(mine) {
+          let offset = counts[..<processes.rank].reduce(0, +)
+          buffer.replaceSubrange(
+            offset..<(offset + counts[processes.rank]), with: try rowValues(of: mine))
+        }
+        try buffer.withUnsafeMutableBytes {
+          try processes.gather($0, counts: counts.map { $0 * 4 }, root: 0)
+        }
+        try writer?.append(buffer)
+        first = round.upperBound
+        reporter?.status(
+          "features: \(first)/\(dataset.count) utterances, \(String(format: "%.0f", seconds / Date().timeIntervalSince(started))) s of audio/s"
+        )
+      }
+      var total = [Int64(padded)]
+      try processes.allReduceSum(&total)
+      padded = Int(total[0])
+    }
+    guard processes.isLeader else {
+      var none: FeatureFile.Writer? = nil
+      try extract(into: &none)
+      return (rows, d)
+    }
     try PipelineError.naming(outputPath) {
       try HDF5File.atomicWrite(to: outputPath) { file in
-        var writer = try FeatureFile.Writer(
+        var writer: FeatureFile.Writer? = try FeatureFile.Writer(
           root: file.root, rows: rows, rowShape: [d], rowsPerWrite: rowsPerWrite, blocks: blocks)
-        let root = writer.root
+        let root = file.root
         try root.setAttribute("summary", summary.rawValue)
         try root.setAttribute(
           "representations", representations.map(\.description).joined(separator: ","))
         try root.setAttribute("label", labelling.kind.rawValue)
         try root.setAttribute("model", modelPath)
         try root.setAttribute("data", dataPath)
+        try root.setAttribute("world_size", processes.size)
         if summary == .frames {
           let t = timings[0]
           let rate = Double(frontEnd.spectrogram.sampleRate)
           try root.setAttribute("frame_stride_seconds", t.stride / rate)
           try root.setAttribute("first_frame_centre_seconds", t.firstCentre / rate)
         }
+        try extract(into: &writer)
+        // Labels, ids and segments need no audio.
         var labels: [Int] = []
         var ids: [String] = []
         var speakers: [String] = []
         var segments: [Int] = []
         for (i, item) in dataset.items.enumerated() {
-          try Interruption.check(outputPath, "it was not written; run the command again")
-          let signal = try PipelineError.naming(item.audioPath) { try dataset.signal(i) }
-          seconds += signal.duration
-          let (maps, wasPadded) = try maps(signal, id: item.id)
-          if wasPadded { padded += 1 }
-          switch summary {
-          case .utterance:
-            try writer.append(maps.flatMap { try FeatureSummary.meanAndMax($0) })
-          case .phones:
+          if summary == .phones {
             for (line, segment) in phones[i] {
-              var row: [Float] = []
-              for (map, timing) in zip(maps, timings) {
-                let range = timing.frames(of: segment, frameCount: map.shape[1])
-                row += try FeatureSummary.segment(map, frames: range)
-              }
-              try writer.append(row)
               labels.append(try labelling.value(of: item, phone: segment.label))
               ids.append("\(item.id)/\(line)")
               speakers.append(item.speaker ?? "")
               segments += [segment.start, segment.end]
             }
-          case .frames:
-            guard maps[0].shape[1] == frameCounts[i] else {
-              throw PipelineError(
-                item.audioPath,
-                "gave \(maps[0].shape[1]) frames where its header promised \(frameCounts[i])")
-            }
-            try writer.append(Self.transposed(maps[0]).scalars)
-          }
-          if summary != .phones {
+          } else {
             labels.append(try labelling.value(of: item, phone: nil))
             ids.append(item.id)
             speakers.append(item.speaker ?? "")
           }
-          reporter?.status(
-            "features: \(i + 1)/\(dataset.count) utterances, \(String(format: "%.0f", seconds / Date().timeIntervalSince(started))) s of audio/s"
-          )
         }
-        try writer.finish(
+        try writer?.finish(
           labels: labels, labelNames: labelling.names, ids: ids,
           speakers: dataset.items.allSatisfy({ $0.speaker != nil }) ? speakers : nil)
         try root.setAttribute("padded_utterances", padded)
