@@ -181,12 +181,13 @@ public final class ConvNetTrainer {
   @discardableResult
   public func train(
     data: Tensor, labels: [Int], epochs: Int,
-    callback: (EpochReport) throws -> Void = { _ in }
+    callback: (EpochReport) throws -> Void = { _ in },
+    progress: (_ examplesDone: Int, _ meanLoss: Double) -> Void = { _, _ in }
   ) throws -> [EpochReport] {
     try checkData(data, labels: labels)
     var reports: [EpochReport] = []
     for _ in 0..<max(0, epochs) {
-      let report = try trainEpochUnchecked(data: data, labels: labels)
+      let report = try trainEpochUnchecked(data: data, labels: labels, progress: progress)
       reports.append(report)
       try callback(report)
     }
@@ -197,12 +198,13 @@ public final class ConvNetTrainer {
   @discardableResult
   public func trainEpoch(data: Tensor, labels: [Int]) throws(ConvNetError) -> EpochReport {
     try checkData(data, labels: labels)
-    return try trainEpochUnchecked(data: data, labels: labels)
+    return try trainEpochUnchecked(data: data, labels: labels) { _, _ in }
   }
 
-  private func trainEpochUnchecked(data: Tensor, labels: [Int]) throws(ConvNetError)
-    -> EpochReport
-  {
+  /// `progress` hears, after each batch, the examples done in this epoch and their mean loss.
+  private func trainEpochUnchecked(
+    data: Tensor, labels: [Int], progress: (Int, Double) -> Void
+  ) throws(ConvNetError) -> EpochReport {
     let clock = ContinuousClock()
     let start = clock.now
     let n = data.shape[0]
@@ -216,6 +218,7 @@ public final class ConvNetTrainer {
       applyGradient()
       loss += r.loss * Double(batch.count)
       correct += r.correct
+      progress(b + batch.count, loss / Double(b + batch.count))
     }
     epoch += 1
     return EpochReport(

@@ -125,20 +125,33 @@ public struct CNNTraining {
     reporter?.log(
       "train-cnn: \(labels.count) examples \(data.shape.dropFirst().map(String.init).joined(separator: "×")), \(network.parameterCount) parameters, \(remaining) epoch(s) to go"
     )
+    let started = Date()
+    let total = labels.count * remaining
+    var examplesBefore = 0
     _ = try PipelineError.naming(outputPath) {
-      try trainer.train(data: data, labels: indices, epochs: remaining) { report in
-        history.append(report)
-        try write(
-          network: network, trainer: trainer, preprocessing: preprocessing, classes: classes,
-          labelNames: labelNames, history: history)
-        reporter?.log(
-          String(
-            format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
-            config.epochs, report.loss, 100 * report.accuracy, report.seconds))
-        try Interruption.check(
-          outputPath,
-          "it keeps the checkpoint of epoch \(report.epoch); continue with --resume")
-      }
+      try trainer.train(
+        data: data, labels: indices, epochs: remaining,
+        callback: { report in
+          examplesBefore += labels.count
+          history.append(report)
+          try write(
+            network: network, trainer: trainer, preprocessing: preprocessing, classes: classes,
+            labelNames: labelNames, history: history)
+          reporter?.log(
+            String(
+              format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
+              config.epochs, report.loss, 100 * report.accuracy, report.seconds))
+          try Interruption.check(
+            outputPath,
+            "it keeps the checkpoint of epoch \(report.epoch); continue with --resume")
+        },
+        progress: { done, loss in
+          let elapsed = Date().timeIntervalSince(started)
+          let sofar = examplesBefore + done
+          reporter?.status(
+            "epoch \(trainer.epoch + 1)/\(config.epochs): \(done)/\(labels.count) examples, loss \(String(format: "%.4f", loss)), left \(ProgressReporter.duration(elapsed / Double(sofar) * Double(total - sofar)))"
+          )
+        })
     }
     if remaining <= 0 {
       reporter?.log("\(outputPath) already has \(trainer.epoch) epoch(s); nothing to do")
