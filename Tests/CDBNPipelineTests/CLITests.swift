@@ -362,6 +362,13 @@ import Testing
     #expect(added.status == 0, "\(Self.describe(added))")
     try same(grown)
 
+    // The same config written differently (a value set to what it was) leaves a finished run as it is.
+    let before = try bytes(whole)
+    let same = try Self.cdbn(
+      ["pretrain", "--out", whole, "--resume", "--set", "layers.0.filters=4"], in: dir)
+    #expect(same.status == 0 && same.stderr.contains("training already complete"), "\(same.stderr)")
+    #expect(try bytes(whole) == before)
+
     // A finished layer under a trained one cannot change.
     let refused = try Self.cdbn(
       ["pretrain", "--out", whole, "--resume", "--set", "layers.0.epochs=5"], in: dir)

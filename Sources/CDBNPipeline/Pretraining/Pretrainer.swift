@@ -320,11 +320,12 @@ public final class Pretrainer {
       )
     }
     var next = progress
-    if progress.complete {
+    // A finished run reopens at its last layer when that layer gets more epochs, else at a layer
+    // added after it; with neither (the same config, written differently) it stays finished.
+    if progress.complete && config.layers[l].schedule.epochs > progress.epoch {
       next.complete = false
-      if config.layers[l].schedule.epochs == progress.epoch {
-        (next.layer, next.epoch) = (l + 1, 0)
-      }
+    } else if progress.complete && config.layers.count > l + 1 {
+      (next.complete, next.layer, next.epoch) = (false, l + 1, 0)
     }
     reporter.log(
       "\(output): continuing with the new config (its epochs and layers extend the saved run's); the file will store it"
