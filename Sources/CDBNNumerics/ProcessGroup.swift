@@ -52,6 +52,14 @@ extension ProcessGroup {
   /// This rank's share of `units` work units (see `shares(of:)`).
   public func share(of units: Int) -> Range<Int> { shares(of: units)[rank] }
 
+  /// `gather` of Floats to rank 0: rank r's `counts[r]` values sit after the lower ranks' in
+  /// `values`, which on rank 0 then holds every rank's.
+  public func gatherToLeader(_ values: inout [Float], counts: [Int]) throws {
+    try values.withUnsafeMutableBytes {
+      try gather($0, counts: counts.map { $0 * MemoryLayout<Float>.stride }, root: 0)
+    }
+  }
+
   /// Every rank's `value`, in rank order.
   public func gatherValues(_ value: UInt64) throws -> [UInt64] {
     var all = [UInt64](repeating: 0, count: size)

@@ -321,9 +321,7 @@ public struct AudioFeatureExtractor {
           buffer.replaceSubrange(
             offset..<(offset + counts[processes.rank]), with: try rowValues(of: mine))
         }
-        try buffer.withUnsafeMutableBytes {
-          try processes.gather($0, counts: counts.map { $0 * 4 }, root: 0)
-        }
+        try processes.gatherToLeader(&buffer, counts: counts)
         try writer?.append(buffer)
         first = round.upperBound
         reporter?.status(

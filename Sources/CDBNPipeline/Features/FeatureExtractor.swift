@@ -120,9 +120,7 @@ public struct FeatureExtractor {
           rows.replaceSubrange(
             (mine.lowerBound * per)..<(mine.upperBound * per), with: joined)
         }
-        try rows.withUnsafeMutableBytes {
-          try processes.gather($0, counts: shares.map { $0.count * per * 4 }, root: 0)
-        }
+        try processes.gatherToLeader(&rows, counts: shares.map { $0.count * per })
         try writer?.append(rows)
         reporter?.status(
           "features: \(end)/\(n) examples, \(String(format: "%.0f", Double(end) / Date().timeIntervalSince(started))) examples/s"
