@@ -61,10 +61,17 @@ public struct ClassificationReport: Sendable, Equatable {
     }
   }
 
+  /// The mean of the per-class accuracies over the classes of the truth (how Caltech-101 is
+  /// scored, so that large classes do not dominate); 1 for an empty report.
+  public var meanClassAccuracy: Double {
+    let recalls = perClassAccuracy.compactMap { $0 }
+    return recalls.isEmpty ? 1 : recalls.reduce(0, +) / Double(recalls.count)
+  }
+
   /// The summary line, per-class accuracies and the confusion matrix, right-aligned columns.
   public func rendered() -> String {
     var lines = [
-      "error \(percent(errorPercent / 100)) (\(total - correct) of \(total) wrong), accuracy \(percent(accuracy))",
+      "error \(percent(errorPercent / 100)) (\(total - correct) of \(total) wrong), accuracy \(percent(accuracy)), mean per-class accuracy \(percent(meanClassAccuracy))",
       "",
       "per-class accuracy:",
     ]

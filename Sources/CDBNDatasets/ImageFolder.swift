@@ -17,6 +17,9 @@ public struct ImageFolder: ExampleSource, Sendable {
     case resize(width: Int, height: Int)
     /// The central `width` x `height` region; a smaller picture is an error.
     case centerCrop(width: Int, height: Int)
+    /// Resize so the longer side is `side` pixels, the aspect ratio kept (Lee et al. 2009 and
+    /// Caltech-101 practice: 150); pictures then differ in size.
+    case longestSide(Int)
   }
 
   /// The folder as given.
@@ -86,6 +89,14 @@ public struct ImageFolder: ExampleSource, Sendable {
     case .original:
       let first = try DecodedImage.probe(path: Self.join(path, files[0]))
       exampleShape = [channels, first.height, first.width]
+    case .longestSide(let side):
+      guard side > 0 else {
+        throw DatasetError(.invalidArgument, path: path, "longest side \(side) is not positive")
+      }
+      let first = try DecodedImage.probe(path: Self.join(path, files[0]))
+      let size = DecodedImage.longestSideSize(
+        width: first.width, height: first.height, side: side)
+      exampleShape = [channels, size.height, size.width]
     }
   }
 
@@ -103,7 +114,8 @@ public struct ImageFolder: ExampleSource, Sendable {
 
   /// Picture `index` decoded, converted and sized, as [1, C, H, W].
   ///
-  /// With `.original` sizing its size may differ from `exampleShape`; `batch` checks that.
+  /// With `.original` or `.longestSide` sizing its size may differ from `exampleShape`; `batch`
+  /// checks that.
   public func image(at index: Int) throws -> Tensor {
     guard index >= 0 && index < count else {
       throw DatasetError(
@@ -124,7 +136,7 @@ public struct ImageFolder: ExampleSource, Sendable {
       guard Array(picture.shape.dropFirst()) == exampleShape else {
         throw DatasetError(
           .badShape, path: path(at: index),
-          "picture is \(picture.shape[3])x\(picture.shape[2]) but the folder's first is \(exampleShape[2])x\(exampleShape[1]); bring them to one size (features: --size H,W or --crop H,W; pretrain: data.size or data.crop)"
+          "picture is \(picture.shape[3])x\(picture.shape[2]) but the folder's first is \(exampleShape[2])x\(exampleShape[1]); bring them to one size (features: --size H,W or --crop H,W; pretrain: data.size or data.crop), or pool each picture's maps with features --pyramid"
         )
       }
       scalars.append(contentsOf: picture.scalars)
@@ -169,6 +181,9 @@ extension DecodedImage {
           "picture of \(self.width)x\(self.height) is smaller than the crop \(width)x\(height)")
       }
       return cropped
+    case .longestSide(let side):
+      let size = Self.longestSideSize(width: width, height: height, side: side)
+      return resized(width: size.width, height: size.height)
     }
   }
 }

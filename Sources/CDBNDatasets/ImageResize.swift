@@ -1,43 +1,72 @@
 /// Geometry changes used to bring a folder of pictures to one size.
 extension DecodedImage {
-  /// This image scaled to `width` x `height` by bilinear interpolation (aspect ratio not kept).
+  /// This image scaled to `width` x `height` (aspect ratio not kept).
   ///
-  /// Pixel centres are aligned (the half-pixel convention of OpenCV and PIL), so a resize to the
-  /// same size is the identity. No antialiasing: shrinking by large factors aliases.
+  /// A triangle (bilinear) filter whose support widens with the shrink factor, as MATLAB's
+  /// `imresize` and PIL's `resize(BILINEAR)` do: enlarging is plain bilinear interpolation with
+  /// pixel centres aligned (a resize to the same size is the identity), and shrinking averages
+  /// every source pixel the output pixel covers instead of aliasing. Taps beyond the border are
+  /// dropped and the rest renormalised.
   public func resized(width newWidth: Int, height newHeight: Int) -> DecodedImage {
     precondition(newWidth > 0 && newHeight > 0, "resize target must be positive")
     if newWidth == width && newHeight == height { return self }
-    let scaleX = Float(width) / Float(newWidth)
-    let scaleY = Float(height) / Float(newHeight)
-    // Source coordinates and weights depend only on the column (row), so compute them once.
-    func taps(_ n: Int, _ scale: Float, _ limit: Int) -> [(Int, Int, Float)] {
-      (0..<n).map { i in
-        let s = min(max((Float(i) + 0.5) * scale - 0.5, 0), Float(limit - 1))
-        let i0 = Int(s)
-        return (i0, min(i0 + 1, limit - 1), s - Float(i0))
+    let xs = Self.resizeTaps(from: width, to: newWidth)
+    let ys = Self.resizeTaps(from: height, to: newHeight)
+    // Separable: rows first into [C, H, newWidth], then columns.
+    var across = [Float](repeating: 0, count: channels * height * newWidth)
+    var out = [Float](repeating: 0, count: channels * newHeight * newWidth)
+    pixels.withUnsafeBufferPointer { src in
+      across.withUnsafeMutableBufferPointer { mid in
+        for row in 0..<(channels * height) {
+          for (x, tap) in xs.enumerated() {
+            var sum: Float = 0
+            for (k, w) in tap.weights.enumerated() { sum += w * src[row * width + tap.first + k] }
+            mid[row * newWidth + x] = sum
+          }
+        }
       }
     }
-    let xs = taps(newWidth, scaleX, width)
-    let ys = taps(newHeight, scaleY, height)
-    var out = [Float](repeating: 0, count: channels * newWidth * newHeight)
-    pixels.withUnsafeBufferPointer { src in
+    across.withUnsafeBufferPointer { mid in
       out.withUnsafeMutableBufferPointer { dst in
         for c in 0..<channels {
-          let srcPlane = c * width * height
-          let dstPlane = c * newWidth * newHeight
-          for (y, (y0, y1, fy)) in ys.enumerated() {
-            let row0 = srcPlane + y0 * width
-            let row1 = srcPlane + y1 * width
-            for (x, (x0, x1, fx)) in xs.enumerated() {
-              let top = src[row0 + x0] + (src[row0 + x1] - src[row0 + x0]) * fx
-              let bottom = src[row1 + x0] + (src[row1 + x1] - src[row1 + x0]) * fx
-              dst[dstPlane + y * newWidth + x] = top + (bottom - top) * fy
+          for (y, tap) in ys.enumerated() {
+            let row = (c * newHeight + y) * newWidth
+            for (k, w) in tap.weights.enumerated() {
+              let source = (c * height + tap.first + k) * newWidth
+              for x in 0..<newWidth { dst[row + x] += w * mid[source + x] }
             }
           }
         }
       }
     }
     return DecodedImage(width: newWidth, height: newHeight, channels: channels, pixels: out)
+  }
+
+  /// For each of `n` output positions, the first source index and the normalised weights of the
+  /// source positions `first...` it reads (a triangle of half-width max(1, scale) around the
+  /// output pixel's centre in source coordinates).
+  static func resizeTaps(from limit: Int, to n: Int) -> [(first: Int, weights: [Float])] {
+    let scale = Double(limit) / Double(n)
+    let support = max(1, scale)
+    return (0..<n).map { i in
+      let centre = (Double(i) + 0.5) * scale
+      let low = max(0, Int((centre - support).rounded(.down)))
+      let high = min(limit, Int((centre + support).rounded(.up)))
+      // The nearest source pixel is within half a pixel of the centre, so the total is positive.
+      let weights = (low..<high).map { j in max(0, 1 - abs(Double(j) + 0.5 - centre) / support) }
+      let total = weights.reduce(0, +)
+      return (low, weights.map { Float($0 / total) })
+    }
+  }
+
+  /// The size this image has when its longer side is brought to `side` pixels, the aspect ratio
+  /// kept (rounded, at least 1).
+  public static func longestSideSize(width: Int, height: Int, side: Int) -> (
+    width: Int, height: Int
+  ) {
+    let longest = Double(max(width, height))
+    func scaled(_ v: Int) -> Int { max(1, Int((Double(v) * Double(side) / longest).rounded())) }
+    return (scaled(width), scaled(height))
   }
 
   /// The central `width` x `height` region, or nil when the image is smaller than that.

@@ -53,6 +53,21 @@ struct Features: ParsableCommand {
       valueName: "H,W"))
   var crop: PictureSize?
 
+  @Option(
+    help: ArgumentHelp(
+      "Pictures: scale each so its longer side is N pixels, keeping its shape (Caltech-101: 150); pictures then differ in size and need --pyramid. Default: the model's data.longest_side.",
+      valueName: "N"))
+  var longestSide: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Pool each layer's maps over a spatial pyramid of these grids (1,2,4: 1×1, 2×2 and 4×4 cells), one picture at a time, into a fixed-length row; pictures may differ in size.",
+      valueName: "grids"))
+  var pyramid: String?
+
+  @Option(help: "Pyramid cells take the max or the mean of the maps.")
+  var pyramidPooling: SpatialPyramid.Pooling = .max
+
   @Option(help: "Examples per batch.")
   var batchSize = 64
 
@@ -100,6 +115,16 @@ struct Features: ParsableCommand {
     var extractor = try FeatureExtractor(
       modelPath: model, checkpoint: checkpoint, representations: representations)
     extractor.flatten = flatten
+    extractor.pyramid = try pyramid.map { text in
+      let levels = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+      guard !levels.contains(nil),
+        let grid = SpatialPyramid(levels: levels.compactMap { $0 }, pooling: pyramidPooling)
+      else {
+        throw ValidationError(
+          "--pyramid takes distinct grid sizes in 1...64, like 1,2,4, got \"\(text)\"")
+      }
+      return grid
+    }
     extractor.batchSize = batchSize
     extractor.processes = world
     let reporter = ProgressReporter(quiet: !world.isLeader)
@@ -118,8 +143,17 @@ extension Features {
   func pictureSizing(model checkpoint: ModelCheckpoint, reporter: ProgressReporter) throws
     -> ImageFolder.Sizing
   {
+    if let longestSide {
+      guard size == nil, crop == nil else {
+        throw ValidationError("give one of --size, --crop and --longest-side")
+      }
+      guard (1...16384).contains(longestSide) else {
+        throw ValidationError("--longest-side must be in 1...16384, got \(longestSide)")
+      }
+      return .longestSide(longestSide)
+    }
     switch (size, crop) {
-    case (.some, .some): throw ValidationError("give --size or --crop, not both")
+    case (.some, .some): throw ValidationError("give one of --size, --crop and --longest-side")
     case (let s?, nil): return .resize(width: s.width, height: s.height)
     case (nil, let c?): return .centerCrop(width: c.width, height: c.height)
     case (nil, nil):
@@ -131,8 +165,12 @@ extension Features {
         reporter.log("\(model) was pretrained with data.size: --size \(h),\(w)")
       case .centerCrop(let w, let h):
         reporter.log("\(model) was pretrained with data.crop: --crop \(h),\(w)")
+      case .longestSide(let side):
+        reporter.log("\(model) was pretrained with data.longest_side: --longest-side \(side)")
       }
       return stored
     }
   }
 }
+
+extension SpatialPyramid.Pooling: ExpressibleByArgument {}

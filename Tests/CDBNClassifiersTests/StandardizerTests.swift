@@ -39,7 +39,11 @@ import Testing
     #expect(abs(report.errorPercent - 37.5) < 1e-12)
     #expect(report.perClassAccuracy[1] == 1 && report.perClassAccuracy[3] == nil)
     let text = report.rendered()
-    #expect(text.hasPrefix("error 37.50% (3 of 8 wrong), accuracy 62.50%"))
+    // Classes 0, 1, 2 of the truth: (2/3 + 2/2 + 1/3) / 3; class 7 was only predicted.
+    #expect(abs(report.meanClassAccuracy - 2.0 / 3) < 1e-12)
+    #expect(
+      text.hasPrefix(
+        "error 37.50% (3 of 8 wrong), accuracy 62.50%, mean per-class accuracy 66.67%"))
     #expect(text.contains("  2: 33.33% (1 of 3)"))
     #expect(text.contains("     2     1     0     1     1"))
     #expect(throws: ClassifierError.self) {

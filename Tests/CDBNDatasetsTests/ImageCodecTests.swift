@@ -140,14 +140,48 @@ import Testing
   @Test func resizeAndCrop() throws {
     let image = DecodedImage(width: 4, height: 2, channels: 1, pixels: [0, 1, 2, 3, 4, 5, 6, 7])
     #expect(image.resized(width: 4, height: 2) == image)
+    // Halving widens the triangle to 2 source pixels: output x = 0 is centred at source 1.0 and
+    // weighs pixels 0, 1, 2 by 0.75, 0.75, 0.25 (pixel 3 is 2.5 away: 0), normalised by 1.75.
+    // Both rows are averaged equally. Column means 2 3 4 5 give (1.5 + 2.25 + 1) / 1.75 and
+    // (0.75 + 3 + 3.75) / 1.75.
     let half = image.resized(width: 2, height: 1)
-    #expect(half.pixels == [2.5, 4.5])
+    #expect(abs(half.pixels[0] - 4.75 / 1.75) < 1e-6 && abs(half.pixels[1] - 7.5 / 1.75) < 1e-6)
     let double = image.resized(width: 8, height: 4)
     #expect(double.pixels.count == 32)
     #expect(double.pixels.first == 0 && double.pixels.last == 7)
     #expect(image.centerCropped(width: 2, height: 2)?.pixels == [1, 2, 5, 6])
     #expect(image.centerCropped(width: 5, height: 2) == nil)
     #expect(image.rgb().grayscale().pixels.count == 8)
+  }
+
+  @Test func shrinkingAveragesInsteadOfAliasing() throws {
+    // A hand-made 4×4 picture, v(y, x) = 4y + x, halved: the filter is separable and the picture
+    // linear, so each output is 4·Y + X with X, Y the weighted source centres 1.25/1.75 and
+    // 4/1.75 from the halving taps above.
+    let image = DecodedImage(
+      width: 4, height: 4, channels: 1, pixels: (0..<16).map(Float.init))
+    let low: Float = 1.25 / 1.75
+    let high: Float = 4 / 1.75
+    let expected = [4 * low + low, 4 * low + high, 4 * high + low, 4 * high + high]
+    let half = image.resized(width: 2, height: 2)
+    #expect(zip(half.pixels, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    // A checkerboard aliases to a flat 0 or 1 under plain bilinear sampling at 2:1; averaged it
+    // becomes grey.
+    let board = DecodedImage(
+      width: 8, height: 8, channels: 1,
+      pixels: (0..<64).map { Float(($0 / 8 + $0 % 8) % 2) })
+    let grey = board.resized(width: 4, height: 4)
+    #expect(grey.pixels.allSatisfy { abs($0 - 0.5) < 0.1 })
+    // Enlarging stays bilinear: the centre of a 1→2 doubling reads the middle of two pixels.
+    let pair = DecodedImage(width: 2, height: 1, channels: 1, pixels: [0, 1])
+    #expect(pair.resized(width: 4, height: 1).pixels == [0, 0.25, 0.75, 1])
+  }
+
+  @Test func longestSide() {
+    #expect(DecodedImage.longestSideSize(width: 640, height: 427, side: 150) == (150, 100))
+    #expect(DecodedImage.longestSideSize(width: 200, height: 300, side: 150) == (100, 150))
+    #expect(DecodedImage.longestSideSize(width: 50, height: 1, side: 150) == (150, 3))
+    #expect(DecodedImage.longestSideSize(width: 1000, height: 1, side: 10) == (10, 1))
   }
 
   @Test func formatDetection() {

@@ -81,6 +81,40 @@ import Testing
     expectDatasetError(.badShape, path: folder.file("a.png")) { _ = try tooBig.batch(0..<1) }
   }
 
+  @Test func jpegClassFoldersAtLongestSide() throws {
+    let folder = try TemporaryDirectory()
+    defer { folder.remove() }
+    for dir in ["planes", "studio"] {
+      try FileManager.default.createDirectory(
+        atPath: folder.file(dir), withIntermediateDirectories: true)
+    }
+    let jpeg = try readBytes(SharedData.rocket)  // 640×427 RGB
+    try folder.write("planes/rocket.jpg", jpeg)
+    try folder.write("studio/camera.png", try readBytes(SharedData.camera))  // 512×512 grey
+    let set = try ImageFolder(path: folder.path, sizing: .longestSide(150))
+    #expect(set.labelNames == ["planes", "studio"] && set.labels == [0, 1])
+    #expect(set.exampleShape == [1, 100, 150])
+    let rocket = try set.image(at: 0)
+    #expect(rocket.shape == [1, 1, 100, 150])
+    #expect(try set.image(at: 1).shape == [1, 1, 150, 150])
+    // The same as converting to grey, then resizing by hand.
+    let reference = try DecodedImage(path: SharedData.rocket).grayscale()
+      .resized(width: 150, height: 100)
+    #expect(rocket.scalars == reference.pixels)
+    // Pictures of two sizes cannot share a batch; the error says what to do.
+    let error = expectDatasetError(.badShape, path: folder.file("studio/camera.png")) {
+      _ = try set.batch(0..<2)
+    }
+    #expect(error?.message.contains("--pyramid") == true)
+    // A truncated JPEG in a class folder is named when it is read.
+    let cut = try folder.write("studio/cut.jpg", Array(jpeg.prefix(jpeg.count / 3)))
+    let withCut = try ImageFolder(path: folder.path, sizing: .longestSide(150))
+    expectDatasetError(.truncated, path: cut) { _ = try withCut.image(at: 2) }
+    #expect(throws: DatasetError.self) {
+      _ = try ImageFolder(path: folder.path, sizing: .longestSide(0))
+    }
+  }
+
   @Test func badFolders() throws {
     let folder = try TemporaryDirectory()
     defer { folder.remove() }

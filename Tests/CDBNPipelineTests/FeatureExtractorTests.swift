@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
@@ -175,5 +176,76 @@ import Testing
     #expect(!fileExists(out))
     try FeatureExtractor(modelPath: modelPath, depth: 1).run(dataPath: dataPath, outputPath: out)
     #expect(fileExists(out))
+  }
+}
+
+@Suite struct PyramidFeatureTests {
+  /// Three pictures of three sizes in two class folders.
+  static func pictures(in directory: TemporaryDirectory) throws -> (path: String, images: [Tensor]) {
+    let root = directory.file("pictures")
+    var images: [Tensor] = []
+    for (i, (name, h, w)) in [("a/1.png", 12, 12), ("a/2.png", 14, 17), ("b/1.png", 9, 13)]
+      .enumerated()
+    {
+      let full = root + "/" + name
+      try FileManager.default.createDirectory(
+        atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      let gray = (0..<(h * w)).map { UInt8((($0 * 37 + i * 11) ^ ($0 / w * 5)) % 256) }
+      try PNGWriter.write(gray: gray, width: w, height: h, to: full)
+      images.append(Tensor(shape: [1, 1, h, w], scalars: gray.map { Float($0) / 255 }))
+    }
+    return (root, images)
+  }
+
+  @Test func eachPictureIsPooledOverThePyramidAtItsOwnSize() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    let model = try writeHandMadeModel(to: modelPath)
+    let (data, images) = try Self.pictures(in: directory)
+    let out = directory.file("pyramid.h5")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depths: [1, 2])
+    extractor.pyramid = try #require(SpatialPyramid(levels: [1, 2], pooling: .max))
+    extractor.batchSize = 2
+    // Layer 1 has 4 maps, layer 2 has 3; 1 + 4 cells each.
+    #expect(try extractor.run(dataPath: data, outputPath: out) == [4 * 5 + 3 * 5])
+
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    let features = try file.root.readFloats("features")
+    #expect(features.shape == [3, 35])
+    for (i, image) in images.enumerated() {
+      var expected: [Float] = []
+      for maps in try model.features(image, depths: [1, 2]) {
+        let (_, k, h, w) = maps.dims4
+        expected += maps.scalars.withUnsafeBufferPointer {
+          extractor.pyramid!.pooled($0, channels: k, height: h, width: w)
+        }
+      }
+      #expect(maxDifference(Array(features.values[(i * 35)..<((i + 1) * 35)]), expected) <= 1e-6)
+    }
+    #expect(try file.root.readStrings("label_names") == ["a", "b"])
+    #expect(try file.root.readInts("labels").values == [0, 0, 1])
+    #expect(try file.root.intArrayAttribute("pyramid_levels") == [1, 2])
+    #expect(try file.root.stringAttribute("pyramid_pooling") == "max")
+  }
+
+  @Test func aPictureTooSmallForTheLayerIsNamedAndNothingIsWritten() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let (data, _) = try Self.pictures(in: directory)
+    // 3×3: layer 1's 3×3 filters leave one unit, too few for layer 2's 2×2 filters.
+    try PNGWriter.write(
+      gray: [UInt8](repeating: 9, count: 9), width: 3, height: 3, to: data + "/b/tiny.png")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depths: [2])
+    extractor.pyramid = try #require(SpatialPyramid(levels: [1]))
+    let out = directory.file("pyramid.h5")
+    let error = #expect(throws: PipelineError.self) {
+      try extractor.run(dataPath: data, outputPath: out)
+    }
+    #expect("\(error!)".contains("\"b/tiny.png\""))
+    #expect(!FileManager.default.fileExists(atPath: out))
   }
 }

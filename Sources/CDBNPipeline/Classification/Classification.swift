@@ -267,6 +267,7 @@ public struct Classification {
         try root.setAttribute("classifier", classifier)
         try root.setAttribute("test", testPath)
         try root.setAttribute("error_percent", report.errorPercent)
+        try root.setAttribute("mean_class_accuracy", report.meanClassAccuracy)
         let n = predicted.count
         try root.writeInts("predictions", shape: [n], predicted)
         try root.writeInts("labels", shape: [n], match.labels)

@@ -25,7 +25,8 @@ public struct PretrainingConfig: Sendable {
     public var patch: [Int]?
     /// Use only the first `limit` examples.
     public var limit: Int?
-    /// Pictures: `size: [h, w]` resizes each, `crop: [h, w]` cuts its centre (`features` repeats it).
+    /// Pictures: `size: [h, w]` resizes each, `crop: [h, w]` cuts its centre, `longest_side: n`
+    /// scales each so its longer side is n pixels (`features` repeats it).
     public var sizing: ImageFolder.Sizing = .original
   }
 
@@ -135,7 +136,8 @@ public struct PretrainingConfig: Sendable {
     audio = try AudioSettings(data: d, preprocessing: top.child("preprocessing"))
     try d.allowOnly(
       audio == nil
-        ? ["path", "grayscale", "patch", "limit", "size", "crop"] : AudioSettings.dataKeys)
+        ? ["path", "grayscale", "patch", "limit", "size", "crop", "longest_side"]
+        : AudioSettings.dataKeys)
     guard let path = try audio?.path ?? d.string("path") else {
       throw d.fail("path", "is required")
     }
@@ -151,10 +153,18 @@ public struct PretrainingConfig: Sendable {
       guard pair.allSatisfy({ (1...16384).contains($0) }) else {
         throw d.fail(key, "sizes must be in 1...16384, got \(pair)")
       }
-      guard data.sizing == .original else { throw d.fail(key, "give size or crop, not both") }
+      guard data.sizing == .original else {
+        throw d.fail(key, "give one of size, crop and longest_side")
+      }
       data.sizing =
         key == "size"
         ? .resize(width: pair[1], height: pair[0]) : .centerCrop(width: pair[1], height: pair[0])
+    }
+    if let side = try d.int("longest_side", in: 1...16384) {
+      guard data.sizing == .original else {
+        throw d.fail("longest_side", "give one of size, crop and longest_side")
+      }
+      data.sizing = .longestSide(side)
     }
     try audio?.check(patch: data.patch, data: d)
 

@@ -25,6 +25,9 @@ public struct FeatureExtractor {
   public let depths: [Int]
   public var batchSize = 64
   public var flatten = false
+  /// Pool each layer's maps over a spatial pyramid into a fixed-length vector, picture by picture,
+  /// so pictures may differ in size (Caltech-101 at 150 pixels on the longer side).
+  public var pyramid: SpatialPyramid?
   /// The most memory a batch may need, in bytes (see `BatchMemory`); half the machine's by default.
   public var memoryBudget = BatchMemory.defaultBudget
   /// The processes that share the batches (one without `mpirun`).
@@ -88,9 +91,9 @@ public struct FeatureExtractor {
     {
       throw PipelineError(dataPath, refusal)
     }
-    let sizes = shapes.map { $0.reduce(1, *) }
+    let sizes = shapes.map { pyramid?.length(channels: $0[0]) ?? $0.reduce(1, *) }
     let per = sizes.reduce(0, +)
-    let featureShape = flatten || depths.count > 1 ? [per] : shapes[0]
+    let featureShape = flatten || depths.count > 1 || pyramid != nil ? [per] : shapes[0]
     let labels = source.labels
     let ids = source.ids
     let started = Date()
@@ -108,15 +111,14 @@ public struct FeatureExtractor {
         rows.append(contentsOf: repeatElement(0, count: (end - start) * per))
         if !mine.isEmpty {
           let range = (start + mine.lowerBound)..<(start + mine.upperBound)
-          let raw = try PipelineError.naming(dataPath) { try source.batch(range) }
-          if let bad = raw.firstNonFinite() {
-            throw PipelineError(
-              dataPath,
-              "example \(range.lowerBound + bad / max(1, raw.count / range.count)) holds NaN or infinity"
-            )
-          }
-          let outputs = try checkpoint.model.features(raw, depths: depths)
-          let joined = Self.joined(outputs, sizes: sizes, examples: range.count)
+          let joined =
+            try pyramid.map { try pyramidRows(range, of: source, dataPath: dataPath, pyramid: $0) }
+            ?? Self.joined(
+              checkpoint.model.features(
+                Self.finite(
+                  PipelineError.naming(dataPath) { try source.batch(range) }, range,
+                  dataPath: dataPath), depths: depths),
+              sizes: sizes, examples: range.count)
           rows.replaceSubrange(
             (mine.lowerBound * per)..<(mine.upperBound * per), with: joined)
         }
@@ -142,6 +144,10 @@ public struct FeatureExtractor {
         try root.setAttribute("model", modelPath)
         try root.setAttribute("layers", depths)
         if depths.count == 1 { try root.setAttribute("layer", depths[0]) }
+        if let pyramid {
+          try root.setAttribute("pyramid_levels", pyramid.levels)
+          try root.setAttribute("pyramid_pooling", pyramid.pooling.rawValue)
+        }
         try root.setAttribute("data", dataPath)
         try root.setAttribute("world_size", processes.size)
         try extract(into: &writer)
@@ -151,6 +157,48 @@ public struct FeatureExtractor {
       }
     }
     return featureShape
+  }
+
+  /// `batch`, or an error naming `dataPath` and the first example of `range` that holds NaN or
+  /// infinity.
+  static func finite(_ batch: Tensor, _ range: Range<Int>, dataPath: String) throws -> Tensor {
+    if let bad = batch.firstNonFinite() {
+      throw PipelineError(
+        dataPath,
+        "example \(range.lowerBound + bad / max(1, batch.count / range.count)) holds NaN or infinity"
+      )
+    }
+    return batch
+  }
+
+  /// Each example of `range` through the model on its own (pictures may differ in size), each
+  /// layer's maps pooled over `pyramid`, the layers joined.
+  private func pyramidRows(
+    _ range: Range<Int>, of source: any ExampleSource, dataPath: String, pyramid: SpatialPyramid
+  ) throws -> [Float] {
+    var rows: [Float] = []
+    for i in range {
+      let raw = try Self.finite(
+        PipelineError.naming(dataPath) {
+          try (source as? any VariableSizeExamples)?.example(at: i) ?? source.batch(i..<(i + 1))
+        }, i..<(i + 1), dataPath: dataPath)
+      let shape = Array(raw.shape.dropFirst())
+      guard depths.allSatisfy({ checkpoint.model.outputShape(depth: $0, input: shape) != nil })
+      else {
+        let name = source.ids.map { "\"\($0[i])\"" } ?? "\(i)"
+        throw PipelineError(
+          dataPath,
+          "example \(name) of shape \(shape) is too small for layer \(depths.max() ?? 0) of \(modelPath); use a larger --longest-side or --size"
+        )
+      }
+      for output in try checkpoint.model.features(raw, depths: depths) {
+        let (_, k, h, w) = output.dims4
+        output.scalars.withUnsafeBufferPointer {
+          rows.append(contentsOf: pyramid.pooled($0, channels: k, height: h, width: w))
+        }
+      }
+    }
+    return rows
   }
 
   /// Per example, each layer's features one after the other.
