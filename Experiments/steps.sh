@@ -1,4 +1,4 @@
-# Helpers the experiment scripts (Experiments/mnist, Experiments/timit) source: the step timer and the error read from `cdbn classify` output.
+# Helpers the experiment scripts (Experiments/mnist, timit, objects) source: the step timer, the error read from `cdbn classify` output, mean ± std over draws and the results-file section writer.
 # Needs $timings (a file) to be set before `timed` is called.
 timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
   local label=$1 start=$SECONDS
@@ -18,4 +18,32 @@ timings_table() {
   echo "## Wall time of each step"
   echo
   timings_rows
+}
+
+# stats FILE METHOD SIZE: mean ± sample std of the values of lines METHOD|SIZE|VALUE in FILE.
+stats() {
+  awk -F'|' -v m="$2" -v s="$3" '$1 == m && $2 == s { x[n++] = $3 }
+    END { if (n == 0) { print "-"; exit }
+          for (i = 0; i < n; i++) sum += x[i]; mean = sum / n
+          for (i = 0; i < n; i++) ss += (x[i] - mean) ^ 2
+          if (n > 1) printf "%.1f ± %.1f", mean, sqrt(ss / (n - 1)); else printf "%.1f", mean }' "$1"
+}
+
+# publish KEY FILE HEADER: replaces the part of $results between <!-- KEY --> and <!-- /KEY -->
+# with FILE (appends it when the markers are not there yet), leaving other sections as they are;
+# a new $results starts with HEADER.
+publish() {
+  local key=$1 section=$2 header=$3 tmp
+  if [ ! -f "$results" ]; then printf '%s\n' "$header" >"$results"; fi
+  tmp=$(mktemp)
+  if grep -q "^<!-- $key -->\$" "$results"; then
+    awk -v key="$key" -v section="$section" '
+      $0 == "<!-- " key " -->" { print; while ((getline line < section) > 0) print line; skip = 1; next }
+      $0 == "<!-- /" key " -->" { skip = 0 }
+      !skip { print }' "$results" >"$tmp"
+  else
+    { cat "$results"; echo; echo "<!-- $key -->"; cat "$section"; echo "<!-- /$key -->"; } >"$tmp"
+  fi
+  mv "$tmp" "$results"
+  echo "wrote the $key section of $results"
 }

@@ -186,15 +186,7 @@ draw_and_classify() {
 }
 
 # 4. Tables: mean ± sample std of accuracy (%) over draws, from lines METHOD|SIZE|ACCURACY.
-accuracy_of() { sed -n 's/^error .*accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
-stats() {  # stats FILE METHOD SIZE
-  awk -F'|' -v m="$2" -v s="$3" '$1 == m && $2 == s { x[n++] = $3 }
-    END { if (n == 0) { print "-"; exit }
-          for (i = 0; i < n; i++) sum += x[i]; mean = sum / n
-          for (i = 0; i < n; i++) ss += (x[i] - mean) ^ 2
-          if (n > 1) printf "%.1f ± %.1f", mean, sqrt(ss / (n - 1)); else printf "%.1f", mean }' "$1"
-}
-
+accuracy_of() { sed -n 's/^error [^,]*, accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
 # accuracy_table FIRST-HEADER: a row per size in $sizes, a column per representation ($names).
 accuracy_table() {
   local header="| $1" rule="|---:" n r row name
@@ -209,30 +201,6 @@ accuracy_table() {
     for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
     echo "$row |"
   done
-}
-
-# 5. Replaces the part of $results between <!-- KEY --> and <!-- /KEY --> with FILE (appends it
-#    when the markers are not there yet), leaving the other scripts' sections as they are.
-publish() {  # publish KEY FILE
-  local key=$1 section=$2 tmp
-  if [ ! -f "$results" ]; then
-    {
-      echo "# TIMIT: speaker, gender and phone classification with 1-D CDBN features"
-      echo
-      echo "Written by Experiments/timit/speaker.sh, gender.sh and phoneme.sh (each replaces its own section)."
-    } >"$results"
-  fi
-  tmp=$(mktemp)
-  if grep -q "^<!-- $key -->\$" "$results"; then
-    awk -v key="$key" -v section="$section" '
-      $0 == "<!-- " key " -->" { print; while ((getline line < section) > 0) print line; skip = 1; next }
-      $0 == "<!-- /" key " -->" { skip = 0 }
-      !skip { print }' "$results" >"$tmp"
-  else
-    { cat "$results"; echo; echo "<!-- $key -->"; cat "$section"; echo "<!-- /$key -->"; } >"$tmp"
-  fi
-  mv "$tmp" "$results"
-  echo "wrote the $key section of $results"
 }
 
 # The run's description, shared by the sections.
@@ -263,7 +231,9 @@ finish() {
     echo
     wall_times
   } >"$section"
-  publish "$key" "$section"
+  publish "$key" "$section" "# TIMIT: speaker, gender and phone classification with 1-D CDBN features
+
+Written by Experiments/timit/speaker.sh, gender.sh and phoneme.sh (each replaces its own section)."
   cat "$section"
 }
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Caltech-101 classification with CDBN features (Lee et al. 2009, section 4.2): a two-layer CDBN
+# pretrained on natural images only (Experiments/natural-images/lee2009.yaml, the paper's
+# self-taught setting), features of every picture at 150 pixels on the longer side, grey,
+# each layer's pooled maps max-pooled over a 1×1, 2×2, 4×4 spatial pyramid (cdbn features
+# --longest-side 150 --pyramid 1,2,4), a linear SVM (LIBLINEAR, standardised features, C chosen by
+# 5-fold cross-validation on the training rows only). For 15 and 30 training pictures per class
+# (cdbn split --per-label N, seeds 1…draws) the rest of each class is the test set, scored as
+# Caltech-101 is: the mean over classes of each class's accuracy. Baselines from the same pyramid:
+# the preprocessed pixels (layer 0) and layer 1 alone.
+#
+# Usage: Experiments/objects/caltech.sh [options]    (from anywhere)
+#   --caltech PATH   folder of category folders (101_ObjectCategories); default: the ten shared
+#                    categories, ../shared/data/caltech101-10/101_ObjectCategories
+#   --model FILE     reuse a CDBN pretrained earlier instead of pretraining lee2009.yaml
+#   --draws N        random draws of the training pictures per row (default 10)
+#   --quick          a tiny CDBN (a few updates), one draw: a smoke test of the pipeline
+#   --out DIR        working folder (default runs/objects-caltech)
+#   --results FILE   Markdown file whose section is replaced (default DIR/RESULTS.md); pass
+#                    Experiments/objects/RESULTS.md to update the committed table
+# Environment: CDBN=path/to/cdbn uses that executable instead of building the release one.
+set -euo pipefail
+command_line="Experiments/objects/caltech.sh${*:+ $*}"
+caller=$PWD
+absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
+cd "$(dirname "$0")/../.."
+caltech=$(cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+model=""
+reused=""
+draws=10
+quick=0
+out=runs/objects-caltech
+results=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --caltech) caltech=$(absolute "$2"); shift 2 ;;
+    --model) model=$(absolute "$2"); reused=$model; shift 2 ;;
+    --draws) draws=$2; shift 2 ;;
+    --quick) quick=1; draws=1; shift ;;
+    --out) out=$(absolute "$2"); shift 2 ;;
+    --results) results=$(absolute "$2"); shift 2 ;;
+    -h | --help) sed -n '2,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ ! -d "$caltech" ]; then
+  echo "$0: $caltech is not a folder of category folders; give --caltech PATH (README: Caltech-101)" >&2
+  exit 2
+fi
+case $draws in '' | *[!0-9]*) echo "$0: --draws takes a number" >&2; exit 2 ;; esac
+if [ -z "$results" ]; then results=$out/RESULTS.md; fi
+mkdir -p "$out"
+if [ -z "${CDBN:-}" ]; then
+  make release >/dev/null
+  CDBN=.build/release/cdbn
+else
+  CDBN=$(absolute "$CDBN")
+fi
+started=$SECONDS
+timings=$out/timings.txt
+: >"$timings"
+source Experiments/steps.sh
+classes=$(find "$caltech" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
+
+# 1. The CDBN, pretrained on natural images only.
+config=Experiments/natural-images/lee2009.yaml
+if [ -z "$model" ]; then
+  model=$out/cdbn.h5
+  if [ $quick = 1 ]; then
+    sed -e 's/epochs: [0-9]*/epochs: 1/' -e 's/batches_per_epoch: [0-9]*/batches_per_epoch: 5/' \
+      "$config" >"$out/quick.yaml"
+    config=$out/quick.yaml
+  fi
+  timed "pretrain ($config)" "$CDBN" pretrain "$config" --out "$model" --force
+fi
+
+# 2. Pyramid features of every picture: pixels (layer 0), layer 1, layers 1 + 2.
+representations="0 1 1,2"
+names=("pixels (layer 0)" "CDBN layer 1" "CDBN layers 1 + 2")
+for r in $representations; do
+  timed "features --layer $r ($classes categories)" "$CDBN" features --force --model "$model" \
+    --layer "$r" --data "$caltech" --longest-side 150 --pyramid 1,2,4 --out "$out/features-$r.h5"
+done
+
+# 3. For N = 15 and 30 and each draw: N training pictures per class, the rest tested.
+sizes="15 30"
+accuracies=$out/accuracies.txt
+: >"$accuracies"
+mean_class_of() { sed -n 's/^error .*mean per-class accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
+classify_all() {
+  local r n draw
+  for r in $representations; do
+    for n in $sizes; do
+      for draw in $(seq 1 "$draws"); do
+        "$CDBN" split --features "$out/features-$r.h5" --per-label "$n" --seed "$draw" --force \
+          --train-out "$out/train.h5" --test-out "$out/test.h5" 2>/dev/null
+        echo "$r|$n|$("$CDBN" classify --train "$out/train.h5" --test "$out/test.h5" 2>/dev/null |
+          mean_class_of)" >>"$accuracies"
+        echo "  layer $r, $n per class, draw $draw: $(tail -1 "$accuracies" | cut -d'|' -f3) %" >&2
+      done
+    done
+  done
+}
+timed "split + linear SVM: $draws draw(s) × 15, 30 per class × 3 feature sets" classify_all
+
+# 4. The table (mean ± sample std over draws of the mean per-class accuracy) into $results.
+section=$out/section.md
+{
+  echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features"
+  echo
+  echo "Made by \`$command_line\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), from \`$caltech\`."
+  echo "CDBN: $([ -n "$reused" ] && echo "reused from \`$reused\`" || echo "\`$config\`, pretrained on Data/natural-images only")."
+  echo "Features: \`cdbn features --longest-side 150 --pyramid 1,2,4\` (grey, max over each cell);"
+  echo "linear SVM with C chosen by 5-fold cross-validation on the training rows; the rest of each class is the test set."
+  echo
+  echo "Mean per-class accuracy (%), mean ± sample std over $draws draw(s) (\`cdbn split --per-label N --seed 1…$draws\`):"
+  echo
+  header="| training pictures per class"
+  rule="|---:"
+  for name in "${names[@]}"; do header="$header | $name"; rule="$rule|---:"; done
+  echo "$header |"
+  echo "$rule|"
+  for n in $sizes; do
+    row="| $n"
+    for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
+    echo "$row |"
+  done
+  echo
+  echo "Wall time:"
+  echo
+  timings_rows
+  echo "| **whole script** | **$((SECONDS - started))** |"
+} >"$section"
+cat "$section"
+publish "caltech-$classes" "$section" "# Objects: Caltech-101 classification, part learning and class specificity
+
+Written by the scripts in Experiments/objects (each replaces its own section)."
