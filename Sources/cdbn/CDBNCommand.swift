@@ -12,7 +12,7 @@ struct CDBNCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Pretrain.self, Features.self, Split.self, Classify.self, TrainCNN.self, Visualize.self,
-      Predict.self, Inspect.self, Plot.self, Bench.self,
+      Predict.self, Inspect.self, Plot.self, Specificity.self, Bench.self,
     ])
 
   static func main() {

@@ -1,3 +1,4 @@
+import CDBNClassifiers
 import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
@@ -205,7 +206,7 @@ import Testing
     let (data, images) = try Self.pictures(in: directory)
     let out = directory.file("pyramid.h5")
     var extractor = try FeatureExtractor(modelPath: modelPath, depths: [1, 2])
-    extractor.pyramid = try #require(SpatialPyramid(levels: [1, 2], pooling: .max))
+    extractor.pyramid = SpatialPyramid(levels: [1, 2], pooling: .max)
     extractor.batchSize = 2
     // Layer 1 has 4 maps, layer 2 has 3; 1 + 4 cells each.
     #expect(try extractor.run(dataPath: data, outputPath: out) == [4 * 5 + 3 * 5])
@@ -240,12 +241,44 @@ import Testing
     try PNGWriter.write(
       gray: [UInt8](repeating: 9, count: 9), width: 3, height: 3, to: data + "/b/tiny.png")
     var extractor = try FeatureExtractor(modelPath: modelPath, depths: [2])
-    extractor.pyramid = try #require(SpatialPyramid(levels: [1]))
+    extractor.pyramid = SpatialPyramid(levels: [1])
     let out = directory.file("pyramid.h5")
     let error = #expect(throws: PipelineError.self) {
       try extractor.run(dataPath: data, outputPath: out)
     }
     #expect("\(error!)".contains("\"b/tiny.png\""))
     #expect(!FileManager.default.fileExists(atPath: out))
+  }
+
+  @Test func specificityOfEachLayerFromMeanPooledFeatures() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    try writeHandMadeModel(to: modelPath)
+    let (data, _) = try Self.pictures(in: directory)
+    let features = directory.file("units.h5")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depths: [1, 2])
+    extractor.pyramid = SpatialPyramid(levels: [1], pooling: .mean)
+    try extractor.run(dataPath: data, outputPath: features)
+
+    let out = directory.file("specificity.h5")
+    let picture = directory.file("specificity.png")
+    let rows = try SpecificityReport.run(
+      featuresPath: features, outputPath: out, picturePath: picture)
+    #expect(rows.map(\.block) == ["1", "2"] && rows.map(\.units) == [4, 3])
+    // Each block's measure is the one of its own columns.
+    let file = try FeatureFile.read(features)
+    let layer2 = try FeatureMatrix(
+      rows: 3, columns: 3,
+      values: (0..<3).flatMap { r in file.features.values[(r * 7 + 4)..<(r * 7 + 7)] })
+    let direct = try ClassSpecificity(activations: layer2, labels: [0, 0, 1], classes: 2)
+    #expect(rows[1].measure == direct)
+    let written = try HDF5File(path: out, mode: .readOnly)
+    defer { written.close() }
+    #expect(try written.root.readStrings("class_names") == ["a", "b"])
+    let entropy = try written.root.readDoubles("blocks/2/entropy").values
+    #expect(zip(entropy, direct.entropy).allSatisfy { $0 == ($1 ?? .nan) || ($0.isNaN && $1 == nil) })
+    #expect(try bytes(picture).prefix(8) == Data(pngMagic))
+    #expect(SpecificityReport.table(rows, classes: 2).contains("median entropy"))
   }
 }
