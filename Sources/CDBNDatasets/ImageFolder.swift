@@ -30,10 +30,11 @@ public struct ImageFolder: ExampleSource, Sendable {
   /// Class names (sorted subfolder names); empty for a flat folder.
   public let classNames: [String]
   /// Path of each picture relative to `root`, e.g. "cat/1.jpg".
-  public let relativePaths: [String]
-  private let classIndices: [Int]?
-  /// [C, H, W]: fixed by `sizing`, or taken from the first picture's header for `.original`.
-  public let exampleShape: [Int]
+  public private(set) var relativePaths: [String]
+  private var classIndices: [Int]?
+  /// [C, H, W]: fixed by `sizing`, or taken from the first picture's header for `.original` and
+  /// `.longestSide`.
+  public private(set) var exampleShape: [Int]
 
   /// Lists `path`; reads only the first picture's header (for `.original` sizing).
   public init(path: String, grayscale: Bool = true, sizing: Sizing = .original) throws {
@@ -101,6 +102,33 @@ public struct ImageFolder: ExampleSource, Sendable {
   }
 
   public var count: Int { relativePaths.count }
+
+  /// The size picture `index` has once sized, read from its header alone.
+  public func size(at index: Int) throws -> (width: Int, height: Int) {
+    switch sizing {
+    case .resize(let width, let height), .centerCrop(let width, let height):
+      return (width, height)
+    case .original:
+      let header = try DecodedImage.probe(path: path(at: index))
+      return (header.width, header.height)
+    case .longestSide(let side):
+      let header = try DecodedImage.probe(path: path(at: index))
+      return DecodedImage.longestSideSize(width: header.width, height: header.height, side: side)
+    }
+  }
+
+  /// This folder with only the pictures `keep` accepts, their labels and class names kept; nil
+  /// when it accepts none. `exampleShape` becomes the first kept picture's.
+  public func keeping(_ keep: (Int) throws -> Bool) throws -> ImageFolder? {
+    let kept = try relativePaths.indices.filter(keep)
+    guard let first = kept.first else { return nil }
+    var copy = self
+    copy.relativePaths = kept.map { relativePaths[$0] }
+    copy.classIndices = classIndices.map { labels in kept.map { labels[$0] } }
+    let size = try self.size(at: first)
+    copy.exampleShape = [exampleShape[0], size.height, size.width]
+    return copy
+  }
 
   public var labels: [Int]? { classIndices }
 

@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
@@ -324,5 +325,56 @@ func expectProgress(
     let read = try ModelCheckpoint.read(from: out)
     #expect(rbms(read) == rbms(c))
     #expect(rbms(read).map(\.weights.shape) == [[4, 1, 5, 5], [4, 4, 3, 3]])
+  }
+}
+
+@Suite struct PatchesOfPicturesOfManySizesTests {
+  static func folder(_ sizes: [(Int, Int)], in directory: TemporaryDirectory) throws -> String {
+    let root = directory.file("pictures")
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    for (i, (h, w)) in sizes.enumerated() {
+      try PNGWriter.write(
+        gray: (0..<(h * w)).map { UInt8(($0 * 31 + i * 7) % 256) }, width: w, height: h,
+        to: root + "/\(i).png")
+    }
+    return root
+  }
+
+  static func config(_ path: String) throws -> PretrainingConfig {
+    let text = """
+      seed: 3
+      data: {path: \(path), patch: [12, 12]}
+      training: {batch_size: 2, batches_per_epoch: 2}
+      layers:
+        - {kind: crbm, visible: gaussian, filters: 2, filter: [3, 3], pooling: 2, epochs: 1}
+      """
+    return try PretrainingConfig(yaml: text, file: "patches.yaml")
+  }
+
+  @Test func picturesSmallerThanThePatchAreLeftOut() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    // Two pictures hold the 12×12 patch; a wide strip (8 rows) and a small one do not.
+    let root = try Self.folder([(20, 16), (8, 30), (12, 12), (5, 5)], in: directory)
+    let out = directory.file("model.h5")
+    let model = try Pretrainer(
+      config: Self.config(root), output: out, reporter: ProgressReporter(quiet: true)
+    ).run()
+    #expect(model.model.layers.count == 1)
+  }
+
+  @Test func noPictureHoldingThePatchIsAnError() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let root = try Self.folder([(8, 30), (5, 5)], in: directory)
+    let out = directory.file("model.h5")
+    let text = thrownDescription {
+      try Pretrainer(
+        config: Self.config(root), output: out, reporter: ProgressReporter(quiet: true)
+      ).run()
+    }
+    #expect(text.contains(root) && text.contains("data.patch"), "\(text)")
+    #expect(text.contains("8×30"), "\(text)")
+    #expect(!FileManager.default.fileExists(atPath: out))
   }
 }

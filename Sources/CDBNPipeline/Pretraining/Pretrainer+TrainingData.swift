@@ -9,10 +9,14 @@ extension Pretrainer {
   /// stored one.
   func openTrainingData(checkpoint: inout ModelCheckpoint) throws -> any ExampleSource {
     guard let audio = config.audio else {
-      return try PipelineError.naming(config.data.path) {
+      let examples = try PipelineError.naming(config.data.path) {
         try openExamples(
           path: config.data.path, grayscale: config.data.grayscale, sizing: config.data.sizing)
       }
+      guard let patch = config.data.patch, let folder = examples as? ImageFolder else {
+        return examples
+      }
+      return try picturesHolding(patch, of: folder)
     }
     let dataset = try PipelineError.naming(audio.path) { try audio.dataset() }
     if let note = try PipelineError.naming(audio.path, { try dataset.resamplingNote() }) {
@@ -62,5 +66,26 @@ extension Pretrainer {
       }
     }
     return examples
+  }
+
+  /// `folder` without the pictures smaller than `patch` (Caltech-101's wide airplanes at 150
+  /// pixels on the longer side, say), their number logged; an error when none is large enough.
+  func picturesHolding(_ patch: [Int], of folder: ImageFolder) throws -> ImageFolder {
+    let sizes = try PipelineError.naming(folder.root) {
+      try (0..<folder.count).map { try folder.size(at: $0) }
+    }
+    let fits = sizes.map { $0.height >= patch[0] && $0.width >= patch[1] }
+    if !fits.contains(false) { return folder }
+    guard let kept = try folder.keeping({ fits[$0] }) else {
+      let largest = sizes.max { min($0.width, $0.height) < min($1.width, $1.height) }!
+      throw PipelineError(
+        folder.root,
+        "no picture holds the \(patch[0])×\(patch[1]) data.patch (the largest is \(largest.height)×\(largest.width) once sized): shorten data.patch"
+      )
+    }
+    reporter.log(
+      "pictures: left out \(folder.count - kept.count) of \(folder.count) smaller than the \(patch[0])×\(patch[1]) data.patch"
+    )
+    return kept
   }
 }
