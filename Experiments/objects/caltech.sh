@@ -14,7 +14,8 @@
 #                    categories, ../shared/data/caltech101-10/101_ObjectCategories
 #   --model FILE     reuse a CDBN pretrained earlier instead of pretraining lee2009.yaml
 #   --draws N        random draws of the training pictures per row (default 10)
-#   --quick          a tiny CDBN (a few updates), one draw: a smoke test of the pipeline
+#   --quick          a tiny CDBN (a few updates), one draw, 2 and 3 training pictures per class: a
+#                    smoke test of the pipeline (runs on Data/caltech101-sample)
 #   --out DIR        working folder (default runs/objects-caltech)
 #   --results FILE   Markdown file whose section is replaced (default DIR/RESULTS.md); pass
 #                    Experiments/objects/RESULTS.md to update the committed table
@@ -84,6 +85,7 @@ done
 
 # 3. For N = 15 and 30 and each draw: N training pictures per class, the rest tested.
 sizes="15 30"
+if [ $quick = 1 ]; then sizes="2 3"; fi
 accuracies=$out/accuracies.txt
 : >"$accuracies"
 mean_class_of() { sed -n 's/^error .*mean per-class accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
@@ -101,7 +103,7 @@ classify_all() {
     done
   done
 }
-timed "split + linear SVM: $draws draw(s) × 15, 30 per class × 3 feature sets" classify_all
+timed "split + linear SVM: $draws draw(s) × ${sizes// /, } per class × 3 feature sets" classify_all
 
 # 4. The table (mean ± sample std over draws of the mean per-class accuracy) into $results.
 section=$out/section.md

@@ -3,7 +3,8 @@
 # so the README cannot drift from the tool (`make readme-check`). Long steps are shortened by
 # appending options that the README's commands leave at their defaults: fewer epochs and batches
 # through `--set`, a fixed C instead of cross-validation, one CNN epoch on 500 digits, a short bench,
-# the TIMIT scripts' --quick. Commands that need the LDC TIMIT corpus are skipped (and listed).
+# the TIMIT and objects scripts' --quick (objects: on Data/caltech101-sample). Commands that need
+# the LDC TIMIT corpus are skipped (and listed).
 #   Tests/readme/check.sh [BIN_DIR]    (default .build/release; it must hold cdbn)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +35,7 @@ shorten() {
     *"classify --classifier cnn"*) line+=" --test-rows 0:500" ;;
     *"cdbn bench"*) line+=" --only W1 --seconds 0.3" ;;
     *"Experiments/timit/"*".sh"*) line+=" --quick" ;;
+    *"Experiments/objects/"*".sh"*) line+=" --quick --caltech Data/caltech101-sample" ;;
   esac
   case $line in mpirun*) line="mpirun $mpi_flags --oversubscribe ${line#mpirun }" ;; esac
   echo "$line"
