@@ -98,7 +98,7 @@ for class in $classes all; do
   for layer in 2 3; do
     "$CDBN" visualize --force --model "$out/$class.h5" --layer $layer --out "$out/$class-layer$layer.png"
   done
-  "$CDBN" inspect "$out/$class.h5" | grep -i "layer\|warn" >"$out/$class-health.txt" || true
+  "$CDBN" inspect "$out/$class.h5" | grep -E "^layer [0-9]+ \(|health|warn" | sed -E "s/^(layer [0-9]+) \(.*/\1:/" >"$out/$class-health.txt" || true
 done
 
 # 3. Class specificity of the four-class model's units on the held-out pictures.

@@ -32,6 +32,9 @@ public struct KernelSVM: Classifier {
   public private(set) var coefficients: [Double] = []
   /// The offsets ρ of the K(K − 1)/2 pairwise decision functions, pairs (0,1), (0,2), …, (1,2), ….
   public private(set) var rho: [Double] = []
+  /// Platt sigmoids per pair, in `rho`'s order (`calibrateProbabilities`), nil until calibrated;
+  /// fitting again drops them.
+  public internal(set) var calibration: [PlattSigmoid]?
 
   public init(
     c: Double = 1, gamma: Double? = nil, eps: Double = 0.001, cacheMegabytes: Double = 100
@@ -69,6 +72,7 @@ public struct KernelSVM: Classifier {
     supportVectorsPerClass = trained.perClass
     coefficients = trained.coefficients
     rho = trained.rho
+    calibration = nil
     return trained.probePredictions?.map { encoded.classes[$0] }
   }
 
@@ -157,8 +161,26 @@ public struct KernelSVM: Classifier {
     return out
   }
 
-  /// None: this SVM is trained without LIBSVM's probability estimates.
-  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? { nil }
+  /// With `calibration`, the pairwise Platt probabilities coupled into class probabilities [N, K]
+  /// in `classes` order; nil else.
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? {
+    guard let calibration else { return nil }
+    let values = try pairwiseDecisionValues(x)
+    let k = labelOrder.count
+    let pairs = k * (k - 1) / 2
+    let column = labelOrder.map { classes.firstIndex(of: $0)! }
+    var out = [Float](repeating: 0, count: x.rows * k)
+    var r = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+    for row in 0..<x.rows {
+      for (p, (i, j)) in Self.pairs(k).enumerated() {
+        let probability = calibration[p].probability(values[row * pairs + p])
+        r[i][j] = min(max(probability, 1e-7), 1 - 1e-7)
+        r[j][i] = 1 - r[i][j]
+      }
+      for (i, p) in coupledProbabilities(r).enumerated() { out[row * k + column[i]] = Float(p) }
+    }
+    return out
+  }
 
   /// Votes [N, K] in `labelOrder`.
   func votes(_ x: FeatureMatrix) throws -> [Int] {
@@ -180,7 +202,7 @@ public struct KernelSVM: Classifier {
 
   /// Attributes `kind` = "rbf-svm", `C`, `gamma`, `eps`; datasets `labels` [K] int64 (LIBSVM's
   /// order), `n_sv` [K] int64, `support_vectors` [l, D] float32, `sv_coef` [K − 1, l] float64,
-  /// `rho` [K(K − 1)/2] float64.
+  /// `rho` [K(K − 1)/2] float64; when calibrated, `platt_a` and `platt_b` [K(K − 1)/2] float64.
   public func save(to group: HDF5Group) throws {
     guard featureCount > 0, let gamma else {
       throw ClassifierError.notFitted("rbf-svm: nothing to save before fitting")
@@ -195,6 +217,7 @@ public struct KernelSVM: Classifier {
     try group.writeFloats("support_vectors", shape: [l, featureCount], supportVectors)
     try group.writeDoubles("sv_coef", shape: [k - 1, l], coefficients)
     try group.writeDoubles("rho", shape: [k * (k - 1) / 2], rho)
+    if let calibration { try calibration.save(to: group) }
   }
 
   public static func load(from group: HDF5Group) throws -> KernelSVM {
@@ -221,6 +244,7 @@ public struct KernelSVM: Classifier {
     model.supportVectorsPerClass = perClass
     model.supportVectors = sv.values
     model.featureCount = sv.shape[1]
+    model.calibration = try [PlattSigmoid].load(reader, count: k * (k - 1) / 2)
     return model
   }
 }

@@ -17,6 +17,9 @@ public struct LinearSVM: Classifier {
   public private(set) var weights: [Float] = []
   /// [K].
   public private(set) var bias: [Float] = []
+  /// Platt sigmoids per class (`calibrateProbabilities`), nil until calibrated; fitting again
+  /// drops them.
+  public internal(set) var calibration: [PlattSigmoid]?
 
   public init(c: Double = 1, eps: Double = 0.1) {
     self.c = c
@@ -44,6 +47,7 @@ public struct LinearSVM: Classifier {
     classes = encoded.classes
     weights = trained.weights
     bias = trained.bias
+    calibration = nil
     return trained.probePredictions?.map { encoded.classes[$0] }
   }
 
@@ -56,8 +60,20 @@ public struct LinearSVM: Classifier {
   /// `decisionValues`.
   public func scores(_ x: FeatureMatrix) throws -> [Float] { try decisionValues(x) }
 
-  /// None: a linear SVM's scores are margins, not probabilities.
-  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? { nil }
+  /// With `calibration`, each class's Platt probability, normalised over the classes; nil else
+  /// (the scores are margins, not probabilities).
+  public func probabilityEstimates(_ x: FeatureMatrix) throws -> [Float]? {
+    guard let calibration else { return nil }
+    let values = try decisionValues(x)
+    let k = classes.count
+    var out = [Float](repeating: 0, count: values.count)
+    for r in 0..<x.rows {
+      let p = (0..<k).map { calibration[$0].probability(Double(values[r * k + $0])) }
+      let total = p.reduce(0, +)
+      for c in 0..<k { out[r * k + c] = Float(total > 0 ? p[c] / total : 1 / Double(k)) }
+    }
+    return out
+  }
 
   /// The class with the highest score. An exact tie goes to the first in `classes` order, where
   /// LIBLINEAR would pick the first in its order of appearance in the training data: the only
@@ -68,7 +84,7 @@ public struct LinearSVM: Classifier {
   }
 
   /// Attributes `kind` = "linear-svm", `C`, `eps`; datasets `weights` [K, D] float32, `bias` [K]
-  /// float32, `classes` [K] int64.
+  /// float32, `classes` [K] int64; when calibrated, `platt_a` and `platt_b` [K] float64.
   public func save(to group: HDF5Group) throws {
     guard !classes.isEmpty else {
       throw ClassifierError.notFitted("linear-svm: nothing to save before fitting")
@@ -77,6 +93,7 @@ public struct LinearSVM: Classifier {
     try group.setAttribute("C", c)
     try group.setAttribute("eps", eps)
     try LinearScores.write(to: group, classes: classes, weights: weights, bias: bias)
+    if let calibration { try calibration.save(to: group) }
   }
 
   public static func load(from group: HDF5Group) throws -> LinearSVM {
@@ -84,6 +101,7 @@ public struct LinearSVM: Classifier {
     let reader = ModelGroupReader(group)
     var model = LinearSVM(c: try reader.positive("C"), eps: try reader.positive("eps"))
     (model.classes, model.weights, model.bias) = try LinearScores.read(reader, group: group)
+    model.calibration = try [PlattSigmoid].load(reader, count: model.classes.count)
     return model
   }
 }

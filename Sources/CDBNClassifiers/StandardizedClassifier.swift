@@ -63,6 +63,19 @@ public struct StandardizedClassifier: Classifier {
   }
 
   /// `x` checked and, when the model was fitted on standardised features, standardised.
+  /// Platt-calibrates the classifier inside on `x` standardised as it sees it (`classify
+  /// --probability`); an error for kinds without it (softmax has its own probabilities).
+  public mutating func calibrateProbabilities(
+    _ x: FeatureMatrix, labels: [Int], folds: Int, seed: UInt64
+  ) throws {
+    guard var inner = classifier as? any ProbabilityCalibrating else {
+      throw ClassifierError.invalidParameter(
+        "\(kind.rawValue): Platt scaling is for the SVMs (softmax gives probabilities itself)")
+    }
+    try inner.calibrateProbabilities(prepared(x), labels: labels, folds: folds, seed: seed)
+    classifier = inner
+  }
+
   func prepared(_ x: FeatureMatrix) throws -> FeatureMatrix {
     try validatePrediction(x, featureCount: featureCount, kind: kind)
     guard let standardizer else { return x }

@@ -46,8 +46,14 @@ struct Classify: ParsableCommand {
   )
   var gammaValues: String?
 
-  @Option(help: "Folds of the cross-validation that chooses C.")
+  @Option(help: "Folds of the cross-validation that chooses C (and of --probability's).")
   var cv = 5
+
+  @Flag(
+    help:
+      "SVMs: fit Platt sigmoids on cross-validated decision values (LIBSVM's -b 1), so that the saved model gives probabilities to cdbn predict."
+  )
+  var probability = false
 
   @Option(help: "Train on this many randomly chosen training examples.")
   var trainLimit: Int?
@@ -96,6 +102,9 @@ struct Classify: ParsableCommand {
     }
     if let model {
       guard train == nil else { throw ValidationError("give --train or --model, not both") }
+      guard !probability else {
+        throw ValidationError("--probability calibrates while training; it needs --train")
+      }
       let report = try Classification.apply(
         modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out,
         strict: strict, reporter: reporter)
@@ -118,6 +127,10 @@ struct Classify: ParsableCommand {
     run.testRows = testRows?.range
     run.standardize = !noStandardize
     run.strict = strict
+    run.probability = probability
+    if probability && run.kind == .softmax {
+      throw ValidationError("--probability is for the SVMs; softmax gives probabilities itself")
+    }
     if gammaValues != nil && (run.kind != .rbfSVM || gamma != nil) {
       throw ValidationError("--gamma-values goes with --classifier rbf-svm and without --gamma")
     }

@@ -81,6 +81,43 @@ import Testing
     #expect(!fileExists(dir.file("x.h5")))
   }
 
+  @Test func svmsTrainedWithProbabilityPredictProbabilities() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (train, test, new) = (dir.file("train.h5"), dir.file("test.h5"), dir.file("new.h5"))
+    try LabelMatchTests.writeNamedBlobs(
+      train, names: ["a", "b", "c"], present: ["a", "b", "c"], perClass: 20, seed: 1)
+    try LabelMatchTests.writeNamedBlobs(
+      test, names: ["a", "b", "c"], present: ["a", "b", "c"], perClass: 5, seed: 2)
+    try Self.unlabelledCopy(of: test, to: new)
+    for kind in ["linear-svm", "rbf-svm"] {
+      let model = dir.file("\(kind).h5")
+      let fit = try CLITests.cdbn(
+        [
+          "classify", "--train", train, "--test", test, "--classifier", kind, "--c", "1",
+          "--probability", "--cv", "3", "--out", model,
+        ], in: dir)
+      try #require(fit.status == 0, "\(CLITests.describe(fit))")
+      let out = dir.file("\(kind)-predictions.h5")
+      let r = try CLITests.cdbn(["predict", "--model", model, "--data", new, "--out", out], in: dir)
+      try #require(r.status == 0, "\(kind): \(CLITests.describe(r))")
+      let file = try HDF5File(path: out, mode: .readOnly)
+      defer { file.close() }
+      let predicted = try file.root.readInts("predictions").values
+      let p = try file.root.readFloats("probabilities")
+      #expect(p.shape == [15, 3])
+      for row in 0..<15 {
+        let q = Array(p.values[(row * 3)..<(row * 3 + 3)])
+        #expect(abs(q.reduce(0, +) - 1) < 1e-4, "\(kind) row \(row): \(q)")
+        #expect(q.firstIndex(of: q.max()!) == predicted[row], "\(kind) row \(row): \(q)")
+      }
+    }
+    let softmax = try CLITests.cdbn(
+      ["classify", "--train", train, "--test", test, "--classifier", "softmax", "--probability"],
+      in: dir)
+    #expect(softmax.status != 0 && softmax.stderr.contains("--probability"))
+  }
+
   @Test func aCNNPredictsUnlabelledExamplesAsItClassifiesLabelledOnes() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

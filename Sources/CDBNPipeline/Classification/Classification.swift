@@ -38,6 +38,9 @@ public struct Classification {
   public var strict = false
   /// The cross-validation grid (default: the classifier kind's).
   public var grid: [GridPoint]?
+  /// Platt-calibrate an SVM on `folds`-fold cross-validated decision values of the training set, so
+  /// that the saved model gives probabilities (`cdbn predict`'s `/probabilities`).
+  public var probability = false
 
   public init(kind: ClassifierKind) { self.kind = kind }
 
@@ -76,7 +79,7 @@ public struct Classification {
     let trainer = ClassifierTrainer(
       kind: kind, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
       standardize: standardize)
-    let outcome = try PipelineError.naming(trainPath) {
+    var outcome = try PipelineError.naming(trainPath) {
       try trainer.fit(train.features, labels: labels) { done, total in
         let elapsed = Date().timeIntervalSince(started)
         reporter?.status(
@@ -86,6 +89,13 @@ public struct Classification {
     }
     if let search = outcome.search, let warning = Self.gridEdgeWarning(search) {
       reporter?.log(warning)
+    }
+    if probability {
+      reporter?.status("Platt scaling: \(folds) fits on cross-validation folds")
+      try PipelineError.naming(trainPath) {
+        try outcome.classifier.calibrateProbabilities(
+          train.features, labels: labels, folds: folds, seed: seed)
+      }
     }
     let fitSeconds = Date().timeIntervalSince(started)
     let testStarted = Date()
