@@ -32,17 +32,19 @@ enum Launch {
   /// every rank prints its own error (ranks other than 0 say which they are) and the whole job
   /// stops, since the other ranks may be waiting for this one.
   static func exit(after error: Error, in command: ParsableCommand.Type) -> Never {
-    let code = CDBNCommand.exitCode(for: error)
+    let parsed = CDBNCommand.exitCode(for: error)
     let world = World.current
-    if code == .success || (command == CDBNCommand.self && (world?.size ?? 1) == 1) {
+    if parsed == .success {
       World.finish()
-      CDBNCommand.exit(withError: error)
+      CDBNCommand.exit(withError: error)  // --help and --version, on standard output
     }
+    // Usage errors exit with 2, as POSIX tools do (ArgumentParser's own is EX_USAGE, 64).
+    let code = parsed == .validationFailure ? 2 : parsed.rawValue
     let prefix = (world?.rank ?? 0) == 0 ? "" : "[rank \(world?.rank ?? 0)] "
     FileHandle.standardError.write(Data((prefix + message(for: error, in: command) + "\n").utf8))
-    if let world, world.size > 1 { World.abort(code: code.rawValue) }
+    if let world, world.size > 1 { World.abort(code: code) }
     World.finish()
-    Foundation.exit(code.rawValue)
+    Foundation.exit(code)
   }
 
   /// The error as ArgumentParser words it, but a usage error found while a subcommand ran shows

@@ -264,6 +264,16 @@ import Testing
     #expect(threads.stderr.contains("--threads"), "\(Self.describe(threads))")
     // A usage error found by the subcommand shows the subcommand's usage, not the top level's.
     #expect(threads.stderr.contains("Usage: cdbn pretrain"), "\(Self.describe(threads))")
+    // Exit codes: 2 for usage errors (found by the parser or by the subcommand), 1 for run-time
+    // errors, 0 for --help.
+    #expect(threads.status == 2, "\(Self.describe(threads))")
+    let unknown = try Self.cdbn(["features", "--no-such-option"], in: dir)
+    #expect(unknown.status == 2, "\(Self.describe(unknown))")
+    let noCommand = try Self.cdbn(["frobnicate"], in: dir)
+    #expect(noCommand.status == 2, "\(Self.describe(noCommand))")
+    #expect(inspect.status == 1, "\(Self.describe(inspect))")
+    let help = try Self.cdbn(["features", "--help"], in: dir)
+    #expect(help.status == 0 && help.stdout.contains("--pyramid"), "\(Self.describe(help))")
   }
 
   /// `--resume` with nothing saved yet starts over, and says so with the seed it uses.
