@@ -91,6 +91,19 @@ public struct PCAWhitening: Sendable, Equatable {
     return Tensor(shape: [n, k], scalars: out)
   }
 
+  /// A pattern in whitened coordinates (`k` values) taken back to spectrogram space (`D` log
+  /// powers, relative to the mean): E diag(√(λ + ε)) w, the inverse of `transform` without μ.
+  public func dewhitened(_ white: ArraySlice<Float>) -> [Float] {
+    precondition(white.count == componentCount)
+    let d = inputDimension
+    var out = [Float](repeating: 0, count: d)
+    for (c, w) in white.enumerated() {
+      let scaled = w * (eigenvalues[c] + epsilon).squareRoot()
+      for j in 0..<d { out[j] += components[c * d + j] * scaled }
+    }
+    return out
+  }
+
   /// Writes the attributes and datasets described above into `group`.
   public func save(to group: HDF5Group) throws {
     try group.setAttribute("kind", Self.kind)

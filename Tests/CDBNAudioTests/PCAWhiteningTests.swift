@@ -68,6 +68,17 @@ import Testing
     for (x, y) in zip(batched.eigenvalues, pca.eigenvalues) { #expect(abs(x - y) <= 1e-4 * y) }
   }
 
+  @Test func dewhiteningInvertsTheWhiteningInItsSpan() throws {
+    let frames = Self.correlatedFrames(n: 500, d: 12, seed: 4)
+    let pca = try PCAWhitening(fitting: frames, components: 8, epsilon: 0.01)
+    var random = RandomStream(seed: 9)
+    let white = (0..<8).map { _ in random.nextNormal() }
+    let pattern = pca.dewhitened(white[...])
+    let back = try pca.transform(
+      Tensor(shape: [1, 12], scalars: zip(pattern, pca.mean).map { $0 + $1 }))
+    #expect(zip(back.scalars, white).allSatisfy { abs($0 - $1) < 1e-3 }, "\(back.scalars)")
+  }
+
   @Test func epsilonShrinksSmallDirections() throws {
     let frames = Self.correlatedFrames(n: 2000, d: 12, seed: 5)
     let pca = try PCAWhitening(fitting: frames, components: 12, epsilon: 1)

@@ -128,6 +128,16 @@ func tinyAudioConfigText(epochs1: Int = 2, epochs2: Int = 2) -> String {
     #expect(read.model.preprocessing == .none)
     #expect(rbms(read) == rbms(trained))
 
+    // Bases drawn as spectrogram patches: 161 frequency bins tall, 4 frames of 3 pixels wide, the
+    // six layer-1 bases in one row under a 36-pixel header (at least 560 wide for its text).
+    let picture = directory.file("bases.png")
+    try BasisPictures.write(model: read.model, depth: 1, to: picture, zoom: 3)
+    let header = try Array(bytes(picture).prefix(24))
+    let size = (16..<24).map { Int(header[$0]) }
+    #expect(size[0] << 24 | size[1] << 16 | size[2] << 8 | size[3] == 560)
+    #expect(size[4] << 24 | size[5] << 16 | size[6] << 8 | size[7] == 36 + 161 + 2)
+    try BasisPictures.write(model: read.model, depth: 2, to: picture, zoom: 3)
+
     // The layout the README documents, as h5py sees it.
     if SystemPython.hasH5py {
       let r = try SystemPython.run(

@@ -1,3 +1,4 @@
+import CDBNAudio
 import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
@@ -78,10 +79,16 @@ public enum BasisPictures {
     return (pixels, width, height)
   }
 
-  /// Writes the picture of layer `depth`'s bases to `path` (PNG).
+  /// Writes the picture of layer `depth`'s bases to `path` (PNG); an audio model's as spectrogram
+  /// patches (`SpectrogramBasisPictures`).
   public static func write(model: ConvolutionalDBN, depth: Int, to path: String, zoom: Int = 3)
     throws
   {
+    if let audio = model.frontEnd as? AudioFeatures {
+      try SpectrogramBasisPictures.write(
+        model: model, frontEnd: audio, depth: depth, to: path, zoom: zoom)
+      return
+    }
     let t = tile(try bases(of: model, depth: depth), zoom: zoom)
     try PipelineError.naming(path) {
       try PNGWriter.write(gray: t.pixels, width: t.width, height: t.height, to: path)
