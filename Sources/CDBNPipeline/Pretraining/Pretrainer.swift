@@ -103,6 +103,7 @@ public final class Pretrainer {
       reporter.log("resuming \(output) at layer \(progress.layer + 1), epoch \(progress.epoch + 1)")
     }
 
+    let work = try layerWork(batches)
     var epochsRun = 0
     // Whether `output` holds a checkpoint of this run (a divergence message says so).
     var saved = resume && exists
@@ -162,11 +163,17 @@ public final class Pretrainer {
           }
           error += stats.reconstructionError
           for k in 0..<activation.count { activation[k] += stats.meanActivation[k] }
-          let elapsed = Date().timeIntervalSince(started)
+          let perBatch = Date().timeIntervalSince(started) / Double(b + 1)
           let remainingBatches =
             Double(perEpoch - b - 1) + Double(perEpoch * (spec.schedule.epochs - epoch - 1))
+          let layerLeft = perBatch * remainingBatches
+          // Layers not started yet: this layer's time per unit of work times theirs.
+          let runLeft =
+            layerLeft + perBatch / max(1, work[l].perBatch)
+            * work[(l + 1)...].reduce(0) { $0 + $1.perBatch * Double($1.batches) }
           reporter.status(
-            "layer \(l + 1)/\(config.layers.count) epoch \(epoch + 1)/\(spec.schedule.epochs) batch \(b + 1)/\(perEpoch)  recon \(String(format: "%.4f", error / Double(b + 1)))  sparsity \(String(format: "%.4f", stats.overallActivation))  left \(ProgressReporter.duration(elapsed / Double(b + 1) * remainingBatches))"
+            "layer \(l + 1)/\(config.layers.count) epoch \(epoch + 1)/\(spec.schedule.epochs) batch \(b + 1)/\(perEpoch)  recon \(String(format: "%.4f", error / Double(b + 1)))  sparsity \(String(format: "%.4f", stats.overallActivation))  left \(ProgressReporter.duration(layerLeft))"
+              + (l + 1 < config.layers.count ? " (run ≈\(ProgressReporter.duration(runLeft)))" : "")
           )
         }
         t.finishEpoch(epoch)
@@ -377,6 +384,28 @@ public final class Pretrainer {
     {
       throw PipelineError(config.data.path, refusal)
     }
+  }
+
+  /// Per layer, the multiply-adds of one valid convolution of a batch (input positions × channels ×
+  /// filters × filter area, the shape of every pass of its training) and its batches over the run:
+  /// the proxy by which the time left of layers not started yet is estimated.
+  private func layerWork(_ batches: TrainingBatches) throws -> [(perBatch: Double, batches: Int)] {
+    var (channels, h, w) = (batches.exampleShape[0], batches.exampleShape[1], batches.exampleShape[2])
+    var out: [(perBatch: Double, batches: Int)] = []
+    for layer in config.layers {
+      let f = layer.filterSize
+      let positions = Double(max(1, h - f[0] + 1) * max(1, w - f[1] + 1))
+      let perEpoch = try batches.batchesPerEpoch(
+        batchSize: layer.schedule.batchSize, requested: layer.schedule.batchesPerEpoch)
+      out.append(
+        (
+          Double(layer.schedule.batchSize) * positions * Double(channels * layer.filters * f[0] * f[1]),
+          perEpoch * layer.schedule.epochs
+        ))
+      (h, w) = layer.outputSize(height: h, width: w) ?? (1, 1)
+      channels = layer.filters
+    }
+    return out
   }
 
   /// Throws unless examples of `shape` [C, H, W] reach every layer at least as large as its filters.
