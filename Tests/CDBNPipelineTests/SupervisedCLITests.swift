@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNConvNet
 import CDBNModels
 import CDBNNumerics
@@ -215,10 +216,51 @@ import Testing
       ("training: {epochs: 2, learning_rate: -1}\nlayers: [{kind: dense, outputs: 3}]", "learning"),
       ("training: {epoch: 2}\nlayers: [{kind: dense, outputs: 3}]", "unknown key"),
       ("seed: 1", "layers"),
+      ("input: {size: [8, 8], crop: [4, 4]}\nlayers: [{kind: dense, outputs: 3}]", "give one of size and crop"),
+      ("input: {longest_side: 8}\nlayers: [{kind: dense, outputs: 3}]", "unknown key"),
     ]
     for (yaml, says) in cases {
       let text = thrownDescription { _ = try CNNConfig(yaml: yaml, file: "cnn.yaml") }
       #expect(text.contains("cnn.yaml") && text.contains(says), "\(yaml): \(text)")
     }
+  }
+
+  @Test func trainCNNSizesPicturesAsItsConfigSaysAndClassifyAndPredictRepeatIt() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    // Two classes of pictures of three sizes: bright and dark.
+    let folder = dir.file("pictures")
+    for (i, (h, w)) in [(10, 12), (14, 9), (11, 11), (9, 13)].enumerated() {
+      for (name, level) in [("bright", 220), ("dark", 30)] {
+        try FileManager.default.createDirectory(
+          atPath: folder + "/" + name, withIntermediateDirectories: true)
+        try PNGWriter.write(
+          gray: (0..<(h * w)).map { UInt8(level + ($0 * 7 + i) % 20) }, width: w, height: h,
+          to: folder + "/\(name)/\(i).png")
+      }
+    }
+    let config = dir.file("cnn.yaml")
+    try Self.cnnConfig.replacingOccurrences(of: "outputs: 3", with: "outputs: 2")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let cnn = dir.file("cnn.h5")
+    // Without a size, pictures of several sizes cannot make a batch.
+    let unsized = try CLITests.cdbn(["train-cnn", config, "--data", folder, "--out", cnn], in: dir)
+    #expect(unsized.status == 1 && unsized.stderr.contains("one size"), "\(CLITests.describe(unsized))")
+    let trained = try CLITests.cdbn(
+      [
+        "train-cnn", config, "--data", folder, "--out", cnn, "--set", "input.size=[8, 8]",
+        "--set", "training.epochs=2",
+      ], in: dir)
+    try #require(trained.status == 0, "\(CLITests.describe(trained))")
+    #expect(trained.stderr.contains("epoch 2/2"), "\(trained.stderr)")
+    let file = try HDF5File(path: cnn, mode: .readOnly)
+    #expect(try file.root.stringAttribute("config").contains("size"))
+    file.close()
+    let classified = try CLITests.cdbn(
+      ["classify", "--classifier", "cnn", "--model", cnn, "--test", folder], in: dir)
+    #expect(classified.status == 0, "\(CLITests.describe(classified))")
+    let predicted = try CLITests.cdbn(
+      ["predict", "--model", cnn, "--data", folder, "--out", dir.file("p.h5")], in: dir)
+    #expect(predicted.status == 0, "\(CLITests.describe(predicted))")
   }
 }

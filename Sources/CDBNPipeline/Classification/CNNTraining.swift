@@ -48,7 +48,7 @@ public struct CNNTraining {
       preprocessing = .none
     }
     let examples = try LabelledExamples.load(
-      dataPath, grayscale: grayscale,
+      dataPath, grayscale: grayscale, sizing: config.sizing,
       selection: RowSelection(range: trainRows, limit: trainLimit, seed: config.seed))
     let data = preprocessing.apply(examples.data)
     var labels = examples.labels ?? []
@@ -249,9 +249,11 @@ public struct TrainedCNN {
   public let classes: [Int]
   /// The name of each label value, when the training data had names.
   public let labelNames: [String]?
+  /// How pictures were sized for training (the stored config's `input`), repeated on new data.
+  public let sizing: ImageFolder.Sizing
 
   public init(path: String) throws {
-    (network, preprocessing, classes, labelNames) = try PipelineError.naming(path) {
+    (network, preprocessing, classes, labelNames, sizing) = try PipelineError.naming(path) {
       let root = try HDF5File(path: path, mode: .readOnly).root
       guard root.isGroup("network") else {
         throw PipelineError(path, "has no /network group (write one with cdbn train-cnn)")
@@ -262,7 +264,8 @@ public struct TrainedCNN {
         throw PipelineError(
           path, "/classes has \(classes.count) labels for \(network.classes) outputs")
       }
-      return (network, try CNNTraining.readPreprocessing(path), classes, names)
+      let config = try CNNConfig(yaml: root.stringAttribute("config"), file: path)
+      return (network, try CNNTraining.readPreprocessing(path), classes, names, config.sizing)
     }
   }
 
@@ -307,10 +310,11 @@ struct LabelledExamples {
   let ids: [String]?
 
   static func load(
-    _ path: String, grayscale: Bool, selection: RowSelection, labelsRequired: Bool = true
+    _ path: String, grayscale: Bool, sizing: ImageFolder.Sizing = .original,
+    selection: RowSelection, labelsRequired: Bool = true
   ) throws -> LabelledExamples {
     try PipelineError.naming(path) {
-      let source = try openExamples(path: path, grayscale: grayscale)
+      let source = try openExamples(path: path, grayscale: grayscale, sizing: sizing)
       if labelsRequired && source.labels == nil {
         throw PipelineError(path, "has no labels; a classifier needs the class of each example")
       }

@@ -180,7 +180,7 @@ public struct Classification {
   ) throws -> ClassificationReport {
     let cnn = try TrainedCNN(path: modelPath)
     let test = try LabelledExamples.load(
-      testPath, grayscale: true, selection: RowSelection(range: testRows))
+      testPath, grayscale: true, sizing: cnn.sizing, selection: RowSelection(range: testRows))
     let predicted = try PipelineError.naming(modelPath) { try cnn.predict(test.data) }
     let (report, match) = try report(
       predicted: predicted, testLabels: test.labels ?? [], testNames: test.labelNames,

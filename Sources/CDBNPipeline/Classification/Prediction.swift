@@ -63,7 +63,8 @@ public enum Prediction {
     case "cnn":
       let cnn = try TrainedCNN(path: modelPath)
       let data = try LabelledExamples.load(
-        dataPath, grayscale: true, selection: RowSelection(range: rows), labelsRequired: false)
+        dataPath, grayscale: true, sizing: cnn.sizing, selection: RowSelection(range: rows),
+        labelsRequired: false)
       let outputs = try PipelineError.naming(modelPath) { try cnn.probabilities(data.data) }
       (predicted, scores, probabilities) = (
         outputs.predicted, outputs.probabilities, outputs.probabilities

@@ -1,4 +1,5 @@
 import CDBNConvNet
+import CDBNDatasets
 import CDBNNumerics
 import Yams
 
@@ -7,6 +8,7 @@ import Yams
 ///
 /// ```yaml
 /// seed: 1
+/// input: {size: [32, 32]}      # optional: resize pictures (or crop: [h, w]); classify and predict repeat it
 /// training: {epochs: 10, batch_size: 32, learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0005,
 ///            schedule: {kind: step, every: 4, factor: 0.3}, max_shift: 2}
 /// layers:
@@ -27,13 +29,20 @@ public struct CNNConfig: Sendable {
   public var settings = TrainingSettings()
   /// Epochs at the start during which the conv layers copied by `train-cnn --init` are not updated.
   public var freezeInitEpochs = 0
+  /// How pictures are brought to the network's input size (`input: {size: [h, w]}` or
+  /// `{crop: [h, w]}`); `classify` and `predict` repeat it from the stored config.
+  public var sizing: ImageFolder.Sizing = .original
   public var layers: [LayerSpec]
 
   public init(yaml: String, file: String) throws {
     let top = try ConfigReader.document(yaml: yaml, file: file)
-    try top.allowOnly(["seed", "training", "layers"])
+    try top.allowOnly(["seed", "input", "training", "layers"])
     text = yaml
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
+    if let input = try top.child("input") {
+      try input.allowOnly(["size", "crop"])
+      sizing = try input.pictureSizing(longestSide: false)
+    }
     if let t = try top.child("training") {
       try t.allowOnly([
         "epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",

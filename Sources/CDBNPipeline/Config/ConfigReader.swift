@@ -1,3 +1,4 @@
+import CDBNDatasets
 import CDBNModels
 import Yams
 
@@ -133,5 +134,29 @@ struct ConfigReader: LayerSettingsReader {
       throw fail(key, "must be an integer or a list of two integers [height, width]")
     }
     return [a, b]
+  }
+}
+
+extension ConfigReader {
+  /// How pictures are sized, from this mapping's `size: [h, w]`, `crop: [h, w]` or (when allowed)
+  /// `longest_side: n`, at most one of them; `.original` when none is there.
+  func pictureSizing(longestSide: Bool) throws -> ImageFolder.Sizing {
+    var sizing = ImageFolder.Sizing.original
+    let keys = longestSide ? "size, crop and longest_side" : "size and crop"
+    for key in ["size", "crop"] {
+      guard let pair = try pair(key) else { continue }
+      guard pair.allSatisfy({ (1...16384).contains($0) }) else {
+        throw fail(key, "sizes must be in 1...16384, got \(pair)")
+      }
+      guard sizing == .original else { throw fail(key, "give one of \(keys)") }
+      sizing =
+        key == "size"
+        ? .resize(width: pair[1], height: pair[0]) : .centerCrop(width: pair[1], height: pair[0])
+    }
+    if longestSide, let side = try int("longest_side", in: 1...16384) {
+      guard sizing == .original else { throw fail("longest_side", "give one of \(keys)") }
+      sizing = .longestSide(side)
+    }
+    return sizing
   }
 }

@@ -148,24 +148,7 @@ public struct PretrainingConfig: Sendable {
       throw d.fail("patch", "sizes must be in 1...4096, got \(p)")
     }
     data.limit = try d.int("limit", in: 1...Int(Int32.max))
-    for key in ["size", "crop"] {
-      guard let pair = try d.pair(key) else { continue }
-      guard pair.allSatisfy({ (1...16384).contains($0) }) else {
-        throw d.fail(key, "sizes must be in 1...16384, got \(pair)")
-      }
-      guard data.sizing == .original else {
-        throw d.fail(key, "give one of size, crop and longest_side")
-      }
-      data.sizing =
-        key == "size"
-        ? .resize(width: pair[1], height: pair[0]) : .centerCrop(width: pair[1], height: pair[0])
-    }
-    if let side = try d.int("longest_side", in: 1...16384) {
-      guard data.sizing == .original else {
-        throw d.fail("longest_side", "give one of size, crop and longest_side")
-      }
-      data.sizing = .longestSide(side)
-    }
+    data.sizing = try d.pictureSizing(longestSide: true)
     try audio?.check(patch: data.patch, data: d)
 
     preprocessing = .none
