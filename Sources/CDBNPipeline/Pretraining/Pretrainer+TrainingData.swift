@@ -33,7 +33,16 @@ extension Pretrainer {
       let started = Date()
       frontEnd = try PipelineError.naming(audio.path) {
         try AudioFeatures.fit(
-          spectrogram: audio.spectrogram(), signalCount: used, signal: { try dataset.signal($0) },
+          spectrogram: audio.spectrogram(), signalCount: used,
+          signal: { i in
+            if i > 0 {
+              let perUtterance = Date().timeIntervalSince(started) / Double(i)
+              reporter.status(
+                "audio: PCA whitening, \(i)/\(used) utterances read, \(ProgressReporter.duration(perUtterance * Double(used - i))) left"
+              )
+            }
+            return try dataset.signal(i)
+          },
           components: audio.components, epsilon: audio.whiteningEpsilon,
           maxFrames: audio.fitFrames)
       }
