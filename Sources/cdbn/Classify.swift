@@ -67,6 +67,12 @@ struct Classify: ParsableCommand {
   @Option(help: ArgumentHelp("Test on only these rows of the test file.", valueName: "A:B"))
   var testRows: RowRange?
 
+  @Option(
+    help: ArgumentHelp(
+      "Use only these feature blocks of both files (/feature_blocks names: layers like 1,2, or mfcc).",
+      valueName: "names"))
+  var blocks: String?
+
   @Option(help: "Seed of the folds and of the training subset.")
   var seed: UInt64 = 1
 
@@ -128,6 +134,13 @@ struct Classify: ParsableCommand {
     run.standardize = !noStandardize
     run.strict = strict
     run.probability = probability
+    run.blocks = try blocks.map { text in
+      let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      guard !names.contains(where: \.isEmpty), Set(names).count == names.count else {
+        throw ValidationError("--blocks takes distinct block names, like 1,2 or 1,mfcc, got \"\(text)\"")
+      }
+      return names
+    }
     if probability && run.kind == .softmax {
       throw ValidationError("--probability is for the SVMs; softmax gives probabilities itself")
     }

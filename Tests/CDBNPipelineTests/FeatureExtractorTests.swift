@@ -229,6 +229,18 @@ import Testing
     #expect(try file.root.readInts("labels").values == [0, 0, 1])
     #expect(try file.root.intArrayAttribute("pyramid_levels") == [1, 2])
     #expect(try file.root.stringAttribute("pyramid_pooling") == "max")
+    // classify --blocks: one layer's columns of the joined file.
+    let whole = try FeatureFile.read(out)
+    let second = try whole.selectingBlocks(["2"])
+    #expect(second.features.columns == 15 && second.labels == whole.labels)
+    for r in 0..<3 {
+      #expect(
+        Array(second.features.values[(r * 15)..<((r + 1) * 15)])
+          == Array(whole.features.values[(r * 35 + 20)..<((r + 1) * 35)]))
+    }
+    #expect(try whole.selectingBlocks(["2", "1"]).features == whole.features)
+    let missing = thrownDescription { _ = try whole.selectingBlocks(["mfcc"]) }
+    #expect(missing.contains(out) && missing.contains("\"mfcc\""), "\(missing)")
   }
 
   @Test func aPictureTooSmallForTheLayerIsNamedAndNothingIsWritten() throws {

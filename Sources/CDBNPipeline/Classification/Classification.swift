@@ -41,6 +41,8 @@ public struct Classification {
   /// Platt-calibrate an SVM on `folds`-fold cross-validated decision values of the training set, so
   /// that the saved model gives probabilities (`cdbn predict`'s `/probabilities`).
   public var probability = false
+  /// Use only these feature blocks (`/feature_blocks` names, as "1", "mfcc") of both files.
+  public var blocks: [String]?
 
   public init(kind: ClassifierKind) { self.kind = kind }
 
@@ -61,9 +63,12 @@ public struct Classification {
     if let limit = trainLimit, limit < 2 {
       throw PipelineError(trainPath, "cannot train on \(limit) example(s)")
     }
-    let train = try FeatureFile.read(
+    var train = try FeatureFile.read(
       trainPath, selection: RowSelection(range: trainRows, limit: trainLimit, seed: seed))
-    let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
+    var test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
+    if let blocks {
+      (train, test) = (try train.selectingBlocks(blocks), try test.selectingBlocks(blocks))
+    }
     let testLabels = try test.requireLabels()
     guard train.features.columns == test.features.columns else {
       throw PipelineError(

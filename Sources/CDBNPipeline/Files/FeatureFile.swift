@@ -158,6 +158,36 @@ public struct FeatureFile: Sendable {
     }
   }
 
+  /// This file's features restricted to the columns of the blocks named `names` (`/feature_blocks`:
+  /// "1", "2", "mfcc", ...), in the file's column order; an error naming the file when it has no
+  /// blocks or lacks one of the names.
+  public func selectingBlocks(_ names: [String]) throws -> FeatureFile {
+    guard let blocks = try Self.blocks(in: path) else {
+      throw PipelineError(path, "has no /\(Self.blocksGroup); --blocks needs a file written by cdbn features")
+    }
+    if let missing = names.first(where: { name in !blocks.contains { $0.name == name } }) {
+      throw PipelineError(
+        path,
+        "has no feature block \"\(missing)\"; its blocks are \(blocks.map(\.name).joined(separator: ", "))")
+    }
+    var columns: [Int] = []
+    var first = 0
+    for block in blocks {
+      if names.contains(block.name) { columns += Array(first..<(first + block.count)) }
+      first += block.count
+    }
+    let d = features.columns
+    var values = [Float]()
+    values.reserveCapacity(features.rows * columns.count)
+    for r in 0..<features.rows {
+      for c in columns { values.append(features.values[r * d + c]) }
+    }
+    return FeatureFile(
+      path: path,
+      features: try FeatureMatrix(rows: features.rows, columns: columns.count, values: values),
+      labels: labels, labelNames: labelNames, ids: ids)
+  }
+
   /// The labels, or an error naming the file when it has none.
   public func requireLabels() throws -> [Int] {
     guard let labels else {
