@@ -47,3 +47,6 @@ publish() {
   mv "$tmp" "$results"
   echo "wrote the $key section of $results"
 }
+
+# powers_of_two LOW HIGH: 2^LOW,…,2^HIGH as a comma-separated list (for classify --c-values).
+powers_of_two() { awk -v lo="$1" -v hi="$2" 'BEGIN { for (e = lo; e <= hi; e++) printf "%s%.10g", (e > lo ? "," : ""), 2 ^ e }'; }

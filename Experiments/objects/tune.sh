@@ -43,7 +43,7 @@ else
 fi
 started=$SECONDS
 source Experiments/steps.sh
-grid=$(awk 'BEGIN { for (e = -16; e <= 3; e++) printf "%s%.10g", (e > -16 ? "," : ""), 2 ^ e }')
+grid=$(powers_of_two -16 3)
 scores=$out/scores.txt
 : >"$scores"
 for pooling in max mean; do
