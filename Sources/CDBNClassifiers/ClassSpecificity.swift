@@ -36,7 +36,8 @@ public struct ClassSpecificity: Sendable, Equatable {
       throw ClassifierError.invalidInput("\(labels.count) labels for \(n) rows")
     }
     guard classes >= 2 else {
-      throw ClassifierError.invalidInput("class specificity needs at least 2 classes, got \(classes)")
+      throw ClassifierError.invalidInput(
+        "class specificity needs at least 2 classes, got \(classes)")
     }
     var perClass = [Int](repeating: 0, count: classes)
     for label in labels {

@@ -26,7 +26,8 @@ public struct PlattSigmoid: Sendable, Equatable {
       let (f, t) = pair
       let z = f * a + b
       return sum
-        + (z >= 0 ? t * z + Double.log(1 + Double.exp(-z)) : (t - 1) * z + Double.log(1 + Double.exp(z)))
+        + (z >= 0
+          ? t * z + Double.log(1 + Double.exp(-z)) : (t - 1) * z + Double.log(1 + Double.exp(z)))
     }
   }
 
@@ -134,7 +135,8 @@ func crossValidatedDecisionValues(
   for held in try StratifiedKFold(folds: folds, seed: seed).heldOut(labels: labels) {
     let heldSet = Set(held)
     let kept = (0..<x.rows).filter { !heldSet.contains($0) }
-    let values = try fitted(x.selecting(rows: kept), kept.map { labels[$0] })(x.selecting(rows: held))
+    let values = try fitted(x.selecting(rows: kept), kept.map { labels[$0] })(
+      x.selecting(rows: held))
     for (r, row) in held.enumerated() {
       out.replaceSubrange(
         (row * width)..<((row + 1) * width), with: values[(r * width)..<((r + 1) * width)])
@@ -215,7 +217,8 @@ extension KernelSVM: ProbabilityCalibrating {
     calibration = Self.pairs(k).enumerated().map { p, pair in
       let rows = (0..<x.rows).filter { labels[$0] == order[pair.0] || labels[$0] == order[pair.1] }
       return PlattSigmoid.fit(
-        values: rows.map { values[$0 * pairs + p] }, positive: rows.map { labels[$0] == order[pair.0] })
+        values: rows.map { values[$0 * pairs + p] },
+        positive: rows.map { labels[$0] == order[pair.0] })
     }
   }
 

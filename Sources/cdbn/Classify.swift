@@ -137,7 +137,8 @@ struct Classify: ParsableCommand {
     run.blocks = try blocks.map { text in
       let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       guard !names.contains(where: \.isEmpty), Set(names).count == names.count else {
-        throw ValidationError("--blocks takes distinct block names, like 1,2 or 1,mfcc, got \"\(text)\"")
+        throw ValidationError(
+          "--blocks takes distinct block names, like 1,2 or 1,mfcc, got \"\(text)\"")
       }
       return names
     }

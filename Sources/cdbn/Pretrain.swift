@@ -28,12 +28,7 @@ struct Pretrain: ParsableCommand {
   @Option(help: "Random seed (overrides the config's; stored in the model's config).")
   var seed: UInt64?
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp(
-      "Override a config key, like training.epochs=20, data.limit=1000 or layers.1.sparsity_target=0.02 (repeatable); the model stores the config that ran.",
-      valueName: "key.path=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrideOptions
 
   @Option(
     help:
@@ -51,7 +46,7 @@ struct Pretrain: ParsableCommand {
     Interruption.install()
     let (text, file) = try configText()
     let effective = try ConfigOverrides.apply(
-      overrides + (seed.map { ["seed=\($0)"] } ?? []), to: text, file: file)
+      overrides.values + (seed.map { ["seed=\($0)"] } ?? []), to: text, file: file)
     let settings = try PretrainingConfig(
       yaml: effective, file: effective == text ? file : "\(file) with --set/--seed")
     let directory = (out as NSString).deletingLastPathComponent

@@ -41,12 +41,7 @@ struct TrainCNN: ParsableCommand {
   @Option(help: "Overrides the config's epoch count.")
   var epochs: Int?
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp(
-      "Override a config key, like training.learning_rate=0.05, layers.0.filters=20 or input.size=[32,32] (repeatable); the model stores the config that ran.",
-      valueName: "key.path=value"))
-  var overrides: [String] = []
+  @OptionGroup var overrides: ConfigOverrideOptions
 
   @Flag(help: "Start over, replacing --out when the first epoch is saved.")
   var force = false
@@ -66,7 +61,7 @@ struct TrainCNN: ParsableCommand {
     do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
       throw PipelineError(config, "cannot be read: \(error.localizedDescription)")
     }
-    let effective = try ConfigOverrides.apply(overrides, to: text, file: config)
+    let effective = try ConfigOverrides.apply(overrides.values, to: text, file: config)
     var parsed = try CNNConfig(
       yaml: effective, file: effective == text ? config : "\(config) with --set")
     if let seed { parsed.seed = seed }

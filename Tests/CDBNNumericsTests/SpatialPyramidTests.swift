@@ -17,7 +17,9 @@ import Testing
           let x1 = Int((Double((cx + 1) * width) / Double(g)).rounded(.up))
           for c in 0..<channels {
             var values: [Float] = []
-            for y in y0..<y1 { for x in x0..<x1 { values.append(maps[(c * height + y) * width + x]) } }
+            for y in y0..<y1 {
+              for x in x0..<x1 { values.append(maps[(c * height + y) * width + x]) }
+            }
             out.append(max ? values.max()! : values.reduce(0, +) / Float(values.count))
           }
         }
@@ -49,7 +51,9 @@ import Testing
     // A 1×2 map on a 4×4 grid: every cell is one pixel, none is empty.
     let maps: [Float] = [3, -1]
     let pyramid = try #require(SpatialPyramid(levels: [4]))
-    let pooled = maps.withUnsafeBufferPointer { pyramid.pooled($0, channels: 1, height: 1, width: 2) }
+    let pooled = maps.withUnsafeBufferPointer {
+      pyramid.pooled($0, channels: 1, height: 1, width: 2)
+    }
     #expect(pooled == [3, 3, -1, -1, 3, 3, -1, -1, 3, 3, -1, -1, 3, 3, -1, -1])
   }
 
@@ -58,9 +62,13 @@ import Testing
     for (c, h, w) in [(3, 7, 5), (2, 1, 9), (4, 16, 16), (1, 5, 3)] {
       let maps = (0..<(c * h * w)).map { _ in rng.nextFloat() * 2 - 1 }
       for useMax in [true, false] {
-        let pyramid = try #require(SpatialPyramid(levels: [1, 2, 4], pooling: useMax ? .max : .mean))
-        let pooled = maps.withUnsafeBufferPointer { pyramid.pooled($0, channels: c, height: h, width: w) }
-        let expected = Self.naive(maps, channels: c, height: h, width: w, levels: [1, 2, 4], max: useMax)
+        let pyramid = try #require(
+          SpatialPyramid(levels: [1, 2, 4], pooling: useMax ? .max : .mean))
+        let pooled = maps.withUnsafeBufferPointer {
+          pyramid.pooled($0, channels: c, height: h, width: w)
+        }
+        let expected = Self.naive(
+          maps, channels: c, height: h, width: w, levels: [1, 2, 4], max: useMax)
         #expect(pooled.count == pyramid.length(channels: c) && pooled.count == 21 * c)
         #expect(zip(pooled, expected).allSatisfy { abs($0 - $1) <= 1e-6 })
       }

@@ -182,7 +182,8 @@ import Testing
 
 @Suite struct PyramidFeatureTests {
   /// Three pictures of three sizes in two class folders.
-  static func pictures(in directory: TemporaryDirectory) throws -> (path: String, images: [Tensor]) {
+  static func pictures(in directory: TemporaryDirectory) throws -> (path: String, images: [Tensor])
+  {
     let root = directory.file("pictures")
     var images: [Tensor] = []
     for (i, (name, h, w)) in [("a/1.png", 12, 12), ("a/2.png", 14, 17), ("b/1.png", 9, 13)]
@@ -289,7 +290,8 @@ import Testing
     defer { written.close() }
     #expect(try written.root.readStrings("class_names") == ["a", "b"])
     let entropy = try written.root.readDoubles("blocks/2/entropy").values
-    #expect(zip(entropy, direct.entropy).allSatisfy { $0 == ($1 ?? .nan) || ($0.isNaN && $1 == nil) })
+    #expect(
+      zip(entropy, direct.entropy).allSatisfy { $0 == ($1 ?? .nan) || ($0.isNaN && $1 == nil) })
     #expect(try bytes(picture).prefix(8) == Data(pngMagic))
     #expect(SpecificityReport.table(rows, classes: 2).contains("median entropy"))
   }

@@ -99,7 +99,8 @@ import Testing
         ], in: dir)
       try #require(fit.status == 0, "\(CLITests.describe(fit))")
       let out = dir.file("\(kind)-predictions.h5")
-      let r = try CLITests.cdbn(["predict", "--model", model, "--data", new, "--out", out], in: dir)
+      let r = try CLITests.cdbn(
+        ["predict", "--model", model, "--data", new, "--out", out], in: dir)
       try #require(r.status == 0, "\(kind): \(CLITests.describe(r))")
       let file = try HDF5File(path: out, mode: .readOnly)
       defer { file.close() }

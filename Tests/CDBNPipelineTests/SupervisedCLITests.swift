@@ -1,5 +1,5 @@
-import CDBNDatasets
 import CDBNConvNet
+import CDBNDatasets
 import CDBNModels
 import CDBNNumerics
 import CDBNPipeline
@@ -216,7 +216,10 @@ import Testing
       ("training: {epochs: 2, learning_rate: -1}\nlayers: [{kind: dense, outputs: 3}]", "learning"),
       ("training: {epoch: 2}\nlayers: [{kind: dense, outputs: 3}]", "unknown key"),
       ("seed: 1", "layers"),
-      ("input: {size: [8, 8], crop: [4, 4]}\nlayers: [{kind: dense, outputs: 3}]", "give one of size and crop"),
+      (
+        "input: {size: [8, 8], crop: [4, 4]}\nlayers: [{kind: dense, outputs: 3}]",
+        "give one of size and crop"
+      ),
       ("input: {longest_side: 8}\nlayers: [{kind: dense, outputs: 3}]", "unknown key"),
     ]
     for (yaml, says) in cases {
@@ -245,7 +248,8 @@ import Testing
     let cnn = dir.file("cnn.h5")
     // Without a size, pictures of several sizes cannot make a batch.
     let unsized = try CLITests.cdbn(["train-cnn", config, "--data", folder, "--out", cnn], in: dir)
-    #expect(unsized.status == 1 && unsized.stderr.contains("one size"), "\(CLITests.describe(unsized))")
+    #expect(
+      unsized.status == 1 && unsized.stderr.contains("one size"), "\(CLITests.describe(unsized))")
     let trained = try CLITests.cdbn(
       [
         "train-cnn", config, "--data", folder, "--out", cnn, "--set", "input.size=[8, 8]",

@@ -163,12 +163,14 @@ public struct FeatureFile: Sendable {
   /// blocks or lacks one of the names.
   public func selectingBlocks(_ names: [String]) throws -> FeatureFile {
     guard let blocks = try Self.blocks(in: path) else {
-      throw PipelineError(path, "has no /\(Self.blocksGroup); --blocks needs a file written by cdbn features")
+      throw PipelineError(
+        path, "has no /\(Self.blocksGroup); --blocks needs a file written by cdbn features")
     }
     if let missing = names.first(where: { name in !blocks.contains { $0.name == name } }) {
       throw PipelineError(
         path,
-        "has no feature block \"\(missing)\"; its blocks are \(blocks.map(\.name).joined(separator: ", "))")
+        "has no feature block \"\(missing)\"; its blocks are \(blocks.map(\.name).joined(separator: ", "))"
+      )
     }
     var columns: [Int] = []
     var first = 0

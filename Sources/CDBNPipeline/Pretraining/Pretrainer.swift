@@ -390,7 +390,9 @@ public final class Pretrainer {
   /// filters × filter area, the shape of every pass of its training) and its batches over the run:
   /// the proxy by which the time left of layers not started yet is estimated.
   private func layerWork(_ batches: TrainingBatches) throws -> [(perBatch: Double, batches: Int)] {
-    var (channels, h, w) = (batches.exampleShape[0], batches.exampleShape[1], batches.exampleShape[2])
+    var (channels, h, w) = (
+      batches.exampleShape[0], batches.exampleShape[1], batches.exampleShape[2]
+    )
     var out: [(perBatch: Double, batches: Int)] = []
     for layer in config.layers {
       let f = layer.filterSize
@@ -399,7 +401,8 @@ public final class Pretrainer {
         batchSize: layer.schedule.batchSize, requested: layer.schedule.batchesPerEpoch)
       out.append(
         (
-          Double(layer.schedule.batchSize) * positions * Double(channels * layer.filters * f[0] * f[1]),
+          Double(layer.schedule.batchSize) * positions
+            * Double(channels * layer.filters * f[0] * f[1]),
           perEpoch * layer.schedule.epochs
         ))
       (h, w) = layer.outputSize(height: h, width: w) ?? (1, 1)

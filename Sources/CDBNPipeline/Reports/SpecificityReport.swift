@@ -33,7 +33,8 @@ public enum SpecificityReport {
     // Number the classes that have rows 0..<K, in label order.
     let present = Array(Set(labels)).sorted()
     guard present.count >= 2 else {
-      throw PipelineError(featuresPath, "has rows of \(present.count) class(es); specificity needs 2 or more")
+      throw PipelineError(
+        featuresPath, "has rows of \(present.count) class(es); specificity needs 2 or more")
     }
     let index = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
     let names = present.map { file.labelNames?[$0] ?? "\($0)" }
@@ -42,7 +43,9 @@ public enum SpecificityReport {
       ?? [FeatureFile.Block(name: "all", count: file.features.columns)]
     guard blocks.reduce(0, { $0 + $1.count }) == file.features.columns else {
       throw PipelineError(
-        featuresPath, "/feature_blocks covers \(blocks.reduce(0) { $0 + $1.count }) columns of \(file.features.columns)")
+        featuresPath,
+        "/feature_blocks covers \(blocks.reduce(0) { $0 + $1.count }) columns of \(file.features.columns)"
+      )
     }
     var rows: [Row] = []
     var first = 0
@@ -80,7 +83,9 @@ public enum SpecificityReport {
       "class specificity over \(classes) classes (entropy in bits, 0 = one class, \(String(format: "%.2f", Double.log2(Double(classes)))) = none):",
       "block   units  never on  median entropy  median best ROC area",
     ]
-    func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+    func f(_ v: Double?, _ digits: Int) -> String {
+      v.map { String(format: "%.\(digits)f", $0) } ?? "-"
+    }
     for row in rows {
       lines.append(
         row.block.padding(toLength: 7, withPad: " ", startingAt: 0)

@@ -18,7 +18,8 @@ enum SpectrogramBasisPictures {
     let whitening = frontEnd.whitening
     guard channels == whitening.componentCount else {
       throw PipelineError(
-        path, "layer \(depth) bases have \(channels) channels, the whitening \(whitening.componentCount)")
+        path,
+        "layer \(depth) bases have \(channels) channels, the whitening \(whitening.componentCount)")
     }
     let bins = whitening.inputDimension
     // patches[b][t][f]: basis b, frame t, frequency bin f.
