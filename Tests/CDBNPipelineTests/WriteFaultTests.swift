@@ -10,6 +10,7 @@ import Testing
   /// The command line of `writer` writing `out`, with `model.h5` pretrained beside the run's data.
   static func arguments(_ writer: String, _ run: TinyRun, _ out: String) -> [String] {
     let model = run.directory.file("model.h5")
+    let features = run.directory.file("features.h5")
     switch writer {
     case "pretrain": return ["pretrain", run.configPath, "--out", out, "--force"]
     case "features":
@@ -17,27 +18,69 @@ import Testing
         "features", "--model", model, "--layer", "1", "--data", run.dataPath, "--out", out,
         "--force",
       ]
+    case "classify":
+      return [
+        "classify", "--train", features, "--test", features, "--c", "1", "--out", out, "--force",
+      ]
+    case "predict":
+      return [
+        "predict", "--model", run.directory.file("svm.h5"), "--data", features, "--out", out,
+        "--force",
+      ]
+    case "split":
+      return ["split", "--features", features, "--per-label", "1", "--train-out", out, "--force"]
+    case "specificity":
+      return ["specificity", "--features", features, "--out", out, "--force"]
+    case "train-cnn":
+      return [
+        "train-cnn", run.directory.file("cnn.yaml"), "--data", run.dataPath, "--out", out,
+        "--force",
+      ]
+    case "plot": return ["plot", "--model", model, "--out", out, "--force"]
     default: return ["visualize", "--model", model, "--layer", "1", "--out", out, "--force"]
     }
   }
 
+  /// Pictures are small enough that their writers fail at once: no bytes allowed for them.
+  static let pictureWriters: Set<String> = ["visualize", "plot"]
+
   // ThreadSanitizer's runtime dies of SIGBUS under a file-size limit before cdbn runs.
   @Test(
     .disabled(if: ProcessInfo.processInfo.environment["CDBN_SANITIZER"] == "thread"),
-    arguments: ["pretrain", "features", "visualize"])
+    arguments: [
+      "pretrain", "features", "visualize", "plot", "classify", "predict", "split", "specificity",
+      "train-cnn",
+    ])
   func aWritePastTheFileSizeLimitIsAnErrorThatKeepsThePreviousFile(_ name: String) throws {
     let run = try TinyRun()
     defer { run.directory.remove() }
     let setup = try CLITests.cdbn(
       ["pretrain", run.configPath, "--out", run.directory.file("model.h5")], in: run.directory)
     try #require(setup.status == 0, "\(CLITests.describe(setup))")
+    // What the other writers read: features with labels, a saved SVM, a CNN config.
+    let features = run.directory.file("features.h5")
+    for command in [
+      [
+        "features", "--model", run.directory.file("model.h5"), "--layer", "1", "--flatten",
+        "--data", run.dataPath, "--out", features,
+      ],
+      [
+        "classify", "--train", features, "--test", features, "--c", "1", "--out",
+        run.directory.file("svm.h5"),
+      ],
+    ] {
+      let r = try CLITests.cdbn(command, in: run.directory)
+      try #require(r.status == 0, "\(CLITests.describe(r))")
+    }
+    try SupervisedCLITests.cnnConfig.write(
+      toFile: run.directory.file("cnn.yaml"), atomically: true, encoding: .utf8)
     let out = run.directory.file("previous-output")
     let previous = Array("the previous output\n".utf8)
     try run.directory.write("previous-output", previous)
     // 2 KiB (`ulimit -f` counts 1,024-byte blocks in dash and bash): the HDF5 writers fail part-way;
     // the tiny model's pictures are smaller, so no bytes at all for them.
     let command =
-      "ulimit -f \(name == "visualize" ? 0 : 2); exec '\(try CLITests.executable())' "
+      "ulimit -f \(Self.pictureWriters.contains(name) ? 0 : 2); exec '\(try CLITests.executable())' "
       + Self.arguments(name, run, out).map { "'\($0)'" }.joined(separator: " ")
     let r = try runProcess("/bin/sh", ["-c", command], workingDirectory: run.directory.path)
     #expect(r.status == 1, "\(name): \(CLITests.describe(r))")
