@@ -34,7 +34,7 @@ enum LIBLINEAR {
       throw ClassifierError.invalidInput(
         "LIBLINEAR takes at most 2^31 − 2 rows and features, got \(x.rows) × \(d)")
     }
-    let rows = SparseRows(x, biasIndex: bias ? d + 1 : nil)
+    let rows = SparseRows(x, biasIndex: bias ? d + 1 : nil, node: feature_node.init)
     var targets = y.map(Double.init)
     var param = parameter()
     param.solver_type = Int32(L2R_L2LOSS_SVC_DUAL)
@@ -90,7 +90,7 @@ enum LIBLINEAR {
       }
       var probePredictions: [Int]? = nil
       if let probe {
-        let probeRows = SparseRows(probe, biasIndex: bias ? d + 1 : nil)
+        let probeRows = SparseRows(probe, biasIndex: bias ? d + 1 : nil, node: feature_node.init)
         probePredictions = (0..<probe.rows).map {
           Int(CLinear.predict(model, probeRows.pointers[$0]))
         }
@@ -98,42 +98,6 @@ enum LIBLINEAR {
       }
       withExtendedLifetime(rows) {}
       return Trained(weights: weights, bias: biases, probePredictions: probePredictions)
-    }
-  }
-
-  /// Rows in LIBLINEAR's sparse form: (index ≥ 1, value) nodes without the exact zeros, an
-  /// optional bias node, and a terminating index −1; one allocation for all nodes, freed on deinit.
-  private final class SparseRows {
-    let nodes: UnsafeMutablePointer<feature_node>
-    let pointers: UnsafeMutablePointer<UnsafeMutablePointer<feature_node>?>
-
-    init(_ x: FeatureMatrix, biasIndex: Int?) {
-      let (n, d) = (x.rows, x.columns)
-      let perRowExtra = biasIndex == nil ? 1 : 2
-      let nonzero = x.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-      nodes = .allocate(capacity: nonzero + n * perRowExtra)
-      pointers = .allocate(capacity: max(n, 1))
-      var k = 0
-      x.values.withUnsafeBufferPointer { v in
-        for r in 0..<n {
-          pointers[r] = nodes + k
-          for j in 0..<d where v[r * d + j] != 0 {
-            nodes[k] = feature_node(index: Int32(j + 1), value: Double(v[r * d + j]))
-            k += 1
-          }
-          if let biasIndex {
-            nodes[k] = feature_node(index: Int32(biasIndex), value: 1)
-            k += 1
-          }
-          nodes[k] = feature_node(index: -1, value: 0)
-          k += 1
-        }
-      }
-    }
-
-    deinit {
-      nodes.deallocate()
-      pointers.deallocate()
     }
   }
 }

@@ -37,7 +37,7 @@ enum LIBSVM {
       throw ClassifierError.invalidInput(
         "LIBSVM takes at most 2^31 − 2 rows and features, got \(x.rows) × \(d)")
     }
-    let rows = SparseRows(x)
+    let rows = SparseRows(x, node: svm_node.init)
     var targets = y.map(Double.init)
     var param = svm_parameter()
     param.svm_type = Int32(C_SVC)
@@ -96,7 +96,7 @@ enum LIBSVM {
       let rho = (0..<(k * (k - 1) / 2)).map { m.rho[$0] }
       var probePredictions: [Int]? = nil
       if let probe {
-        let probeRows = SparseRows(probe)
+        let probeRows = SparseRows(probe, node: svm_node.init)
         probePredictions = (0..<probe.rows).map {
           Int(svm_predict(trained, probeRows.pointers[$0]))
         }
@@ -105,37 +105,6 @@ enum LIBSVM {
       return Trained(
         labelOrder: labelOrder, supportVectors: vectors, supportVectorCount: l, perClass: perClass,
         coefficients: coefficients, rho: rho, probePredictions: probePredictions)
-    }
-  }
-
-  /// Rows in LIBSVM's sparse form: (index ≥ 1, value) nodes without the exact zeros and a
-  /// terminating index −1; one allocation for all nodes, freed on deinit.
-  private final class SparseRows {
-    let nodes: UnsafeMutablePointer<svm_node>
-    let pointers: UnsafeMutablePointer<UnsafeMutablePointer<svm_node>?>
-
-    init(_ x: FeatureMatrix) {
-      let (n, d) = (x.rows, x.columns)
-      let nonzero = x.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-      nodes = .allocate(capacity: nonzero + n)
-      pointers = .allocate(capacity: max(n, 1))
-      var k = 0
-      x.values.withUnsafeBufferPointer { v in
-        for r in 0..<n {
-          pointers[r] = nodes + k
-          for j in 0..<d where v[r * d + j] != 0 {
-            nodes[k] = svm_node(index: Int32(j + 1), value: Double(v[r * d + j]))
-            k += 1
-          }
-          nodes[k] = svm_node(index: -1, value: 0)
-          k += 1
-        }
-      }
-    }
-
-    deinit {
-      nodes.deallocate()
-      pointers.deallocate()
     }
   }
 }
