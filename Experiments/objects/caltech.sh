@@ -114,7 +114,7 @@ timed "split + linear SVM: $draws draw(s) × ${sizes// /, } per class × 3 featu
 # 4. The table (mean ± sample std over draws of the mean per-class accuracy) into $results.
 section=$out/section.md
 {
-  echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features"
+  echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features ($pooling pooling)"
   echo
   echo "Made by \`$command_line\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), from \`$caltech\`."
   echo "CDBN: $([ -n "$reused" ] && echo "reused from \`$reused\`" || echo "\`$config\`, pretrained on Data/natural-images only")."
@@ -141,6 +141,6 @@ section=$out/section.md
   echo "| **whole script** | **$((SECONDS - started))** |"
 } >"$section"
 cat "$section"
-publish "caltech-$classes" "$section" "# Objects: Caltech-101 classification, part learning and class specificity
+publish "caltech-$classes-$pooling" "$section" "# Objects: Caltech-101 classification, part learning and class specificity
 
 Written by the scripts in Experiments/objects (each replaces its own section)."
