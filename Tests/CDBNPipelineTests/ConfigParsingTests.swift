@@ -221,6 +221,14 @@ import Testing
       yaml: "\(base)\npreprocessing: {whiten: 0.9}\nlayers: [{filters: 4, filter: 3}]\n",
       mentions: ["whiten"]),
     BadConfig(
+      name: "unknown whiten edges",
+      yaml: "\(base)\npreprocessing: {whiten: 0.4, whiten_edges: wrap}\nlayers: [{filters: 4, filter: 3}]\n",
+      mentions: ["whiten_edges", "mirror"]),
+    BadConfig(
+      name: "whiten edges without whiten",
+      yaml: "\(base)\npreprocessing: {whiten_edges: mirror}\nlayers: [{filters: 4, filter: 3}]\n",
+      mentions: ["whiten_edges", "goes with whiten"]),
+    BadConfig(
       name: "filter larger than the patch", yaml: layers("{filters: 4, filter: [13, 3]}"),
       mentions: ["filter", "patch"]),
     // 12 → 10 → pooled 5: a 7×7 second-layer filter does not fit.

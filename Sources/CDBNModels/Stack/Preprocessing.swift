@@ -8,16 +8,25 @@ import RealModule
 /// Steps run in this order, each on every channel plane of every example:
 /// 1. `whitenCutoff`: 1/f whitening with a low-pass roll-off (Olshausen & Field 1997): the spectrum is
 ///    multiplied by ρ·exp(−(ρ/f₀)⁴), ρ in cycles per pixel, f₀ = whitenCutoff (0.4 in their code).
+///    The FFT treats the picture as periodic, so the jump between opposite borders becomes a strong
+///    edge along every border; with `mirrorEdges` the picture is filtered as its mirror extension
+///    (2H × 2W, continuous across the borders) and cut back, which leaves no such edges.
 /// 2. `contrastSigma`: local contrast normalisation: subtract a Gaussian-weighted local mean, divide by
 ///    the larger of the local standard deviation and its mean over the plane (Jarrett et al. 2009).
 /// 3. `unitVariance`: subtract the plane's mean and divide by its standard deviation.
 public struct Preprocessing: ImageFrontEnd, Equatable {
   public var whitenCutoff: Float?
+  /// Whiten the mirror extension instead of the periodic picture (config `whiten_edges: mirror`).
+  public var mirrorEdges: Bool
   public var contrastSigma: Float?
   public var unitVariance: Bool
 
-  public init(whitenCutoff: Float? = nil, contrastSigma: Float? = nil, unitVariance: Bool = false) {
+  public init(
+    whitenCutoff: Float? = nil, mirrorEdges: Bool = false, contrastSigma: Float? = nil,
+    unitVariance: Bool = false
+  ) {
     self.whitenCutoff = whitenCutoff
+    self.mirrorEdges = mirrorEdges
     self.contrastSigma = contrastSigma
     self.unitVariance = unitVariance
   }
@@ -28,14 +37,14 @@ public struct Preprocessing: ImageFrontEnd, Equatable {
   public static func reads(kind: String) -> Bool {
     kind == "none"
       || kind.split(separator: "+").allSatisfy {
-        ["whiten-1/f", "lcn", "unit-variance"].contains($0)
+        ["whiten-1/f", "whiten-1/f-mirror", "lcn", "unit-variance"].contains($0)
       }
   }
 
   /// The `kind` attribute: "none", or the steps joined by "+" ("whiten-1/f+unit-variance").
   public var kind: String {
     var parts: [String] = []
-    if whitenCutoff != nil { parts.append("whiten-1/f") }
+    if whitenCutoff != nil { parts.append(mirrorEdges ? "whiten-1/f-mirror" : "whiten-1/f") }
     if contrastSigma != nil { parts.append("lcn") }
     if unitVariance { parts.append("unit-variance") }
     return parts.isEmpty ? "none" : parts.joined(separator: "+")
@@ -61,18 +70,39 @@ public struct Preprocessing: ImageFrontEnd, Equatable {
     for p in 0..<(n * c) {
       var values = Array(x.scalars[(p * plane)..<((p + 1) * plane)])
       if let f0 = whitenCutoff {
-        values = Fourier.filter(values, height: h, width: w) { fy, fx in
-          let rho = ((fy / Float(h)) * (fy / Float(h)) + (fx / Float(w)) * (fx / Float(w)))
-            .squareRoot()
-          let r = rho / f0
-          return rho * Float.exp(-(r * r * r * r))
-        }
+        values = mirrorEdges ? Self.whitenedMirror(values, h, w, f0) : Self.whitened(values, h, w, f0)
       }
       if let s = contrastSigma {
         values = Self.localContrast(values, height: h, width: w, sigma: s)
       }
       if unitVariance { Self.standardise(&values) }
       out.scalars.replaceSubrange((p * plane)..<((p + 1) * plane), with: values)
+    }
+    return out
+  }
+
+  /// The 1/f whitening of an H×W plane, periodic at its borders.
+  static func whitened(_ v: [Float], _ h: Int, _ w: Int, _ f0: Float) -> [Float] {
+    Fourier.filter(v, height: h, width: w) { fy, fx in
+      let rho = ((fy / Float(h)) * (fy / Float(h)) + (fx / Float(w)) * (fx / Float(w)))
+        .squareRoot()
+      let r = rho / f0
+      return rho * Float.exp(-(r * r * r * r))
+    }
+  }
+
+  /// The whitening of the plane's mirror extension (rows y and 2H − 1 − y alike, columns too), cut
+  /// back to the top-left H×W.
+  static func whitenedMirror(_ v: [Float], _ h: Int, _ w: Int, _ f0: Float) -> [Float] {
+    var extended = [Float](repeating: 0, count: 4 * h * w)
+    for y in 0..<(2 * h) {
+      let sy = y < h ? y : 2 * h - 1 - y
+      for x in 0..<(2 * w) { extended[y * 2 * w + x] = v[sy * w + (x < w ? x : 2 * w - 1 - x)] }
+    }
+    let filtered = whitened(extended, 2 * h, 2 * w, f0)
+    var out = [Float](repeating: 0, count: h * w)
+    for y in 0..<h {
+      for x in 0..<w { out[y * w + x] = filtered[y * 2 * w + x] }
     }
     return out
   }
@@ -136,7 +166,8 @@ public struct Preprocessing: ImageFrontEnd, Equatable {
     var p = Preprocessing()
     for part in parts {
       switch part {
-      case "whiten-1/f":
+      case "whiten-1/f", "whiten-1/f-mirror":
+        p.mirrorEdges = part == "whiten-1/f-mirror"
         p.whitenCutoff =
           group.hasAttribute("whiten_cutoff")
           ? Float(try group.doubleAttribute("whiten_cutoff")) : 0.4

@@ -153,8 +153,17 @@ public struct PretrainingConfig: Sendable {
 
     preprocessing = .none
     if audio == nil, let p = try top.child("preprocessing") {
-      try p.allowOnly(["whiten", "lcn", "unit_variance"])
+      try p.allowOnly(["whiten", "whiten_edges", "lcn", "unit_variance"])
       preprocessing.whitenCutoff = try p.float("whiten")
+      switch try p.string("whiten_edges") {
+      case nil, "periodic": preprocessing.mirrorEdges = false
+      case "mirror": preprocessing.mirrorEdges = true
+      case let other?:
+        throw p.fail("whiten_edges", "must be periodic or mirror, got \"\(other)\"")
+      }
+      if p.has("whiten_edges") && preprocessing.whitenCutoff == nil {
+        throw p.fail("whiten_edges", "goes with whiten")
+      }
       preprocessing.contrastSigma = try p.float("lcn")
       preprocessing.unitVariance = try p.bool("unit_variance") ?? false
       do { try preprocessing.validate() } catch {
