@@ -104,6 +104,16 @@ import Testing
     #expect(h.warnings[1].hasPrefix("died"))
     let fine = LayerHealth(filters: filters, meanActivation: 0.004, activationTarget: 0.005)
     #expect(fine.warnings.count == 1)
+    // Per unit: two of four below a tenth of the target (0.0005) have died, though the mean lives.
+    let orthogonal = Tensor(shape: [4, 1, 1, 4], scalars: (0..<16).map { $0 % 5 == 0 ? 1 : 0 })
+    let units = LayerHealth(
+      filters: orthogonal, unitActivations: [0.009, 0.0001, 0.011, 0], activationTarget: 0.005)
+    #expect(abs(units.meanActivation! - 0.0201 / 4) < 1e-12)
+    #expect(units.deadUnits?.count == 2 && units.deadUnits?.of == 4)
+    #expect(units.summary.contains("dead units 2 of 4"), "\(units.summary)")
+    #expect(units.warnings == [
+      "2 of its 4 units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
+    ])
   }
 
   @Test func sigmaFollowsTheInputScale() throws {

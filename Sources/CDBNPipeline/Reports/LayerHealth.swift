@@ -15,6 +15,9 @@ public struct LayerHealth: Sendable, Equatable {
   public var meanActivation: Double?
   /// The sparsity target the layer trained towards, when known.
   public var activationTarget: Double?
+  /// Units whose own mean activation of the last epoch is below `deadFraction` of the target, and
+  /// the units counted, when the per-unit activations and the target are known.
+  public var deadUnits: (count: Int, of: Int)?
 
   /// Filters this alike (mean |cos|) have collapsed to one: distinct layers measured 0.025–0.20
   /// (natural images, MNIST, TIMIT), collapsed ones 0.81 (natural images at σ = 1) and 0.92–0.99
@@ -32,6 +35,24 @@ public struct LayerHealth: Sendable, Equatable {
     self.activationTarget = activationTarget
   }
 
+  /// From each unit's mean activation of the last epoch: their mean, and how many died.
+  public init(filters: Tensor, unitActivations: [Double], activationTarget: Double?) {
+    self.init(
+      filters: filters,
+      meanActivation: unitActivations.isEmpty
+        ? nil : unitActivations.reduce(0, +) / Double(unitActivations.count),
+      activationTarget: activationTarget)
+    if let t = activationTarget, !unitActivations.isEmpty {
+      deadUnits = (unitActivations.filter { $0 < Self.deadFraction * t }.count, unitActivations.count)
+    }
+  }
+
+  public static func == (a: LayerHealth, b: LayerHealth) -> Bool {
+    a.meanAbsoluteCosine == b.meanAbsoluteCosine && a.weightRMS == b.weightRMS
+      && a.meanActivation == b.meanActivation && a.activationTarget == b.activationTarget
+      && a.deadUnits?.count == b.deadUnits?.count && a.deadUnits?.of == b.deadUnits?.of
+  }
+
   /// What is wrong with the layer, one sentence each (empty when it looks healthy).
   public var warnings: [String] {
     var out: [String] = []
@@ -45,6 +66,10 @@ public struct LayerHealth: Sendable, Equatable {
         "died: mean activation \(format(a)) is below a tenth of its target \(format(t))")
     } else if let a = meanActivation, a == 0 {
       out.append("died: no unit responds")
+    } else if let dead = deadUnits, 4 * dead.count >= dead.of {
+      out.append(
+        "\(dead.count) of its \(dead.of) units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
+      )
     }
     return out
   }
@@ -58,6 +83,7 @@ public struct LayerHealth: Sendable, Equatable {
       parts.append(
         "mean activation \(format(a))" + (activationTarget.map { " (target \(format($0)))" } ?? ""))
     }
+    if let dead = deadUnits { parts.append("dead units \(dead.count) of \(dead.of)") }
     return parts.joined(separator: ", ")
   }
 

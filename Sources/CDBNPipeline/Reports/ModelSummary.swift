@@ -50,14 +50,12 @@ public enum ModelSummary {
     let layer = c.model.layers[i]
     // Activation is reported against the target of kinds that train towards one.
     let target = config?.activationTarget(layer: i)
-    var activation: Double? = nil
-    if target != nil, i < c.history.count, let last = c.history[i].meanActivation.last,
-      !last.isEmpty
-    {
-      activation = Double(last.reduce(0, +)) / Double(last.count)
+    var units: [Double] = []
+    if target != nil, i < c.history.count, let last = c.history[i].meanActivation.last {
+      units = last.map(Double.init)
     }
     let health = LayerHealth(
-      filters: layer.filters, meanActivation: activation, activationTarget: target)
+      filters: layer.filters, unitActivations: units, activationTarget: target)
     return ["  health: \(health.summary)"]
       + health.warnings.map { "  warning: layer \(i + 1) \($0)" }
   }
