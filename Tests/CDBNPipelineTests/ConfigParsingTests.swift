@@ -222,7 +222,8 @@ import Testing
       mentions: ["whiten"]),
     BadConfig(
       name: "unknown whiten edges",
-      yaml: "\(base)\npreprocessing: {whiten: 0.4, whiten_edges: wrap}\nlayers: [{filters: 4, filter: 3}]\n",
+      yaml:
+        "\(base)\npreprocessing: {whiten: 0.4, whiten_edges: wrap}\nlayers: [{filters: 4, filter: 3}]\n",
       mentions: ["whiten_edges", "mirror"]),
     BadConfig(
       name: "whiten edges without whiten",

@@ -111,9 +111,10 @@ import Testing
     #expect(abs(units.meanActivation! - 0.0201 / 4) < 1e-12)
     #expect(units.deadUnits?.count == 2 && units.deadUnits?.of == 4)
     #expect(units.summary.contains("dead units 2 of 4"), "\(units.summary)")
-    #expect(units.warnings == [
-      "2 of its 4 units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
-    ])
+    #expect(
+      units.warnings == [
+        "2 of its 4 units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
+      ])
   }
 
   @Test func sigmaFollowsTheInputScale() throws {

@@ -70,7 +70,8 @@ public struct Preprocessing: ImageFrontEnd, Equatable {
     for p in 0..<(n * c) {
       var values = Array(x.scalars[(p * plane)..<((p + 1) * plane)])
       if let f0 = whitenCutoff {
-        values = mirrorEdges ? Self.whitenedMirror(values, h, w, f0) : Self.whitened(values, h, w, f0)
+        values =
+          mirrorEdges ? Self.whitenedMirror(values, h, w, f0) : Self.whitened(values, h, w, f0)
       }
       if let s = contrastSigma {
         values = Self.localContrast(values, height: h, width: w, sigma: s)

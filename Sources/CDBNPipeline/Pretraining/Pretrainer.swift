@@ -103,7 +103,7 @@ public final class Pretrainer {
       reporter.log("resuming \(output) at layer \(progress.layer + 1), epoch \(progress.epoch + 1)")
     }
 
-    let work = try layerWork(batches)
+    let work = layerWork(batches)
     var epochsRun = 0
     // Whether `output` holds a checkpoint of this run (a divergence message says so).
     var saved = resume && exists
@@ -389,7 +389,7 @@ public final class Pretrainer {
   /// Per layer, the multiply-adds of one valid convolution of a batch (input positions × channels ×
   /// filters × filter area, the shape of every pass of its training) and its batches over the run:
   /// the proxy by which the time left of layers not started yet is estimated.
-  private func layerWork(_ batches: TrainingBatches) throws -> [(perBatch: Double, batches: Int)] {
+  private func layerWork(_ batches: TrainingBatches) -> [(perBatch: Double, batches: Int)] {
     var (channels, h, w) = (
       batches.exampleShape[0], batches.exampleShape[1], batches.exampleShape[2]
     )
@@ -397,8 +397,10 @@ public final class Pretrainer {
     for layer in config.layers {
       let f = layer.filterSize
       let positions = Double(max(1, h - f[0] + 1) * max(1, w - f[1] + 1))
-      let perEpoch = try batches.batchesPerEpoch(
-        batchSize: layer.schedule.batchSize, requested: layer.schedule.batchesPerEpoch)
+      // A schedule that cannot run is reported when its layer starts, not by this estimate.
+      let perEpoch =
+        (try? batches.batchesPerEpoch(
+          batchSize: layer.schedule.batchSize, requested: layer.schedule.batchesPerEpoch)) ?? 0
       out.append(
         (
           Double(layer.schedule.batchSize) * positions

@@ -43,7 +43,9 @@ public struct LayerHealth: Sendable, Equatable {
         ? nil : unitActivations.reduce(0, +) / Double(unitActivations.count),
       activationTarget: activationTarget)
     if let t = activationTarget, !unitActivations.isEmpty {
-      deadUnits = (unitActivations.filter { $0 < Self.deadFraction * t }.count, unitActivations.count)
+      deadUnits = (
+        unitActivations.filter { $0 < Self.deadFraction * t }.count, unitActivations.count
+      )
     }
   }
 
