@@ -50,3 +50,14 @@ publish() {
 
 # powers_of_two LOW HIGH: 2^LOW,…,2^HIGH as a comma-separated list (for classify --c-values).
 powers_of_two() { awk -v lo="$1" -v hi="$2" 'BEGIN { for (e = lo; e <= hi; e++) printf "%s%.10g", (e > lo ? "," : ""), 2 ^ e }'; }
+
+# use_cdbn: $CDBN made absolute (against $caller, the folder the script was started from), or, when
+# unset, the release build's executable, built first (make release).
+use_cdbn() {
+  if [ -z "${CDBN:-}" ]; then
+    make release >/dev/null
+    CDBN=.build/release/cdbn
+  else
+    case $CDBN in /*) ;; *) CDBN=$caller/$CDBN ;; esac
+  fi
+}

@@ -35,14 +35,9 @@ if [ -z "$model" ] || [ ! -d "$caltech" ]; then
 fi
 if [ -z "$results" ]; then results=$out/TUNING.md; fi
 mkdir -p "$out"
-if [ -z "${CDBN:-}" ]; then
-  make release >/dev/null
-  CDBN=.build/release/cdbn
-else
-  CDBN=$(absolute "$CDBN")
-fi
-started=$SECONDS
 source Experiments/steps.sh
+use_cdbn
+started=$SECONDS
 grid=$(powers_of_two -16 3)
 scores=$out/scores.txt
 : >"$scores"

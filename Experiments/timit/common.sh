@@ -48,12 +48,8 @@ if [ -z "$results" ]; then results=$out/RESULTS.md; fi
 if [ ! -d "$timit" ]; then echo "$0: $timit is not a folder" >&2; exit 2; fi
 case $per_role$draws in *[!0-9]*) echo "$0: --speakers and --draws take numbers" >&2; exit 2 ;; esac
 mkdir -p "$out"
-if [ -z "${CDBN:-}" ]; then
-  make release >/dev/null
-  CDBN=.build/release/cdbn
-else
-  CDBN=$(absolute "$CDBN")
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../steps.sh"
+use_cdbn
 # cdbn's progress and log lines (stderr) are shown only when a command fails.
 cdbn() {
   local log status=0
@@ -69,7 +65,6 @@ cdbn() {
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
-source "$(dirname "${BASH_SOURCE[0]}")/../steps.sh"
 
 # Speakers. The sample's 16 speakers are all TIMIT training speakers: dialect regions 1-4 serve as
 # training speakers (pretraining, classifier training for gender and phones), regions 5-8 as test
