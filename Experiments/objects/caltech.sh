@@ -54,16 +54,11 @@ fi
 case $draws in '' | *[!0-9]*) echo "$0: --draws takes a number" >&2; exit 2 ;; esac
 if [ -z "$results" ]; then results=$out/RESULTS.md; fi
 mkdir -p "$out"
-if [ -z "${CDBN:-}" ]; then
-  make release >/dev/null
-  CDBN=.build/release/cdbn
-else
-  CDBN=$(absolute "$CDBN")
-fi
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
 source Experiments/steps.sh
+use_cdbn
 classes=$(find "$caltech" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
 
 # 1. The CDBN, pretrained on natural images only.
