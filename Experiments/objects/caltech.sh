@@ -15,6 +15,7 @@
 #   --model FILE     reuse a CDBN pretrained earlier instead of pretraining lee2009.yaml
 #   --draws N        random draws of the training pictures per row (default 10)
 #   --pooling P      pyramid cells take the max or the mean (default max; tune.sh compares them)
+#   --set KEY=VALUE  pretrain lee2009.yaml with this override (repeatable), e.g. layers.0.weight_decay=0.001
 #   --quick          a tiny CDBN (a few updates), one draw, 2 and 3 training pictures per class: a
 #                    smoke test of the pipeline (runs on Data/caltech101-sample)
 #   --out DIR        working folder (default runs/objects-caltech)
@@ -31,6 +32,7 @@ model=""
 reused=""
 draws=10
 pooling=max
+overrides=()
 quick=0
 out=runs/objects-caltech
 results=""
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --model) model=$(absolute "$2"); reused=$model; shift 2 ;;
     --draws) draws=$2; shift 2 ;;
     --pooling) pooling=$2; shift 2 ;;
+    --set) overrides+=(--set "$2"); shift 2 ;;
     --quick) quick=1; draws=1; shift ;;
     --out) out=$(absolute "$2"); shift 2 ;;
     --results) results=$(absolute "$2"); shift 2 ;;
@@ -70,7 +73,8 @@ if [ -z "$model" ]; then
       "$config" >"$out/quick.yaml"
     config=$out/quick.yaml
   fi
-  timed "pretrain ($config)" "$CDBN" pretrain "$config" --out "$model" --force
+  timed "pretrain ($config${overrides[*]:+ ${overrides[*]}})" "$CDBN" pretrain "$config" \
+    "${overrides[@]}" --out "$model" --force
 fi
 
 # 2. Pyramid features of every picture, pixels (layer 0), layer 1 and layer 2 in one file; the
@@ -112,7 +116,7 @@ section=$out/section.md
   echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features ($pooling pooling)"
   echo
   echo "Made by \`$command_line\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), from \`$caltech\`."
-  echo "CDBN: $([ -n "$reused" ] && echo "reused from \`$reused\`" || echo "\`$config\`, pretrained on Data/natural-images only")."
+  echo "CDBN: $([ -n "$reused" ] && echo "reused from \`$reused\`" || echo "\`$config\`${overrides[*]:+ with ${overrides[*]}}, pretrained on Data/natural-images only")."
   echo "Features: \`cdbn features --layer 0,1,2 --longest-side 150 --pyramid 1,2,4 --pyramid-pooling $pooling\` (grey);"
   echo "linear SVM on the compared blocks (\`classify --blocks\`) with C chosen by 5-fold cross-validation on the"
   echo "training rows over 2^-16 … 2^3; the rest of each class is the test set."
@@ -136,6 +140,7 @@ section=$out/section.md
   echo "| **whole script** | **$((SECONDS - started))** |"
 } >"$section"
 cat "$section"
-publish "caltech-$classes-$pooling" "$section" "# Objects: Caltech-101 classification, part learning and class specificity
+variant=$(echo "${overrides[*]:-}" | sed -e 's/--set //g' -e 's/[^A-Za-z0-9_.=]/-/g')
+publish "caltech-$classes-$pooling${variant:+-$variant}" "$section" "# Objects: Caltech-101 classification, part learning and class specificity
 
 Written by the scripts in Experiments/objects (each replaces its own section)."
