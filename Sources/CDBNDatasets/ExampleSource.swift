@@ -39,3 +39,10 @@ public protocol VariableSizeExamples: ExampleSource {
   /// Example `index` at its own size, [1, C, H, W] (C as in `exampleShape`).
   func example(at index: Int) throws -> Tensor
 }
+
+extension ExampleSource {
+  /// Example `index` alone, [1, C, H, W]: at its own size when the source's examples differ.
+  public func single(_ index: Int) throws -> Tensor {
+    try (self as? any VariableSizeExamples)?.example(at: index) ?? batch(index..<(index + 1))
+  }
+}

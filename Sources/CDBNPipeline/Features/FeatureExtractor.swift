@@ -111,14 +111,16 @@ public struct FeatureExtractor {
         rows.append(contentsOf: repeatElement(0, count: (end - start) * per))
         if !mine.isEmpty {
           let range = (start + mine.lowerBound)..<(start + mine.upperBound)
-          let joined =
-            try pyramid.map { try pyramidRows(range, of: source, dataPath: dataPath, pyramid: $0) }
-            ?? Self.joined(
-              checkpoint.model.features(
-                Self.finite(
-                  PipelineError.naming(dataPath) { try source.batch(range) }, range,
-                  dataPath: dataPath), depths: depths),
-              sizes: sizes, examples: range.count)
+          let joined: [Float]
+          if let pyramid {
+            joined = try pyramidRows(range, of: source, dataPath: dataPath, pyramid: pyramid)
+          } else {
+            let raw = try Self.finite(
+              PipelineError.naming(dataPath) { try source.batch(range) }, range, dataPath: dataPath)
+            joined = Self.joined(
+              try checkpoint.model.features(raw, depths: depths), sizes: sizes,
+              examples: range.count)
+          }
           rows.replaceSubrange(
             (mine.lowerBound * per)..<(mine.upperBound * per), with: joined)
         }
@@ -179,9 +181,7 @@ public struct FeatureExtractor {
     var rows: [Float] = []
     for i in range {
       let raw = try Self.finite(
-        PipelineError.naming(dataPath) {
-          try (source as? any VariableSizeExamples)?.example(at: i) ?? source.batch(i..<(i + 1))
-        }, i..<(i + 1), dataPath: dataPath)
+        PipelineError.naming(dataPath) { try source.single(i) }, i..<(i + 1), dataPath: dataPath)
       let shape = Array(raw.shape.dropFirst())
       guard depths.allSatisfy({ checkpoint.model.outputShape(depth: $0, input: shape) != nil })
       else {

@@ -112,7 +112,7 @@ final class TrainingBatches {
 
   private func preprocessedImage(_ i: Int) throws -> Tensor {
     if let t = cache[i] { return t }
-    let raw = try (source as? any VariableSizeExamples)?.example(at: i) ?? source.batch(i..<(i + 1))
+    let raw = try source.single(i)
     if let bad = raw.firstNonFinite() {
       throw PipelineError(path, "example \(i) holds a non-finite value at flat index \(bad)")
     }
