@@ -9,7 +9,7 @@ struct Specificity: ParsableCommand {
       class priors and each row's value read as the unit's chance of being on in that picture, \
       and the best one-vs-rest ROC area over the classes. Prints each layer's medians. Make the \
       feature file with one value per unit and picture, as in \
-      cdbn features --layer 1,2,3 --pyramid 1 --pyramid-pooling mean (Lee et al. 2009, figure 5).
+      cdbn features --layer 1,2,3 --pyramid 1 --pyramid-pooling mean (Lee et al. 2009 measure how class-specific units grow with depth).
       """)
 
   @Option(help: "Labelled feature file (cdbn features); its /feature_blocks are the layers.")
