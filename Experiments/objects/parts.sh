@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Object parts and class specificity (Lee et al. 2009, section 4.2, figures 3 and 5): a three-layer
+# Object parts and class specificity (Lee et al. 2009, section 4.2): a three-layer
 # CDBN (Experiments/objects/parts.yaml) trained on the training pictures of each of four Caltech-101
 # classes and on the four together; each model's layer-2 and layer-3 bases drawn in pixels
 # (cdbn visualize --layer 2|3). For the four-class model, every unit's class specificity on the
@@ -51,16 +51,11 @@ for class in $classes; do
 done
 if [ -z "$results" ]; then results=$out/RESULTS.md; fi
 mkdir -p "$out"
-if [ -z "${CDBN:-}" ]; then
-  make release >/dev/null
-  CDBN=.build/release/cdbn
-else
-  CDBN=$(absolute "$CDBN")
-fi
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
 source Experiments/steps.sh
+use_cdbn
 
 # 1. Training and held-out folders of links, one subfolder per class.
 rm -rf "$out/train" "$out/test"
