@@ -61,3 +61,20 @@ use_cdbn() {
     case $CDBN in /*) ;; *) CDBN=$caller/$CDBN ;; esac
   fi
 }
+
+# accuracy_table FIRST-HEADER: a Markdown table of the lines METHOD|SIZE|VALUE in $accuracies, a row per
+# size in $sizes, a column per representation in $representations (headed by the array $names).
+accuracy_table() {
+  local header="| $1" rule="|---:" n r row name
+  for name in "${names[@]}"; do
+    header="$header | $name"
+    rule="$rule|---:"
+  done
+  echo "$header |"
+  echo "$rule|"
+  for n in $sizes; do
+    row="| $n"
+    for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
+    echo "$row |"
+  done
+}

@@ -123,16 +123,7 @@ section=$out/section.md
   echo
   echo "Mean per-class accuracy (%), mean ± sample std over $draws draw(s) (\`cdbn split --per-label N --seed 1…$draws\`):"
   echo
-  header="| training pictures per class"
-  rule="|---:"
-  for name in "${names[@]}"; do header="$header | $name"; rule="$rule|---:"; done
-  echo "$header |"
-  echo "$rule|"
-  for n in $sizes; do
-    row="| $n"
-    for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
-    echo "$row |"
-  done
+  accuracy_table "training pictures per class"
   echo
   echo "Wall time:"
   echo

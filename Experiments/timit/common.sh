@@ -182,22 +182,6 @@ draw_and_classify() {
 
 # 4. Tables: mean ± sample std of accuracy (%) over draws, from lines METHOD|SIZE|ACCURACY.
 accuracy_of() { sed -n 's/^error [^,]*, accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
-# accuracy_table FIRST-HEADER: a row per size in $sizes, a column per representation ($names).
-accuracy_table() {
-  local header="| $1" rule="|---:" n r row name
-  for name in "${names[@]}"; do
-    header="$header | $name"
-    rule="$rule|---:"
-  done
-  echo "$header |"
-  echo "$rule|"
-  for n in $sizes; do
-    row="| $n"
-    for r in $representations; do row="$row | $(stats "$accuracies" "$r" "$n")"; done
-    echo "$row |"
-  done
-}
-
 # The run's description, shared by the sections.
 describe_run() {
   local corpus="the embedded TIMIT sample (Data/timit-sample: 16 speakers × 10 utterances)"
