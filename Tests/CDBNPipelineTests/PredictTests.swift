@@ -19,15 +19,24 @@ import Testing
     try target.closeChecked()
   }
 
-  @Test func savedClassifiersPredictUnlabelledFeaturesWithScoresAndNames() throws {
-    let dir = try TemporaryDirectory()
-    defer { dir.remove() }
+  /// Training (20 rows per class), test (5, its classes numbered in the order `testNames`) and
+  /// unlabelled copies of the test features of three named blob classes.
+  static func blobFiles(in dir: TemporaryDirectory, testNames: [String]) throws -> (
+    train: String, test: String, new: String
+  ) {
     let (train, test, new) = (dir.file("train.h5"), dir.file("test.h5"), dir.file("new.h5"))
     try LabelMatchTests.writeNamedBlobs(
       train, names: ["a", "b", "c"], present: ["a", "b", "c"], perClass: 20, seed: 1)
     try LabelMatchTests.writeNamedBlobs(
-      test, names: ["c", "a", "b"], present: ["a", "b", "c"], perClass: 5, seed: 2)
-    try Self.unlabelledCopy(of: test, to: new)
+      test, names: testNames, present: ["a", "b", "c"], perClass: 5, seed: 2)
+    try unlabelledCopy(of: test, to: new)
+    return (train, test, new)
+  }
+
+  @Test func savedClassifiersPredictUnlabelledFeaturesWithScoresAndNames() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (train, test, new) = try Self.blobFiles(in: dir, testNames: ["c", "a", "b"])
     for kind in ["linear-svm", "rbf-svm", "softmax"] {
       let model = dir.file("\(kind).h5")
       let fit = try CLITests.cdbn(
@@ -84,12 +93,7 @@ import Testing
   @Test func svmsTrainedWithProbabilityPredictProbabilities() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let (train, test, new) = (dir.file("train.h5"), dir.file("test.h5"), dir.file("new.h5"))
-    try LabelMatchTests.writeNamedBlobs(
-      train, names: ["a", "b", "c"], present: ["a", "b", "c"], perClass: 20, seed: 1)
-    try LabelMatchTests.writeNamedBlobs(
-      test, names: ["a", "b", "c"], present: ["a", "b", "c"], perClass: 5, seed: 2)
-    try Self.unlabelledCopy(of: test, to: new)
+    let (train, test, new) = try Self.blobFiles(in: dir, testNames: ["a", "b", "c"])
     for kind in ["linear-svm", "rbf-svm"] {
       let model = dir.file("\(kind).h5")
       let fit = try CLITests.cdbn(
