@@ -89,7 +89,7 @@ for class in $classes all; do
   data=$out/train/$class
   if [ $class = all ]; then data=$out/train; fi
   timed "pretrain $class ($(count "$data") pictures)" "$CDBN" pretrain Experiments/objects/parts.yaml \
-    --set "data.path=$data" "${overrides[@]}" --out "$out/$class.h5" --force --quiet
+    --set "data.path=$data" "${overrides[@]}" --out "$out/$class.h5" --force
   for layer in 2 3; do
     "$CDBN" visualize --force --model "$out/$class.h5" --layer $layer --out "$out/$class-layer$layer.png"
   done

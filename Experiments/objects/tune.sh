@@ -43,7 +43,7 @@ scores=$out/scores.txt
 : >"$scores"
 for pooling in max mean; do
   "$CDBN" features --force --model "$model" --layer 1,2 --data "$caltech" --longest-side 150 \
-    --pyramid 1,2,4 --pyramid-pooling $pooling --out "$out/features-$pooling.h5" 2>/dev/null
+    --pyramid 1,2,4 --pyramid-pooling $pooling --out "$out/features-$pooling.h5"
   for r in 1 2 1,2; do
     for draw in $(seq 101 $((100 + draws))); do
       "$CDBN" split --features "$out/features-$pooling.h5" --per-label 30 --seed "$draw" --force \
