@@ -113,7 +113,7 @@ import Testing
     #expect(units.summary.contains("dead units 2 of 4"), "\(units.summary)")
     #expect(
       units.warnings == [
-        "2 of its 4 units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
+        "2 of its 4 units died (activation below a tenth of the target): a smaller weight decay or learning rate may keep them"
       ])
   }
 

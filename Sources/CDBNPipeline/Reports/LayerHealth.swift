@@ -70,7 +70,7 @@ public struct LayerHealth: Sendable, Equatable {
       out.append("died: no unit responds")
     } else if let dead = deadUnits, 4 * dead.count >= dead.of {
       out.append(
-        "\(dead.count) of its \(dead.of) units died (activation below a tenth of the target): fewer bases, a smaller learning rate or a larger final σ may keep them"
+        "\(dead.count) of its \(dead.of) units died (activation below a tenth of the target): a smaller weight decay or learning rate may keep them"
       )
     }
     return out
