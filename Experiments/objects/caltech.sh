@@ -113,7 +113,7 @@ timed "split + linear SVM: $draws draw(s) × ${sizes// /, } per class × 3 featu
 # 4. The table (mean ± sample std over draws of the mean per-class accuracy) into $results.
 section=$out/section.md
 {
-  echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features ($pooling pooling${overrides[*]:+, ${overrides[*]//--set /}})"
+  echo "## Caltech-101: $classes categories, linear SVM on spatial-pyramid features ($pooling pooling${overrides[*]:+, $(echo "${overrides[*]}" | sed 's/--set //g')})"
   echo
   echo "Made by \`$command_line\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), from \`$caltech\`."
   echo "CDBN: $([ -n "$reused" ] && echo "reused from \`$reused\`" || echo "\`$config\`${overrides[*]:+ with ${overrides[*]}}, pretrained on Data/natural-images only")."
