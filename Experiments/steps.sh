@@ -51,6 +51,12 @@ publish() {
 # powers_of_two LOW HIGH: 2^LOW,…,2^HIGH as a comma-separated list (for classify --c-values).
 powers_of_two() { awk -v lo="$1" -v hi="$2" 'BEGIN { for (e = lo; e <= hi; e++) printf "%s%.10g", (e > lo ? "," : ""), 2 ^ e }'; }
 
+# absolute PATH: PATH made absolute against $caller (the folder the script was started from).
+absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
+
+# The ten Caltech-101 categories shared beside the repository (the objects scripts' default data).
+shared_caltech=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+
 # use_cdbn: $CDBN made absolute (against $caller, the folder the script was started from), or, when
 # unset, the release build's executable, built first (make release).
 use_cdbn() {

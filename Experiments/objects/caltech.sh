@@ -25,9 +25,9 @@
 set -euo pipefail
 command_line="Experiments/objects/caltech.sh${*:+ $*}"
 caller=$PWD
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/../.."
-caltech=$(cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+source Experiments/steps.sh
+caltech=$shared_caltech
 model=""
 reused=""
 draws=10
@@ -60,7 +60,6 @@ mkdir -p "$out"
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
-source Experiments/steps.sh
 use_cdbn
 classes=$(find "$caltech" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
 

@@ -23,9 +23,9 @@
 set -euo pipefail
 command_line="Experiments/objects/parts.sh${*:+ $*}"
 caller=$PWD
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/../.."
-caltech=$(cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+source Experiments/steps.sh
+caltech=$shared_caltech
 classes="Faces_easy car_side Motorbikes airplanes"
 quick=0
 out=runs/objects-parts
@@ -54,7 +54,6 @@ mkdir -p "$out"
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
-source Experiments/steps.sh
 use_cdbn
 
 # 1. Training and held-out folders of links, one subfolder per class.

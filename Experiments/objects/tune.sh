@@ -11,9 +11,9 @@
 set -euo pipefail
 command_line="Experiments/objects/tune.sh${*:+ $*}"
 caller=$PWD
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/../.."
-caltech=$(cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+source Experiments/steps.sh
+caltech=$shared_caltech
 model=""
 draws=3
 out=runs/objects-tune
@@ -35,7 +35,6 @@ if [ -z "$model" ] || [ ! -d "$caltech" ]; then
 fi
 if [ -z "$results" ]; then results=$out/TUNING.md; fi
 mkdir -p "$out"
-source Experiments/steps.sh
 use_cdbn
 started=$SECONDS
 grid=$(powers_of_two -16 3)

@@ -19,8 +19,8 @@
 set -euo pipefail
 command_line="Experiments/timit/$task.sh${*:+ $*}"
 caller=$PWD
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/../.."
+source Experiments/steps.sh
 here=Experiments/timit
 timit=Data/timit-sample
 full=0
@@ -48,7 +48,6 @@ if [ -z "$results" ]; then results=$out/RESULTS.md; fi
 if [ ! -d "$timit" ]; then echo "$0: $timit is not a folder" >&2; exit 2; fi
 case $per_role$draws in *[!0-9]*) echo "$0: --speakers and --draws take numbers" >&2; exit 2 ;; esac
 mkdir -p "$out"
-source "$(dirname "${BASH_SOURCE[0]}")/../steps.sh"
 use_cdbn
 # cdbn's progress and log lines (stderr) are shown only when a command fails.
 cdbn() {

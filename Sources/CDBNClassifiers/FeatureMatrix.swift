@@ -61,6 +61,18 @@ public struct FeatureMatrix: Sendable, Equatable {
     return FeatureMatrix(unchecked: indices.count, columns, out)
   }
 
+  /// The columns at `indices`, in that order, of every row.
+  public func selecting(columns indices: [Int]) -> FeatureMatrix {
+    var out = [Float]()
+    out.reserveCapacity(rows * indices.count)
+    values.withUnsafeBufferPointer { v in
+      for r in 0..<rows {
+        for c in indices { out.append(v[r * columns + c]) }
+      }
+    }
+    return FeatureMatrix(unchecked: rows, indices.count, out)
+  }
+
   init(unchecked rows: Int, _ columns: Int, _ values: [Float]) {
     self.rows = rows
     self.columns = columns

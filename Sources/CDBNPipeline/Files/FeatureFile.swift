@@ -178,16 +178,9 @@ public struct FeatureFile: Sendable {
       if names.contains(block.name) { columns += Array(first..<(first + block.count)) }
       first += block.count
     }
-    let d = features.columns
-    var values = [Float]()
-    values.reserveCapacity(features.rows * columns.count)
-    for r in 0..<features.rows {
-      for c in columns { values.append(features.values[r * d + c]) }
-    }
     return FeatureFile(
-      path: path,
-      features: try FeatureMatrix(rows: features.rows, columns: columns.count, values: values),
-      labels: labels, labelNames: labelNames, ids: ids)
+      path: path, features: features.selecting(columns: columns), labels: labels,
+      labelNames: labelNames, ids: ids)
   }
 
   /// The labels, or an error naming the file when it has none.

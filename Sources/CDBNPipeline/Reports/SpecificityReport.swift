@@ -47,21 +47,16 @@ public enum SpecificityReport {
         "/feature_blocks covers \(blocks.reduce(0) { $0 + $1.count }) columns of \(file.features.columns)"
       )
     }
+    let classIndices = labels.map { index[$0]! }
     var rows: [Row] = []
     var first = 0
     for block in blocks {
-      let n = file.features.rows
-      var values = [Float]()
-      values.reserveCapacity(n * block.count)
-      for r in 0..<n {
-        let start = r * file.features.columns + first
-        values.append(contentsOf: file.features.values[start..<(start + block.count)])
-      }
+      let columns = Array(first..<(first + block.count))
       first += block.count
       let measure = try PipelineError.naming(featuresPath) {
         try ClassSpecificity(
-          activations: FeatureMatrix(rows: n, columns: block.count, values: values),
-          labels: labels.map { index[$0]! }, classes: present.count)
+          activations: file.features.selecting(columns: columns),
+          labels: classIndices, classes: present.count)
       }
       rows.append(
         Row(
