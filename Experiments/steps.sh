@@ -55,7 +55,7 @@ powers_of_two() { awk -v lo="$1" -v hi="$2" 'BEGIN { for (e = lo; e <= hi; e++) 
 absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 
 # The ten Caltech-101 categories shared beside the repository (the objects scripts' default data).
-shared_caltech=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && cd .. && pwd)/shared/data/caltech101-10/101_ObjectCategories
+shared_caltech=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/data/caltech101-10/101_ObjectCategories
 
 # use_cdbn: $CDBN made absolute (against $caller, the folder the script was started from), or, when
 # unset, the release build's executable, built first (make release).
