@@ -1,9 +1,10 @@
-import Foundation
+import CDBNStorage
 
 /// Writes 8-bit PNG files, e.g. pictures of learned filters.
 ///
-/// Files are written to a temporary name beside the target and renamed into place, so a reader
-/// never sees a half-written PNG and an interrupted run leaves the old file intact.
+/// Files are written to a temporary name beside the target, synced and renamed into place
+/// (`AtomicFile`), so a reader never sees a half-written PNG and a failed or interrupted write
+/// leaves the old file intact.
 public enum PNGWriter {
   /// Writes an 8-bit grayscale PNG from `gray` (row-major, `width * height` bytes).
   public static func write(gray: [UInt8], width: Int, height: Int, to path: String) throws {
@@ -55,18 +56,10 @@ public enum PNGWriter {
     }
     let bytes = try PNGCodec.encode(
       samples: samples, width: width, height: height, channels: channels, path: path)
-    let temporary =
-      path
-      + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw DatasetError(.writeFailed, path: path, "cannot create temporary file \(temporary)")
-    }
-    // POSIX rename replaces the target atomically (FileManager.moveItem refuses an existing one).
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw DatasetError(
-        .writeFailed, path: path, "cannot rename temporary file into place: \(reason)")
+    do {
+      try AtomicFile.write(bytes, to: path)
+    } catch {
+      throw DatasetError(.writeFailed, path: path, error.message)
     }
   }
 }

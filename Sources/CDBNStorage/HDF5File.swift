@@ -65,7 +65,7 @@ public final class HDF5File {
   /// they could clean up (their process is gone) are removed first.
   public static func atomicWrite(to path: String, _ body: (HDF5File) throws -> Void) throws {
     HDF5Library.removeStaleTemporaryFiles(of: path)
-    let temporaryPath = "\(path).tmp-\(HDF5Library.processID)"
+    let temporaryPath = AtomicFile.temporaryPath(for: path)
     do {
       let file = try HDF5File(path: temporaryPath, mode: .truncate)
       defer { file.close() }

@@ -166,6 +166,31 @@ enum HDF5Library {
     _ = close(descriptor)
   }
 
+  /// Creates (or truncates) the file at `path` and writes `bytes` to it, then syncs and closes
+  /// it, so every failure (a full disk, EIO, a read-only folder) is seen here, not later.
+  static func writeFile(_ bytes: [UInt8], to path: String) throws(HDF5Error) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw posixFailure(path, "cannot create") }
+    var done = 0
+    var failure: HDF5Error?
+    bytes.withUnsafeBytes { raw in
+      while done < raw.count {
+        let n = write(descriptor, raw.baseAddress! + done, raw.count - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+          failure = posixFailure(path, "cannot write (\(done) of \(raw.count) bytes written)")
+          return
+        }
+        done += n
+      }
+    }
+    if failure == nil && fsync(descriptor) != 0 {
+      failure = posixFailure(path, "cannot sync to disk")
+    }
+    if close(descriptor) != 0 && failure == nil { failure = posixFailure(path, "cannot close") }
+    if let failure { throw failure }
+  }
+
   /// Forces a closed file's data to disk, so a rename never exposes a file whose data is still in
   /// the page cache when power fails.
   static func syncFile(_ path: String) throws(HDF5Error) {
