@@ -47,10 +47,11 @@ public struct ClassifierTrainer: Sendable {
     return kind.defaultGrid
   }
 
-  /// `progress` follows the cross-validation's fits (see `CrossValidation.gridSearch`).
+  /// `progress` follows the cross-validation's fits and may throw to stop them (see
+  /// `CrossValidation.gridSearch`).
   public func fit(
     _ x: FeatureMatrix, labels: [Int],
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: (@Sendable (_ done: Int, _ total: Int) throws -> Void)? = nil
   ) throws -> Outcome {
     if kind != .rbfSVM, gamma != nil {
       throw ClassifierError.invalidParameter("gamma applies to rbf-svm only, not \(kind.rawValue)")

@@ -14,10 +14,11 @@ public enum CrossValidation {
   /// belongs inside the classifier (`StandardizedClassifier`) so it is fitted on each training
   /// split only.
   /// `progress` is called (from any worker thread) with the fits done and the fits in all, after
-  /// each fit.
+  /// each fit. When it throws (a stop request), no further fit starts and the search rethrows that
+  /// error once the fits under way are done.
   public static func gridSearch(
     _ x: FeatureMatrix, labels: [Int], grid: [GridPoint], folds: StratifiedKFold,
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil,
+    progress: (@Sendable (_ done: Int, _ total: Int) throws -> Void)? = nil,
     makeClassifier: (GridPoint) -> any Classifier
   ) throws -> GridSearchResult {
     guard !grid.isEmpty else { throw ClassifierError.invalidParameter("empty grid") }
@@ -30,10 +31,12 @@ public enum CrossValidation {
 
     let classifiers = grid.map(makeClassifier)
     let finished = Atomic<Int>(0)
+    let stop = Mutex<(any Error)?>(nil)
     var outcomes = [Result<Int, any Error>](repeating: .success(0), count: grid.count * k)
     outcomes.withUnsafeMutableBufferPointer { out in
       nonisolated(unsafe) let out = out
       Parallelism.forEach(grid.count * k) { task, _ in
+        guard stop.withLock({ $0 == nil }) else { return }
         let (point, fold) = (task / k, task % k)
         out[task] = Result {
           var model = classifiers[point]
@@ -42,11 +45,14 @@ public enum CrossValidation {
           let predicted = try model.predict(x.selecting(rows: heldOut[fold]))
           return zip(predicted, heldOut[fold]).reduce(0) { $0 + ($1.0 == labels[$1.1] ? 1 : 0) }
         }
-        if let progress {
-          progress(finished.add(1, ordering: .relaxed).newValue, grid.count * k)
+        do {
+          try progress?(finished.add(1, ordering: .relaxed).newValue, grid.count * k)
+        } catch {
+          stop.withLock { if $0 == nil { $0 = error } }
         }
       }
     }
+    if let error = stop.withLock({ $0 }) { throw error }
     var correct = [[Int]](repeating: [Int](repeating: 0, count: k), count: grid.count)
     for task in outcomes.indices {
       let (point, fold) = (task / k, task % k)

@@ -177,17 +177,31 @@ public final class ConvNetTrainer {
   // MARK: - Training loop
 
   /// Trains `epochs` more epochs over `data` [N] + inputShape with `labels`, calling `callback` after
-  /// each (it may throw to stop, for instance after writing a checkpoint fails).
+  /// each (it may throw to stop, for instance after writing a checkpoint fails). `progress` hears,
+  /// after each batch, the examples done in this epoch and their mean loss; it may throw to stop
+  /// mid-epoch (a stop request), and then the trainer is part-way through an epoch: reload the last
+  /// checkpoint rather than save it.
   @discardableResult
   public func train(
     data: Tensor, labels: [Int], epochs: Int,
     callback: (EpochReport) throws -> Void = { _ in },
-    progress: (_ examplesDone: Int, _ meanLoss: Double) -> Void = { _, _ in }
+    progress: (_ examplesDone: Int, _ meanLoss: Double) throws -> Void = { _, _ in }
   ) throws -> [EpochReport] {
     try checkData(data, labels: labels)
     var reports: [EpochReport] = []
     for _ in 0..<max(0, epochs) {
-      let report = try trainEpochUnchecked(data: data, labels: labels, progress: progress)
+      var stop: (any Error)?
+      let report = try trainEpochUnchecked(data: data, labels: labels) { done, loss in
+        do {
+          try progress(done, loss)
+          return true
+        } catch {
+          stop = error
+          return false
+        }
+      }
+      if let stop { throw stop }
+      guard let report else { break }  // nil only after a stop, thrown above
       reports.append(report)
       try callback(report)
     }
@@ -198,13 +212,15 @@ public final class ConvNetTrainer {
   @discardableResult
   public func trainEpoch(data: Tensor, labels: [Int]) throws(ConvNetError) -> EpochReport {
     try checkData(data, labels: labels)
-    return try trainEpochUnchecked(data: data, labels: labels) { _, _ in }
+    // A `progress` that never stops gives a report.
+    return try trainEpochUnchecked(data: data, labels: labels) { _, _ in true }!
   }
 
-  /// `progress` hears, after each batch, the examples done in this epoch and their mean loss.
+  /// `progress` hears, after each batch, the examples done in this epoch and their mean loss, and
+  /// says whether to go on; nil when it stopped the epoch part-way.
   private func trainEpochUnchecked(
-    data: Tensor, labels: [Int], progress: (Int, Double) -> Void
-  ) throws(ConvNetError) -> EpochReport {
+    data: Tensor, labels: [Int], progress: (Int, Double) -> Bool
+  ) throws(ConvNetError) -> EpochReport? {
     let clock = ContinuousClock()
     let start = clock.now
     let n = data.shape[0]
@@ -218,7 +234,7 @@ public final class ConvNetTrainer {
       applyGradient()
       loss += r.loss * Double(batch.count)
       correct += r.correct
-      progress(b + batch.count, loss / Double(b + batch.count))
+      guard progress(b + batch.count, loss / Double(b + batch.count)) else { return nil }
     }
     epoch += 1
     return EpochReport(

@@ -94,6 +94,7 @@ struct Classify: ParsableCommand {
   func run() throws {
     try compute.apply()
     if let out { try OutputFile.check(out, force: force) }
+    Interruption.install()
     let reporter = ProgressReporter()
     if classifier == "cnn" {
       guard let model, train == nil else {

@@ -4,7 +4,7 @@ import CDBNTestSupport
 import Foundation
 import Testing
 
-/// SIGINT and SIGTERM stop `pretrain` and `features` at the next safe point: the error says what was
+/// SIGINT and SIGTERM stop `pretrain`, `features`, `train-cnn` and `classify` at the next safe point: the error says what was
 /// saved and how to continue, and no temporary file is left behind.
 @Suite struct InterruptionTests {
   /// Starts `cdbn arguments` in `directory`, waits until `ready()` (at most 60 s), sends `signal`,
@@ -63,6 +63,51 @@ import Testing
     ) { !Self.temporaryFiles(in: directory).isEmpty }
     #expect(r.status != 0)
     #expect(r.stderr.contains("stopped by SIGTERM") && r.stderr.contains(out), "\(r.stderr)")
+    #expect(!fileExists(out))
+    #expect(Self.temporaryFiles(in: directory) == [])
+  }
+
+  @Test func trainCNNStopsMidEpochKeepingTheLastFinishedOne() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let data = directory.file("data.h5")
+    // Epochs of 12,000 examples: seconds each, so a stop that waited for the epoch's end would
+    // save the second one.
+    try writeDataFile(data, syntheticImages(count: 12_000))
+    let config = directory.file("cnn.yaml")
+    try SupervisedCLITests.cnnConfig.write(toFile: config, atomically: true, encoding: .utf8)
+    let out = directory.file("cnn.h5")
+    let r = try Self.interrupt(
+      ["train-cnn", config, "--data", data, "--out", out, "--epochs", "1000"], in: directory,
+      signal: SIGINT
+    ) { fileExists(out) }
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(
+      r.stderr.contains(
+        "stopped by SIGINT: it keeps the checkpoint of epoch 1; continue with --resume"),
+      "\(r.stderr)")
+    #expect(Self.temporaryFiles(in: directory) == [])
+    let file = try HDF5File(path: out, mode: .readOnly)
+    defer { file.close() }
+    #expect(try file.root.openGroup("history").readDoubles("loss").values.count == 1)
+  }
+
+  @Test func classifyStopsBetweenCrossValidationFitsWritingNothing() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let features = directory.file("features.h5")
+    try SupervisedCLITests.writeBlobs(features, count: 3_000, d: 40, seed: 3)
+    let out = directory.file("svm.h5")
+    // The RBF SVM's 10-fold search over its default grid takes minutes here; stop at its start.
+    let r = try Self.interrupt(
+      [
+        "classify", "--classifier", "rbf-svm", "--train", features, "--test", features, "--out",
+        out,
+      ],
+      in: directory, signal: SIGTERM
+    ) { usleep(1_500_000) == 0 }
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("stopped by SIGTERM: nothing was written"), "\(r.stderr)")
     #expect(!fileExists(out))
     #expect(Self.temporaryFiles(in: directory) == [])
   }

@@ -151,6 +151,12 @@ public struct CNNTraining {
           reporter?.status(
             "epoch \(trainer.epoch + 1)/\(config.epochs): \(done)/\(labels.count) examples, loss \(String(format: "%.4f", loss)), left \(ProgressReporter.duration(elapsed / Double(sofar) * Double(total - sofar)))"
           )
+          // Part-way through an epoch: what stands is the last epoch's checkpoint, if any.
+          try Interruption.check(
+            outputPath,
+            trainer.epoch > 0
+              ? "it keeps the checkpoint of epoch \(trainer.epoch); continue with --resume"
+              : "no epoch was finished, so nothing was written")
         })
     }
     if remaining <= 0 {

@@ -90,8 +90,10 @@ public struct Classification {
         reporter?.status(
           "cross-validation: \(done)/\(total) fits, \(ProgressReporter.duration(elapsed / Double(done) * Double(total - done))) left"
         )
+        try Interruption.check(outputPath ?? trainPath, Self.nothingWritten)
       }
     }
+    try Interruption.check(outputPath ?? trainPath, Self.nothingWritten)
     if let search = outcome.search, let warning = Self.gridEdgeWarning(search) {
       reporter?.log(warning)
     }
@@ -270,6 +272,9 @@ public struct Classification {
       ?? edge(gammas, { $0.gamma }, { $0.c == best.c }, "γ", "--gamma-values")
   }
 
+  /// What a stopped `classify` or `predict` says: it has no checkpoint to continue from.
+  static let nothingWritten = "nothing was written; run it again"
+
   /// Writes a result file: what every result holds, then the run's own part (`extra`).
   static func writeResult(
     to path: String, classifier: String, report: ClassificationReport, predicted: [Int],
@@ -293,6 +298,8 @@ public struct Classification {
         try root.writeStrings("class_names", report.classNames)
         try root.writeInts("confusion", shape: [k, k], report.confusion.flatMap { $0 })
         try extra(root)
+        // Last chance before the rename: a stop now removes the temporary file.
+        try Interruption.check(path, Self.nothingWritten)
       }
     }
   }
