@@ -69,7 +69,8 @@ let package = Package(
     .target(
       name: "CDBNBenchmarks",
       dependencies: [
-        "CDBNNumerics", "CDBNDatasets", "CDBNModels", "CDBNClassifiers", "CDBNConvNet", "CDBNAudio",
+        "CDBNNumerics", "CDBNStorage", "CDBNDatasets", "CDBNModels", "CDBNClassifiers",
+        "CDBNConvNet", "CDBNAudio",
       ]),
     .executableTarget(
       name: "cdbn",

@@ -5,24 +5,43 @@ import Foundation
 /// `cdbn bench`: throughput of every model on fixed workloads, with the sgemm ceiling beside it and
 /// the peak memory of each figure's workload. Each group of workloads is one entry of `groups`.
 public enum Benchmark {
+  /// What a run was asked for: seconds per workload, and the comparison files of the CSC group.
+  public struct Settings: Sendable {
+    public var seconds: Double
+    /// Where `--only csc` writes its problems and cdbn's traces (`--csc-out`).
+    public var cscOutput: String?
+    /// SPORCO's traces for the same problems (`--sporco`, from `Experiments/csc/compare.sh`).
+    public var sporcoTraces: String?
+
+    public init(seconds: Double = 3, cscOutput: String? = nil, sporcoTraces: String? = nil) {
+      self.seconds = seconds
+      self.cscOutput = cscOutput
+      self.sporcoTraces = sporcoTraces
+    }
+  }
+
   /// A group of workloads: its name (what `--only` takes) and how to run it. `names` are the
   /// workloads inside it that `--only` may pick one by one (the CRBM's W1, W2, W3).
   public struct Group: Sendable {
     public var name: String
     public var names: [String] = []
     public var run:
-      @Sendable (_ seconds: Double, _ only: Set<String>?, _ emit: (String) -> Void) throws -> Void
+      @Sendable (_ settings: Settings, _ only: Set<String>?, _ emit: (String) -> Void) throws ->
+        Void
   }
 
   /// Every group, in the order they run.
   public static let groups: [Group] = [
     Group(name: "crbm", names: workloads.map(\.name)) {
-      try runCRBM(seconds: $0, only: $1, print: $2)
+      try runCRBM(seconds: $0.seconds, only: $1, print: $2)
     },
-    Group(name: "supervised") { s, _, emit in try runSupervised(seconds: s, print: emit) },
-    Group(name: "psd") { s, _, emit in try runPSD(seconds: s, print: emit) },
-    Group(name: "deconv") { s, _, emit in try runDeconv(seconds: s, print: emit) },
-    Group(name: "audio") { s, _, emit in try runAudio(seconds: s, print: emit) },
+    Group(name: "supervised") { s, _, emit in try runSupervised(seconds: s.seconds, print: emit) },
+    Group(name: "psd") { s, _, emit in try runPSD(seconds: s.seconds, print: emit) },
+    Group(name: "deconv") { s, _, emit in try runDeconv(seconds: s.seconds, print: emit) },
+    Group(name: "csc") { s, _, emit in
+      try runCSC(cscOutput: s.cscOutput, sporcoTraces: s.sporcoTraces, print: emit)
+    },
+    Group(name: "audio") { s, _, emit in try runAudio(seconds: s.seconds, print: emit) },
   ]
 
   /// A benchmark that cannot run, such as one whose data file lacks what it needs.
@@ -34,9 +53,9 @@ public enum Benchmark {
   public static var names: [String] { groups.flatMap { [$0.name] + $0.names } }
 
   /// Prints the machine line and the sgemm ceiling, then runs the groups (or the workloads) named in
-  /// `only`, all when nil, for about `seconds` each.
+  /// `only`, all when nil, for about `settings.seconds` each.
   public static func run(
-    seconds: Double = 3, only: Set<String>? = nil, print emit: (String) -> Void
+    _ settings: Settings = Settings(), only: Set<String>? = nil, print emit: (String) -> Void
   ) throws {
     emit(
       "OpenBLAS core: \(BLAS.coreName); cdbn threads: \(Parallelism.threads) (OpenBLAS single-threaded inside them); cdbn kernels: \(KernelInstructionSet.current)"
@@ -48,9 +67,9 @@ public enum Benchmark {
     for group in groups {
       if let only, !only.contains(group.name) {
         let picked = only.intersection(group.names)
-        if !picked.isEmpty { try group.run(seconds, picked, emit) }
+        if !picked.isEmpty { try group.run(settings, picked, emit) }
       } else {
-        try group.run(seconds, nil, emit)
+        try group.run(settings, nil, emit)
       }
     }
   }

@@ -15,6 +15,14 @@ struct Bench: ParsableCommand {
       "Comma-separated groups or workloads to run (\(Benchmark.names.joined(separator: ",")))."))
   var only: String?
 
+  @Option(
+    help: "With the csc group: write its problems and cdbn's solver traces to this HDF5 file.")
+  var cscOut: String?
+
+  @Option(
+    help: "With the csc group: SPORCO's traces for the same problems (Experiments/csc/compare.sh).")
+  var sporco: String?
+
   @OptionGroup var compute: ComputeOptions
 
   func run() throws {
@@ -28,6 +36,8 @@ struct Bench: ParsableCommand {
         "--only: unknown \(unknown.joined(separator: ", ")) (known: \(Benchmark.names.joined(separator: ", ")))"
       )
     }
-    try Benchmark.run(seconds: seconds, only: names) { print($0) }
+    try Benchmark.run(
+      Benchmark.Settings(seconds: seconds, cscOutput: cscOut, sporcoTraces: sporco), only: names
+    ) { print($0) }
   }
 }
