@@ -103,11 +103,13 @@ import Testing
           maps: k, channels: c, fanIn: draw.pick(1...c), seed: UInt64(trial))
       let function: DeconvPooling = [.none, .max, .average][draw.pick(0...2)]
       let (ph, pw) = function == .none ? (1, 1) : (draw.pick(1...5), draw.pick(1...5))
+      var inference = DeconvInference()
+      if draw.coin() { inference.solver = .fista }
       let shape =
-        "trial \(trial): C \(c) K \(k) map \(h)×\(w) filter \(fh)×\(fw) \(function) \(ph)×\(pw)"
+        "trial \(trial): C \(c) K \(k) map \(h)×\(w) filter \(fh)×\(fw) \(function) \(ph)×\(pw) \(inference.solver)"
       let layer = try DeconvLayer(
         channels: c, maps: k, filterHeight: fh, filterWidth: fw, connectivity: table,
-        inference: DeconvInference(), pooling: function, poolHeight: ph, poolWidth: pw,
+        inference: inference, pooling: function, poolHeight: ph, poolWidth: pw,
         seed: UInt64(trial + 1))
       let y = randomTensor([2, c, h, w], seed: UInt64(300 + trial))
       let (hz, wz) = (h + fh - 1, w + fw - 1)
@@ -140,13 +142,19 @@ import Testing
       #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint: \(shape)")
 
       // Inference: finite, and each example's maps what it gets alone (no dependence on the batch).
-      // Not checked: that the objective ends below zero maps'. Zeiler's continuation (one w-step and
-      // one z-step per β) does not promise it, and at the default λ = 1 on unit-variance inputs
-      // it ends above in about half of these draws; `DeconvTests` checks the descent at λ = 5.
+      // FISTA ends below the zero maps' objective. The continuation (one w-step and one z-step per
+      // β) does not promise that: at the default λ = 1 on unit-variance inputs it ends above in
+      // about half of these draws; `DeconvTests` checks its descent at λ = 5.
       let maps = try layer.inferMaps(y)
       #expect(maps.firstNonFinite() == nil, "inference finite: \(shape)")
       let second = try layer.inferMaps(y.slice(1..<2))
       #expect(Array(maps.scalars[solver.mapSize...]) == second.scalars, "batch: \(shape)")
+      if inference.solver == .fista {
+        let (reached, start) = (
+          layer.objective(y, maps: maps), layer.objective(y, maps: Tensor(zeros: maps.shape))
+        )
+        for e in 0..<2 { #expect(reached[e] <= start[e], "FISTA: \(shape)") }
+      }
       let features = layer.pool(maps)
       let size = try #require(layer.outputSize(height: h, width: w), "\(shape)")
       #expect(features.shape == [2, k, size.height, size.width], "features shape: \(shape)")

@@ -1,3 +1,4 @@
+import CDBNStorage
 import Foundation
 import Testing
 
@@ -86,6 +87,43 @@ import Testing
     #expect(objectives.last! <= optimum * (1 + 1e-4), "FISTA \(objectives.last!) vs \(optimum)")
     // Below the zero maps' objective from the first step on.
     #expect(objectives[0] < 0.5 * ys.reduce(0) { $0 + $1 * $1 })
+  }
+
+  /// `solver: fista` in a deconvolutional layer: the same maps as `ConvolutionalBPDN` at 1/λ, sparse,
+  /// below the continuation's objective, and kept by the checkpoint.
+  @Test func deconvLayerWithTheFistaSolver() throws {
+    var inference = DeconvInference()
+    inference.lambda = 5
+    inference.solver = .fista
+    inference.fistaIterations = 200
+    let layer = try DeconvLayer(
+      channels: 2, maps: 3, filterHeight: 3, filterWidth: 3, inference: inference, seed: 4)
+    let y = randomTensor([2, 2, 7, 6], seed: 5)
+    let z = try layer.inferMaps(y)
+    let csc = try ConvolutionalBPDN(filters: layer.filters, lambda: 1 / 5, height: 7, width: 6)
+    var alone = [Float](repeating: 0, count: csc.mapSize)
+    y.scalars.withUnsafeBufferPointer { yp in
+      alone.withUnsafeMutableBufferPointer {
+        csc.solve(yp.baseAddress! + csc.inputSize, maps: $0.baseAddress!, iterations: 200)
+      }
+    }
+    #expect(Array(z.scalars[csc.mapSize...]) == alone)
+    #expect(z.scalars.contains(0) && z.scalars.contains { $0 != 0 })
+    var continuation = layer
+    continuation.inference.solver = .continuation
+    let reached = layer.objective(y, maps: z)
+    let theirs = continuation.objective(y, maps: try continuation.inferMaps(y))
+    for e in 0..<2 { #expect(reached[e] <= theirs[e], "example \(e)") }
+
+    let file = try HDF5File(path: NSTemporaryDirectory() + "fista-\(UUID()).h5", mode: .truncate)
+    defer { try? FileManager.default.removeItem(atPath: file.path) }
+    try layer.save(to: file.root.createGroup("layer"))
+    #expect(try DeconvLayer(from: file.root.openGroup("layer")) == layer)
+    file.close()
+
+    var wrong = inference
+    wrong.p = 0.8
+    #expect(throws: ModelError.self) { try wrong.validate() }
   }
 
   @Test func badSettingsAreTypedErrors() {

@@ -112,6 +112,9 @@ func tinyDeconvConfigText(dataPath: String, seed: Int = 7) -> String {
     ("learning_rate: 0.1", ["learning_rate"]),
     ("filter: 13", ["filter", "patch"]),
     ("lambda: big", ["lambda"]),
+    ("solver: admm", ["solver", "admm"]),
+    ("solver: fista, p: 0.8", ["solver fista", "p 0.8"]),
+    ("solver: fista, fista_iterations: 0", ["fista_iterations"]),
   ]
 
   @Test func badDeconvConfigsAreRefusedNamingTheFileAndTheKey() throws {

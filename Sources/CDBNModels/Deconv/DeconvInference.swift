@@ -1,9 +1,24 @@
 /// How a deconvolutional layer infers its feature maps z for an input y: the objective
 ///   C(z) = (λ/2)‖Σ_k g·(z_k ∗ f_k) − y‖² + Σ |z|^p
-/// and the continuation that minimises it (Zeiler et al. 2010, section 2.1): an auxiliary w tied to z
-/// by (β/2)‖z − w‖², β = betaStart · betaGrowth^t for t < continuationSteps; at each β a w-step
-/// (`PNormShrinkage`) then a z-step (`cgIterations` conjugate-gradient iterations on the quadratic).
+/// and the continuation that approaches its minimum (Zeiler et al. 2010, section 2.1): an auxiliary
+/// w tied to z by (β/2)‖z − w‖², β = betaStart · betaGrowth^t for t < continuationSteps; at each β a
+/// w-step (`PNormShrinkage`) then a z-step (`cgIterations` conjugate-gradient iterations on the
+/// quadratic). Its maps are the last z-step's, never exactly sparse. With p = 1, `solver: fista`
+/// minimises C itself (FISTA with restarts, `fistaIterations` steps), giving sparse maps: on the
+/// `cdbn bench --only csc` problems the continuation ends 39–72 % above the minimum, with every
+/// map value nonzero.
 public struct DeconvInference: Sendable, Equatable {
+  /// How the maps are found.
+  public enum Solver: String, Sendable, CaseIterable {
+    /// Zeiler et al.'s continuation (the paper's, and the default).
+    case continuation
+    /// FISTA on C at p = 1 (`ConvolutionalBPDN`'s solver).
+    case fista
+  }
+
+  public var solver: Solver = .continuation
+  /// FISTA steps per example (solver fista).
+  public var fistaIterations: Int = 100
   /// λ: weight of the reconstruction term against the sparsity term.
   public var lambda: Float = 1
   /// The sparsity norm, in (0, 1].
@@ -48,6 +63,12 @@ public struct DeconvInference: Sendable, Equatable {
     }
     guard (1...10_000).contains(cgIterations) else {
       throw fail("cg_iterations must be in 1...10000 (got \(cgIterations))")
+    }
+    guard (1...100_000).contains(fistaIterations) else {
+      throw fail("fista_iterations must be in 1...100000 (got \(fistaIterations))")
+    }
+    guard solver != .fista || p == 1 else {
+      throw fail("solver fista minimises the p = 1 objective (got p \(p)); use the continuation")
     }
   }
 }

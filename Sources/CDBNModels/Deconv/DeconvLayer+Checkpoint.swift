@@ -3,7 +3,9 @@ import CDBNStorage
 
 /// The checkpoint schema of a deconvolutional layer group (a public contract, read by Python users):
 /// attributes `kind` = "deconv", `pooling` = [ph, pw], `pooling_function` = "none" | "max" |
-/// "average", `lambda`, `p`, `beta_start`, `beta_growth`, `continuation_steps`, `cg_iterations`;
+/// "average", `lambda`, `p`, `beta_start`, `beta_growth`, `continuation_steps`, `cg_iterations`,
+/// `solver` = "continuation" | "fista" and `fista_iterations` (both absent in files written before
+/// them: the continuation);
 /// datasets `filters` [K, C, fh, fw] float32 (the atoms: zero planes where unconnected, unit-norm
 /// planes elsewhere) and `connectivity` [K, C] uint8 (1 where map k reconstructs input map c).
 extension DeconvLayer {
@@ -17,6 +19,8 @@ extension DeconvLayer {
     try group.setAttribute("beta_growth", Double(inference.betaGrowth))
     try group.setAttribute("continuation_steps", inference.continuationSteps)
     try group.setAttribute("cg_iterations", inference.cgIterations)
+    try group.setAttribute("solver", inference.solver.rawValue)
+    try group.setAttribute("fista_iterations", inference.fistaIterations)
     try group.writeFloats("filters", shape: filters.shape, filters.scalars)
     try group.writeUInt8s(
       "connectivity", shape: [connectivity.maps, connectivity.channels],
@@ -43,6 +47,14 @@ extension DeconvLayer {
     inference.betaGrowth = Float(try group.doubleAttribute("beta_growth"))
     inference.continuationSteps = try group.intAttribute("continuation_steps")
     inference.cgIterations = try group.intAttribute("cg_iterations")
+    if group.hasAttribute("solver") {
+      let name = try group.stringAttribute("solver")
+      guard let solver = DeconvInference.Solver(rawValue: name) else {
+        throw fail(": solver is \"\(name)\", expected continuation or fista")
+      }
+      inference.solver = solver
+      inference.fistaIterations = try group.intAttribute("fista_iterations")
+    }
     let f = try group.readFloats("filters")
     guard f.shape.count == 4, f.shape.allSatisfy({ $0 > 0 }) else {
       throw fail("/filters: expected [K, C, h, w], got \(f.shape)")

@@ -126,9 +126,14 @@ public struct DeconvLayer: FeatureLayer, Equatable {
       filters.scalars.withUnsafeBufferPointer { fp in
         z.scalars.withUnsafeMutableBufferPointer { zp in
           nonisolated(unsafe) let (yp, fp, zp) = (yp.baseAddress!, fp.baseAddress!, zp.baseAddress!)
+          // FISTA's step, once for the batch: it depends on the filters and the input size only.
+          let lipschitz =
+            settings.solver == .fista ? solvers[0].operatorNormSquared(filters: fp) : 0
           Parallelism.forEach(n, threads: solvers.count) { e, worker in
             let s = solvers[worker]
-            s.infer(yp + e * s.inputSize, filters: fp, settings: settings, into: zp + e * s.mapSize)
+            s.infer(
+              yp + e * s.inputSize, filters: fp, settings: settings, lipschitz: lipschitz,
+              into: zp + e * s.mapSize)
           }
         }
       }

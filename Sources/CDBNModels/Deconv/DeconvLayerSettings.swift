@@ -11,6 +11,8 @@
 ///   beta_growth: 10
 ///   continuation_steps: 6
 ///   cg_iterations: 5         # conjugate-gradient steps of each z-step
+///   solver: continuation     # or fista (p 1 only): minimises the objective itself, sparse maps
+///   fista_iterations: 100    # FISTA steps per example (solver fista)
 ///   filter_cg_iterations: 2  # conjugate-gradient steps of the filter update per batch
 ///   pooling_function: none   # none (signed maps, unpooled), max or average (of |z|)
 ///   pooling: 2               # block of max/average pooling (default 2 with them)
@@ -22,7 +24,7 @@ public struct DeconvLayerSettings: LayerSettings, Equatable {
   public static var layerType: any FeatureLayer.Type { DeconvLayer.self }
   public static let keys: Set<String> = [
     "pooling_function", "lambda", "p", "beta_start", "beta_growth", "continuation_steps",
-    "cg_iterations", "filter_cg_iterations", "connectivity", "fan_in",
+    "cg_iterations", "filter_cg_iterations", "connectivity", "fan_in", "solver", "fista_iterations",
   ]
 
   public var inference = DeconvInference()
@@ -60,6 +62,13 @@ public struct DeconvLayerSettings: LayerSettings, Equatable {
     if let n = try r.int("continuation_steps") { inference.continuationSteps = n }
     if let n = try r.int("cg_iterations") { inference.cgIterations = n }
     if let n = try r.int("filter_cg_iterations", in: 1...1000) { filterIterations = n }
+    if let name = try r.string("solver") {
+      guard let solver = DeconvInference.Solver(rawValue: name) else {
+        throw r.fail("solver", "must be continuation or fista, got \"\(name)\"")
+      }
+      inference.solver = solver
+    }
+    if let n = try r.int("fista_iterations") { inference.fistaIterations = n }
     try r.validating { try inference.validate() }
 
     switch try r.string("connectivity") ?? "full" {
