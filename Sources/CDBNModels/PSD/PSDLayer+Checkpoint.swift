@@ -50,8 +50,12 @@ extension PSDLayer {
     let pooling = try group.intArrayAttribute("pooling")
     guard pooling.count == 2 else { throw fail(": pooling must be two integers, got \(pooling)") }
     let lcnSize = try group.intAttribute("lcn_size")
+    let rectify = try group.intAttribute("rectify")
+    guard rectify == 0 || rectify == 1 else {
+      throw fail(": rectify must be 0 or 1, got \(rectify)")
+    }
     let stage = FeatureStage(
-      rectify: try group.intAttribute("rectify") != 0,
+      rectify: rectify == 1,
       contrast: lcnSize == 0 ? nil : (lcnSize, Float(try group.doubleAttribute("lcn_sigma"))),
       pooling: pooling)
     do {

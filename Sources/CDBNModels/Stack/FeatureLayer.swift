@@ -120,9 +120,16 @@ enum TrainerProgress {
 
   static func restore(from group: HDF5Group) throws -> (step: Int, firstError: Double?) {
     let step = try group.intAttribute("step")
+    guard step >= 0 else {
+      throw ModelError.malformedCheckpoint("\(group.name): step \(step) is negative")
+    }
     let firstError =
       group.hasAttribute("first_reconstruction_error")
       ? try group.doubleAttribute("first_reconstruction_error") : nil
+    if let firstError, !(firstError.isFinite && firstError >= 0) {
+      throw ModelError.malformedCheckpoint(
+        "\(group.name): first_reconstruction_error \(firstError) is not a finite error")
+    }
     return (step, firstError)
   }
 }

@@ -161,12 +161,19 @@ public struct ModelCheckpoint: Sendable {
     var progress: TrainingProgress? = nil
     if root.contains("training") {
       let t = try root.openGroup("training")
+      let complete = try t.intAttribute("complete")
+      let worldSize = t.hasAttribute("world_size") ? try t.intAttribute("world_size") : 1
+      guard complete == 0 || complete == 1, worldSize >= 1 else {
+        throw PipelineError(
+          file.path,
+          "/training: complete must be 0 or 1 and world_size at least 1 (got \(complete), \(worldSize))"
+        )
+      }
       progress = TrainingProgress(
         layer: try t.intAttribute("layer"), epoch: try t.intAttribute("epoch"),
         step: try t.intAttribute("step"),
-        seed: UInt64(bitPattern: Int64(try t.intAttribute("seed"))),
-        complete: try t.intAttribute("complete") != 0,
-        worldSize: t.hasAttribute("world_size") ? try t.intAttribute("world_size") : 1)
+        seed: UInt64(bitPattern: Int64(try t.intAttribute("seed"))), complete: complete == 1,
+        worldSize: worldSize)
     }
     var history: [LayerHistory] = []
     if root.contains("history") {
