@@ -64,7 +64,52 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
   static func solver(_ l: DeconvLayer, height: Int, width: Int) -> DeconvSolver {
     DeconvSolver(
       channels: l.inputChannels, height: height, width: width, maps: l.outputChannels,
-      filterHeight: l.filterHeight, filterWidth: l.filterWidth)
+      filterHeight: l.filterHeight, filterWidth: l.filterWidth, connectivity: l.connectivity)
+  }
+
+  /// A table's per-channel products (connected planes only) against the dense sgemm over the masked
+  /// filters: the reconstruction, its adjoint and the filter gradient, on tables where some
+  /// channels have no map and some maps several channels.
+  @Test(arguments: [(4, 16, 32), (1, 3, 5), (2, 3, 2)])
+  func connectedPlanesOnlyGiveTheDenseProducts(_ fanIn: Int, _ c: Int, _ k: Int) throws {
+    let table = try ConnectivityTable.random(maps: k, channels: c, fanIn: fanIn, seed: 9)
+    let l = try Self.layer(channels: c, maps: k, filter: 3, connectivity: table)
+    let (h, w) = (6, 5)
+    let sparse = Self.solver(l, height: h, width: w)
+    let dense = DeconvSolver(
+      channels: c, height: h, width: w, maps: k, filterHeight: 3, filterWidth: 3)
+    let z = randomTensor([1, k, h + 2, w + 2], seed: 10)
+    let r = randomTensor([1, c, h, w], seed: 11)
+    func products(_ s: DeconvSolver) -> (a: [Float], at: [Float], g: [Float]) {
+      var (a, at) = (
+        [Float](repeating: 0, count: s.inputSize), [Float](repeating: 0, count: s.mapSize)
+      )
+      var g = [Float](repeating: 1, count: l.filters.count)
+      l.filters.scalars.withUnsafeBufferPointer { f in
+        z.scalars.withUnsafeBufferPointer { zp in
+          s.reconstruct(zp.baseAddress!, filters: f.baseAddress!, into: &a)
+          r.scalars.withUnsafeBufferPointer { rp in
+            s.adjoint(rp.baseAddress!, filters: f.baseAddress!, into: &at)
+            s.accumulateFilterGradient(residual: rp.baseAddress!, maps: zp.baseAddress!, into: &g)
+          }
+        }
+      }
+      return (a, at, g)
+    }
+    let (one, other) = (products(sparse), products(dense))
+    #expect(maxAbsDifference(one.a, other.a) < 1e-5)
+    #expect(maxAbsDifference(one.at, other.at) < 1e-5)
+    // The dense gradient has values on unconnected planes, which training holds at zero; the
+    // per-channel one leaves them as they were (1 here).
+    for kk in 0..<k {
+      for ch in 0..<c {
+        let plane = ((kk * c + ch) * 9)..<((kk * c + ch + 1) * 9)
+        let want =
+          table.isConnected(map: kk, channel: ch)
+          ? Array(other.g[plane]) : [Float](repeating: 1, count: 9)
+        #expect(maxAbsDifference(Array(one.g[plane]), want) < 1e-4, "plane \(kk), \(ch)")
+      }
+    }
   }
 
   // MARK: - Shrinkage

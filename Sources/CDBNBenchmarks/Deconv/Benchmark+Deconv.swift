@@ -32,8 +32,9 @@ extension Benchmark {
 
   /// `cdbn bench --only deconv`: examples/s of DeconvNet inference (default continuation: 6 β steps
   /// of one shrinkage and 5 CG iterations) and of a training update (inference, then 2 CG steps on
-  /// the filters). Flops count 2·K·C·fh·fw·Hz·Wz per operator application (A or Aᵀ): one for Aᵀy
-  /// and two per CG iteration; unconnected planes are counted too, since the dense sgemm does them.
+  /// the filters). Flops count 2·(connected planes)·fh·fw·Hz·Wz per operator application (A or
+  /// Aᵀ): one for Aᵀy and two per CG iteration. A table's unconnected planes are skipped (the
+  /// products run per input channel over its connected maps).
   public static func runDeconv(seconds: Double, print emit: (String) -> Void) throws {
     for w in deconvWorkloads {
       let r = try measure(w, seconds: seconds)
@@ -83,8 +84,9 @@ extension Benchmark {
     let cpu = processCPUSeconds() - startCPU
     let examples = Double(batches * w.batch) / elapsed
     let (mh, mw) = (w.input[1] + w.filter[0] - 1, w.input[2] + w.filter[1] - 1)
-    let flopsPerApplication =
-      2 * Double(w.filters * w.input[0] * w.filter[0] * w.filter[1]) * Double(mh * mw)
+    // Connected planes only: those are the products that run.
+    let planes = layer.connectivity.connected.filter { $0 }.count
+    let flopsPerApplication = 2 * Double(planes * w.filter[0] * w.filter[1]) * Double(mh * mw)
     let applications = Double(1 + 2 * inference.continuationSteps * inference.cgIterations)
     return (
       examples, flopsPerApplication * applications * examples / 1e9, elapsed / Double(batches),

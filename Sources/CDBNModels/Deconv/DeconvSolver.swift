@@ -20,12 +20,21 @@ final class DeconvSolver: @unchecked Sendable {
   let mapSize: Int
 
   private let padded, columns, reconstruction: UnsafeMutablePointer<Float>
+  /// Per input channel, the maps connected to it, when the table leaves planes unconnected (nil for
+  /// full connectivity): the products then run per channel over those maps only, instead of one
+  /// dense sgemm whose unconnected planes multiply zeros (75 % of the work at fan-in 4 of 16).
+  private let mapsOfChannel: [[Int]]?
+  /// One channel's connected filter planes [K_c, fh·fw] and maps [K_c, Hz·Wz], gathered.
+  private let gatheredFilters, gatheredMaps: UnsafeMutablePointer<Float>
   // Conjugate-gradient vectors over the feature maps; u tracks AᵀA z so that a new β needs no
   // extra operator call.
   private let w, aty, u, residual, direction, normal: UnsafeMutablePointer<Float>
   private let all: [UnsafeMutablePointer<Float>]
 
-  init(channels: Int, height: Int, width: Int, maps: Int, filterHeight: Int, filterWidth: Int) {
+  init(
+    channels: Int, height: Int, width: Int, maps: Int, filterHeight: Int, filterWidth: Int,
+    connectivity: ConnectivityTable? = nil
+  ) {
     shape = ConvolutionShape(
       channels: channels, height: height + 2 * (filterHeight - 1),
       width: width + 2 * (filterWidth - 1), filters: maps, filterHeight: filterHeight,
@@ -48,7 +57,22 @@ final class DeconvSolver: @unchecked Sendable {
     residual = make(mapSize)
     direction = make(mapSize)
     normal = make(mapSize)
-    all = [padded, columns, reconstruction, w, aty, u, residual, direction, normal]
+    if let table = connectivity, table.connected.contains(false) {
+      let lists = (0..<channels).map { c in
+        (0..<maps).filter { table.connected[$0 * channels + c] }
+      }
+      let widest = lists.map(\.count).max() ?? 0
+      mapsOfChannel = lists
+      gatheredFilters = make(widest * filterHeight * filterWidth)
+      gatheredMaps = make(widest * shape.outputPlane)
+    } else {
+      mapsOfChannel = nil
+      (gatheredFilters, gatheredMaps) = (make(0), make(0))
+    }
+    all = [
+      padded, columns, reconstruction, w, aty, u, residual, direction, normal, gatheredFilters,
+      gatheredMaps,
+    ]
   }
 
   deinit { for p in all { p.deallocate() } }
@@ -60,7 +84,8 @@ final class DeconvSolver: @unchecked Sendable {
     (0..<min(Parallelism.threads, max(1, examples))).map { _ in
       DeconvSolver(
         channels: layer.inputChannels, height: height, width: width, maps: layer.outputChannels,
-        filterHeight: layer.filterHeight, filterWidth: layer.filterWidth)
+        filterHeight: layer.filterHeight, filterWidth: layer.filterWidth,
+        connectivity: layer.connectivity)
     }
   }
 
@@ -72,9 +97,27 @@ final class DeconvSolver: @unchecked Sendable {
     into out: UnsafeMutablePointer<Float>
   ) {
     let s = shape
-    BLAS.sgemmInSmallTiles(
-      .transposed, .none, m: s.patchSize, n: s.outputPlane, k: s.filters, alpha: 1, a: f,
-      lda: s.patchSize, b: z, ldb: s.outputPlane, beta: 0, c: columns, ldc: s.outputPlane)
+    if let mapsOfChannel {
+      let (taps, plane) = (s.filterHeight * s.filterWidth, s.outputPlane)
+      for (c, maps) in mapsOfChannel.enumerated() {
+        let rows = columns + c * taps * plane
+        guard !maps.isEmpty else {
+          rows.update(repeating: 0, count: taps * plane)
+          continue
+        }
+        for (j, k) in maps.enumerated() {
+          (gatheredFilters + j * taps).update(from: f + (k * s.channels + c) * taps, count: taps)
+          (gatheredMaps + j * plane).update(from: z + k * plane, count: plane)
+        }
+        BLAS.sgemmInSmallTiles(
+          .transposed, .none, m: taps, n: plane, k: maps.count, alpha: 1, a: gatheredFilters,
+          lda: taps, b: gatheredMaps, ldb: plane, beta: 0, c: rows, ldc: plane)
+      }
+    } else {
+      BLAS.sgemmInSmallTiles(
+        .transposed, .none, m: s.patchSize, n: s.outputPlane, k: s.filters, alpha: 1, a: f,
+        lda: s.patchSize, b: z, ldb: s.outputPlane, beta: 0, c: columns, ldc: s.outputPlane)
+    }
     padded.update(repeating: 0, count: s.inputSize)
     Unfold.col2imAdd(s, count: 1, columns: columns, output: padded)
     let (rowOffset, columnOffset) = (s.filterHeight - 1, s.filterWidth - 1)
@@ -107,9 +150,26 @@ final class DeconvSolver: @unchecked Sendable {
   ) {
     let s = shape
     unfoldPadded(r)
-    BLAS.sgemmInSmallTiles(
-      .none, .none, m: s.filters, n: s.outputPlane, k: s.patchSize, alpha: 1, a: f,
-      lda: s.patchSize, b: columns, ldb: s.outputPlane, beta: 0, c: out, ldc: s.outputPlane)
+    guard let mapsOfChannel else {
+      BLAS.sgemmInSmallTiles(
+        .none, .none, m: s.filters, n: s.outputPlane, k: s.patchSize, alpha: 1, a: f,
+        lda: s.patchSize, b: columns, ldb: s.outputPlane, beta: 0, c: out, ldc: s.outputPlane)
+      return
+    }
+    let (taps, plane) = (s.filterHeight * s.filterWidth, s.outputPlane)
+    out.update(repeating: 0, count: s.filters * plane)
+    for (c, maps) in mapsOfChannel.enumerated() where !maps.isEmpty {
+      for (j, k) in maps.enumerated() {
+        (gatheredFilters + j * taps).update(from: f + (k * s.channels + c) * taps, count: taps)
+      }
+      BLAS.sgemmInSmallTiles(
+        .none, .none, m: maps.count, n: plane, k: taps, alpha: 1, a: gatheredFilters, lda: taps,
+        b: columns + c * taps * plane, ldb: plane, beta: 0, c: gatheredMaps, ldc: plane)
+      for (j, k) in maps.enumerated() {
+        let (target, part) = (out + k * plane, gatheredMaps + j * plane)
+        for i in 0..<plane { target[i] += part[i] }
+      }
+    }
   }
 
   /// g += the filters' gradient of ⟨r, A z⟩: g[k,c,a,b] += Σ_{i,j} z[k,i,j]·pad(r)[c, i+a, j+b]
@@ -120,9 +180,27 @@ final class DeconvSolver: @unchecked Sendable {
   ) {
     let s = shape
     unfoldPadded(r)
-    BLAS.sgemmInSmallTiles(
-      .none, .transposed, m: s.filters, n: s.patchSize, k: s.outputPlane, alpha: 1, a: z,
-      lda: s.outputPlane, b: columns, ldb: s.outputPlane, beta: 1, c: g, ldc: s.patchSize)
+    guard let mapsOfChannel else {
+      BLAS.sgemmInSmallTiles(
+        .none, .transposed, m: s.filters, n: s.patchSize, k: s.outputPlane, alpha: 1, a: z,
+        lda: s.outputPlane, b: columns, ldb: s.outputPlane, beta: 1, c: g, ldc: s.patchSize)
+      return
+    }
+    // Unconnected planes get no gradient: they are held at zero.
+    let (taps, plane) = (s.filterHeight * s.filterWidth, s.outputPlane)
+    for (c, maps) in mapsOfChannel.enumerated() where !maps.isEmpty {
+      for (j, k) in maps.enumerated() {
+        (gatheredMaps + j * plane).update(from: z + k * plane, count: plane)
+      }
+      BLAS.sgemmInSmallTiles(
+        .none, .transposed, m: maps.count, n: taps, k: plane, alpha: 1, a: gatheredMaps,
+        lda: plane, b: columns + c * taps * plane, ldb: plane, beta: 0, c: gatheredFilters,
+        ldc: taps)
+      for (j, k) in maps.enumerated() {
+        let (target, part) = (g + (k * s.channels + c) * taps, gatheredFilters + j * taps)
+        for i in 0..<taps { target[i] += part[i] }
+      }
+    }
   }
 
   // MARK: - Inference
