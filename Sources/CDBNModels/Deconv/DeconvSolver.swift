@@ -105,10 +105,9 @@ final class DeconvSolver: @unchecked Sendable {
           rows.update(repeating: 0, count: taps * plane)
           continue
         }
-        for (j, k) in maps.enumerated() {
-          (gatheredFilters + j * taps).update(from: f + (k * s.channels + c) * taps, count: taps)
-          (gatheredMaps + j * plane).update(from: z + k * plane, count: plane)
-        }
+        Self.gather(
+          maps, of: f + c * taps, stride: s.channels * taps, count: taps, into: gatheredFilters)
+        Self.gather(maps, of: z, stride: plane, count: plane, into: gatheredMaps)
         BLAS.sgemmInSmallTiles(
           .transposed, .none, m: taps, n: plane, k: maps.count, alpha: 1, a: gatheredFilters,
           lda: taps, b: gatheredMaps, ldb: plane, beta: 0, c: rows, ldc: plane)
@@ -159,16 +158,12 @@ final class DeconvSolver: @unchecked Sendable {
     let (taps, plane) = (s.filterHeight * s.filterWidth, s.outputPlane)
     out.update(repeating: 0, count: s.filters * plane)
     for (c, maps) in mapsOfChannel.enumerated() where !maps.isEmpty {
-      for (j, k) in maps.enumerated() {
-        (gatheredFilters + j * taps).update(from: f + (k * s.channels + c) * taps, count: taps)
-      }
+      Self.gather(
+        maps, of: f + c * taps, stride: s.channels * taps, count: taps, into: gatheredFilters)
       BLAS.sgemmInSmallTiles(
         .none, .none, m: maps.count, n: plane, k: taps, alpha: 1, a: gatheredFilters, lda: taps,
         b: columns + c * taps * plane, ldb: plane, beta: 0, c: gatheredMaps, ldc: plane)
-      for (j, k) in maps.enumerated() {
-        let (target, part) = (out + k * plane, gatheredMaps + j * plane)
-        for i in 0..<plane { target[i] += part[i] }
-      }
+      Self.scatterAdd(gatheredMaps, to: maps, of: out, stride: plane, count: plane)
     }
   }
 
@@ -189,23 +184,43 @@ final class DeconvSolver: @unchecked Sendable {
     // Unconnected planes get no gradient: they are held at zero.
     let (taps, plane) = (s.filterHeight * s.filterWidth, s.outputPlane)
     for (c, maps) in mapsOfChannel.enumerated() where !maps.isEmpty {
-      for (j, k) in maps.enumerated() {
-        (gatheredMaps + j * plane).update(from: z + k * plane, count: plane)
-      }
+      Self.gather(maps, of: z, stride: plane, count: plane, into: gatheredMaps)
       BLAS.sgemmInSmallTiles(
         .none, .transposed, m: maps.count, n: taps, k: plane, alpha: 1, a: gatheredMaps,
         lda: plane, b: columns + c * taps * plane, ldb: plane, beta: 0, c: gatheredFilters,
         ldc: taps)
-      for (j, k) in maps.enumerated() {
-        let (target, part) = (g + (k * s.channels + c) * taps, gatheredFilters + j * taps)
-        for i in 0..<taps { target[i] += part[i] }
-      }
+      Self.scatterAdd(
+        gatheredFilters, to: maps, of: g + c * taps, stride: s.channels * taps, count: taps)
+    }
+  }
+
+  /// Copies row k (`count` floats at k·stride) of `source` for each k of `rows` to consecutive rows
+  /// of `into`.
+  private static func gather(
+    _ rows: [Int], of source: UnsafePointer<Float>, stride: Int, count: Int,
+    into: UnsafeMutablePointer<Float>
+  ) {
+    for (j, k) in rows.enumerated() {
+      (into + j * count).update(from: source + k * stride, count: count)
+    }
+  }
+
+  /// Adds consecutive rows of `part` to row k (`count` floats at k·stride) of `target` for each k
+  /// of `rows`: the inverse of `gather`, accumulating.
+  private static func scatterAdd(
+    _ part: UnsafePointer<Float>, to rows: [Int], of target: UnsafeMutablePointer<Float>,
+    stride: Int, count: Int
+  ) {
+    for (j, k) in rows.enumerated() {
+      let (row, source) = (target + k * stride, part + j * count)
+      for i in 0..<count { row[i] += source[i] }
     }
   }
 
   // MARK: - Inference
 
-  /// The continuation for one example: z [K, Hz, Wz] minimising (λ/2)‖Az − y‖² + Σ|z|^p from z = 0.
+  /// One example's maps z [K, Hz, Wz] for (λ/2)‖Az − y‖² + Σ|z|^p from z = 0, by the settings'
+  /// solver: the continuation, or FISTA (`lipschitz` from `operatorNormSquared`; unused else).
   func infer(
     _ y: UnsafePointer<Float>, filters f: UnsafePointer<Float>, settings: DeconvInference,
     lipschitz: Float, into z: UnsafeMutablePointer<Float>
