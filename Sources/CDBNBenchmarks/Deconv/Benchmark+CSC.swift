@@ -41,6 +41,13 @@ extension Benchmark {
   static func runCSC(
     cscOutput: String?, sporcoTraces: String?, print emit: (String) -> Void
   ) throws {
+    let needed = [cscImagePath, cscSpeechFolder]
+    if let missing = needed.first(where: { !FileManager.default.fileExists(atPath: $0) }),
+      cscOutput == nil, sporcoTraces == nil
+    {
+      emit("CSC: skipped, \(missing) not found (run from the repository root)")
+      return
+    }
     let problems = try [cscImageProblem(), cscSpectrogramProblem()]
     var traces: [CSCTrace] = []
     var maps: [[Float]] = []
@@ -73,8 +80,7 @@ extension Benchmark {
             + ", SPORCO "
             + (theirs.map { String(format: "%.2f s (%d it.)", $0.seconds, $0.iterations) }
               ?? "not reached")
-            + ((mine != nil && theirs != nil)
-              ? String(format: ", cdbn %.1f× faster", theirs!.seconds / mine!.seconds) : ""))
+            + speedUp(mine?.seconds, theirs?.seconds))
       }
     }
     if let cscOutput {
@@ -96,6 +102,12 @@ extension Benchmark {
       }
       emit("CSC problems and cdbn's traces written to \(cscOutput)")
     }
+  }
+
+  /// ", cdbn N× faster" when both reached the target.
+  static func speedUp(_ mine: Double?, _ theirs: Double?) -> String {
+    guard let mine, let theirs, mine > 0 else { return "" }
+    return String(format: ", cdbn %.1f× faster", theirs / mine)
   }
 
   /// FISTA from zero maps until the objective gains less than 1e-7 (relative) over 50 iterations or
@@ -157,10 +169,12 @@ extension Benchmark {
 }
 
 extension Benchmark {
+  static let cscImagePath = "Data/natural-images/camera.png"
+  static let cscSpeechFolder = "Data/timit-sample"
+
   /// The centre 256×256 of `Data/natural-images/camera.png`, 1/f-whitened (cutoff 0.4) to unit
   /// variance; 32 filters 8×8 cut from it; λ = 0.5.
-  static func cscImageProblem(path: String = "Data/natural-images/camera.png") throws -> CSCProblem
-  {
+  static func cscImageProblem(path: String = cscImagePath) throws -> CSCProblem {
     guard FileManager.default.fileExists(atPath: path) else {
       throw Failure(description: "csc: \(path) not found (run from the repository root)")
     }
@@ -187,7 +201,7 @@ extension Benchmark {
   /// `dr1-fvmh0/sa1.wav` of the TIMIT sample through the paper's front end (log spectrogram,
   /// PCA-whitened to 80 components fitted on the sample's utterances); 64 filters 80×1×6 cut from
   /// it; λ = 0.5.
-  static func cscSpectrogramProblem(folder: String = "Data/timit-sample") throws -> CSCProblem {
+  static func cscSpectrogramProblem(folder: String = cscSpeechFolder) throws -> CSCProblem {
     let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
       .filter { $0.hasSuffix(".wav") }.sorted().map { folder + "/" + $0 }
     guard let utterance = files.first(where: { $0.hasSuffix("dr1-fvmh0/sa1.wav") }) else {
