@@ -62,6 +62,40 @@ def solve(y, filters, lam, iterations, threads):
     return np.array(trace_t), np.array(trace_f)
 
 
+def circular(y, filters, lam, iterations, threads):
+    """SPORCO's plain ConvBPDN on y itself with circular convolution: a different problem (maps of
+    y's size, wrapping at the borders), shown for reference as the time to within 1e-3 of its own
+    best objective."""
+    sporco.fft.pyfftw_threads = threads
+    k, c, fh, fw = filters.shape
+    s = np.transpose(y, (1, 2, 0)).astype(np.float32)
+    d = np.transpose(filters, (2, 3, 1, 0)).astype(np.float32)
+    h, w = y.shape[1], y.shape[2]
+    df = np.fft.rfft2(filters.astype(np.float64), s=(h, w))
+    trace_t, trace_f = [], []
+    clock = {"solving": 0.0, "resumed": None}
+
+    def callback(solver):
+        clock["solving"] += time.perf_counter() - clock["resumed"]
+        x = np.transpose(np.asarray(solver.getcoef()).reshape(h, w, k), (2, 0, 1))
+        rec = np.fft.irfft2(np.einsum("kcij,kij->cij", df, np.fft.rfft2(x, s=(h, w))), s=(h, w))
+        trace_t.append(clock["solving"])
+        trace_f.append(0.5 * np.sum((rec - y) ** 2) + lam * np.sum(np.abs(x)))
+        clock["resumed"] = time.perf_counter()
+        return False
+
+    opt = cbpdn.ConvBPDN.Options({
+        "Verbose": False, "MaxMainIter": iterations, "RelStopTol": 0.0, "AbsStopTol": 0.0,
+        "FastSolve": True, "AutoRho": {"Enabled": True}, "Callback": callback,
+        "DataType": np.float32})
+    solver = cbpdn.ConvBPDN(d, s, lam, opt=opt, dimK=0, dimN=2)
+    clock["resumed"] = time.perf_counter()
+    solver.solve()
+    t, f = np.array(trace_t), np.array(trace_f)
+    reached = int(np.argmax(f <= f.min() * (1 + 1e-3)))
+    return t[reached], reached + 1, 1000 * t[-1] / len(t)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("problems")
@@ -82,6 +116,10 @@ def main():
                   "SPORCO best %.6g after %d iterations, %.1f ms each"
                   % (name, check, cdbn_best, abs(check - cdbn_best) / cdbn_best, fval.min(),
                      len(fval), 1000 * t[-1] / len(t)))
+            seconds, its, ms = circular(y, filters, lam, args.iterations, args.threads)
+            print("%s, for reference: SPORCO ConvBPDN on the circular problem (maps of the input's size, "
+                  "wrapping; not the same objective) reaches within 1e-3 of its own best in %.2f s "
+                  "(%d iterations, %.1f ms each)" % (name, seconds, its, ms))
             o = out.create_group(name)
             o["seconds"] = t
             o["objective"] = fval

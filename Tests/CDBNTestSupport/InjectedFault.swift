@@ -31,8 +31,14 @@ public enum InjectedFault: String, CaseIterable, Sendable {
     let source = packageRoot().appendingPathComponent("Tests/faults/cdbn-faults.c").path
     let folder = try TemporaryDirectory()
     let library = folder.file("cdbn-faults.so")
-    let compilers = ProcessInfo.processInfo.environment["PATH", default: "/usr/bin"]
-      .split(separator: ":").flatMap { ["\($0)/clang", "\($0)/cc"] }
+    let path = ProcessInfo.processInfo.environment["PATH", default: "/usr/bin"].split(
+      separator: ":")
+    // The toolchain's own clang first, beside the real `swift` (PATH may hold only a link to it).
+    let toolchain = path.map { "\($0)/swift" }
+      .filter { FileManager.default.isExecutableFile(atPath: $0) }
+      .map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().deletingLastPathComponent().path }
+    let compilers =
+      (toolchain.map { "\($0)/clang" } + path.flatMap { ["\($0)/clang", "\($0)/cc"] })
       .filter { FileManager.default.isExecutableFile(atPath: $0) }
     guard let compiler = compilers.first else {
       throw FaultShimError(message: "no clang or cc on PATH to build \(source)")
