@@ -19,79 +19,66 @@ import sporco.fft
 from sporco.admm import cbpdn
 
 
-def objective(y, filters, z, lam):
-    """0.5*||A z - y||^2 + lam*|z|_1 with A z = sum_k z_k * f_k (valid), in float64 via FFT."""
+def objective(y, filters, z, lam, valid=True):
+    """0.5*||A z - y||^2 + lam*|z|_1 with A z = sum_k z_k * f_k, in float64 via FFT: cdbn's valid
+    convolution of (H+fh-1)x(W+fw-1) maps, or (valid=False) the circular one of maps of y's size."""
     k, c, fh, fw = filters.shape
-    hz, wz = z.shape[1], z.shape[2]
-    zf = np.fft.rfft2(z.astype(np.float64), s=(hz, wz))
-    ff = np.fft.rfft2(filters.astype(np.float64), s=(hz, wz))
-    full = np.fft.irfft2(np.einsum("kcij,kij->cij", ff, zf), s=(hz, wz))
-    rec = full[:, fh - 1:, fw - 1:]
+    size = z.shape[1:]
+    zf = np.fft.rfft2(z.astype(np.float64), s=size)
+    ff = np.fft.rfft2(filters.astype(np.float64), s=size)
+    rec = np.fft.irfft2(np.einsum("kcij,kij->cij", ff, zf), s=size)
+    if valid:
+        rec = rec[:, fh - 1:, fw - 1:]
     return 0.5 * np.sum((rec - y) ** 2) + lam * np.sum(np.abs(z))
 
 
-def solve(y, filters, lam, iterations, threads):
+def traced(solver_class, d, s, lam, score, iterations, threads, **extra):
+    """Runs a SPORCO solver for `iterations` and returns its objective-against-time trace:
+    `score(maps [K, ...])` after every iteration, the clock stopped while it runs."""
     sporco.fft.pyfftw_threads = threads
-    k, c, fh, fw = filters.shape
-    _, h, w = y.shape
-    hz, wz = h + fh - 1, w + fw - 1
-    # SPORCO's layout: signal (N0, N1, C), dictionary (N0, N1, C, M).
-    s = np.zeros((hz, wz, c), dtype=np.float32)
-    s[fh - 1:, fw - 1:, :] = np.transpose(y, (1, 2, 0))
-    mask = np.zeros((hz, wz, c), dtype=np.float32)
-    mask[fh - 1:, fw - 1:, :] = 1
-    d = np.transpose(filters, (2, 3, 1, 0)).astype(np.float32)
     trace_t, trace_f = [], []
     clock = {"solving": 0.0, "resumed": None}
 
     def callback(solver):
         clock["solving"] += time.perf_counter() - clock["resumed"]
-        x = np.asarray(solver.getcoef()).reshape(hz, wz, k)
+        x = np.asarray(solver.getcoef()).reshape(s.shape[0], s.shape[1], -1)
         trace_t.append(clock["solving"])
-        trace_f.append(objective(y, filters, np.transpose(x, (2, 0, 1)), lam))
+        trace_f.append(score(np.transpose(x, (2, 0, 1))))
         clock["resumed"] = time.perf_counter()
         return False
 
-    opt = cbpdn.ConvBPDNMaskDcpl.Options({
+    opt = solver_class.Options({
         "Verbose": False, "MaxMainIter": iterations, "RelStopTol": 0.0, "AbsStopTol": 0.0,
         "FastSolve": True, "AutoRho": {"Enabled": True}, "Callback": callback,
         "DataType": np.float32})
-    solver = cbpdn.ConvBPDNMaskDcpl(d, s, lam, W=mask, opt=opt, dimK=0, dimN=2)
+    solver = solver_class(d, s, lam, opt=opt, dimK=0, dimN=2, **extra)
     clock["resumed"] = time.perf_counter()
     solver.solve()
     return np.array(trace_t), np.array(trace_f)
+
+
+def solve(y, filters, lam, iterations, threads):
+    """ConvBPDNMaskDcpl on cdbn's problem: y at offset (fh-1, fw-1) of the maps' size, masked."""
+    k, c, fh, fw = filters.shape
+    _, h, w = y.shape
+    # SPORCO's layout: signal (N0, N1, C), dictionary (N0, N1, C, M).
+    s = np.zeros((h + fh - 1, w + fw - 1, c), dtype=np.float32)
+    s[fh - 1:, fw - 1:, :] = np.transpose(y, (1, 2, 0))
+    mask = np.zeros_like(s)
+    mask[fh - 1:, fw - 1:, :] = 1
+    d = np.transpose(filters, (2, 3, 1, 0)).astype(np.float32)
+    return traced(cbpdn.ConvBPDNMaskDcpl, d, s, lam, lambda z: objective(y, filters, z, lam),
+                  iterations, threads, W=mask)
 
 
 def circular(y, filters, lam, iterations, threads):
     """SPORCO's plain ConvBPDN on y itself with circular convolution: a different problem (maps of
     y's size, wrapping at the borders), shown for reference as the time to within 1e-3 of its own
     best objective."""
-    sporco.fft.pyfftw_threads = threads
-    k, c, fh, fw = filters.shape
     s = np.transpose(y, (1, 2, 0)).astype(np.float32)
     d = np.transpose(filters, (2, 3, 1, 0)).astype(np.float32)
-    h, w = y.shape[1], y.shape[2]
-    df = np.fft.rfft2(filters.astype(np.float64), s=(h, w))
-    trace_t, trace_f = [], []
-    clock = {"solving": 0.0, "resumed": None}
-
-    def callback(solver):
-        clock["solving"] += time.perf_counter() - clock["resumed"]
-        x = np.transpose(np.asarray(solver.getcoef()).reshape(h, w, k), (2, 0, 1))
-        rec = np.fft.irfft2(np.einsum("kcij,kij->cij", df, np.fft.rfft2(x, s=(h, w))), s=(h, w))
-        trace_t.append(clock["solving"])
-        trace_f.append(0.5 * np.sum((rec - y) ** 2) + lam * np.sum(np.abs(x)))
-        clock["resumed"] = time.perf_counter()
-        return False
-
-    opt = cbpdn.ConvBPDN.Options({
-        "Verbose": False, "MaxMainIter": iterations, "RelStopTol": 0.0, "AbsStopTol": 0.0,
-        "FastSolve": True, "AutoRho": {"Enabled": True}, "Callback": callback,
-        "DataType": np.float32})
-    solver = cbpdn.ConvBPDN(d, s, lam, opt=opt, dimK=0, dimN=2)
-    clock["resumed"] = time.perf_counter()
-    solver.solve()
-    t, f = np.array(trace_t), np.array(trace_f)
+    t, f = traced(cbpdn.ConvBPDN, d, s, lam,
+                  lambda z: objective(y, filters, z, lam, valid=False), iterations, threads)
     reached = int(np.argmax(f <= f.min() * (1 + 1e-3)))
     return t[reached], reached + 1, 1000 * t[-1] / len(t)
 
