@@ -51,7 +51,9 @@ let package = Package(
       dependencies: ["CDBNNumerics", "CDBNStorage", "CZlib", "CPNG", "CJPEG"]),
     .target(
       name: "CDBNModels", dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNKernels", realModule]),
-    .target(name: "CDBNConvNet", dependencies: ["CDBNNumerics", "CDBNStorage", realModule]),
+    .target(
+      name: "CDBNConvNet",
+      dependencies: ["CDBNNumerics", "CDBNStorage", "CDBNClassifiers", realModule]),
     .target(
       name: "CDBNClassifiers",
       dependencies: ["CDBNNumerics", "CDBNStorage", "CLinear", "CSVM", realModule]),
@@ -75,8 +77,8 @@ let package = Package(
     .executableTarget(
       name: "cdbn",
       dependencies: [
-        "CDBNPipeline", "CDBNBenchmarks", "CDBNAudio", "CDBNClassifiers", "CDBNNumerics",
-        "CDBNDatasets", "CDBNDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CDBNPipeline", "CDBNBenchmarks", "CDBNAudio", "CDBNClassifiers", "CDBNConvNet",
+        "CDBNNumerics", "CDBNDatasets", "CDBNDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // What the test targets share: temporary folders, running programs, the system python.
@@ -103,7 +105,7 @@ let package = Package(
     .testTarget(
       name: "CDBNConvNetTests",
       dependencies: [
-        "CDBNTestSupport", "CDBNConvNet", "CDBNNumerics", "CDBNStorage",
+        "CDBNTestSupport", "CDBNConvNet", "CDBNClassifiers", "CDBNNumerics", "CDBNStorage",
       ]),
     .testTarget(
       name: "CDBNPipelineTests",

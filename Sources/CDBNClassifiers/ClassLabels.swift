@@ -1,14 +1,14 @@
 /// Arbitrary integer labels (0–9, or 3 and 7, or −1 and +1) mapped to class indices 0..<K in
 /// ascending label order. The C libraries and the Swift solvers only ever see the indices.
-struct ClassLabels: Sendable, Equatable {
+public struct ClassLabels: Sendable, Equatable {
   /// The distinct labels, ascending; class index i stands for `classes[i]`.
-  let classes: [Int]
+  public let classes: [Int]
   /// Each example's class index.
-  let indices: [Int]
+  public let indices: [Int]
 
   /// Checks that `x` and `labels` can train a classifier: the same number of rows, at least one
   /// feature, finite values and at least two classes.
-  init(validating x: FeatureMatrix, labels: [Int]) throws {
+  public init(validating x: FeatureMatrix, labels: [Int]) throws {
     guard labels.count == x.rows else {
       throw ClassifierError.invalidInput(
         "\(labels.count) labels for \(x.rows) feature rows; they must match")
@@ -31,13 +31,13 @@ struct ClassLabels: Sendable, Equatable {
 }
 
 /// Checks features handed to a fitted model: it must be fitted, the width must match, values finite.
-func validatePrediction(_ x: FeatureMatrix, featureCount: Int, kind: ClassifierKind) throws {
+public func validatePrediction(_ x: FeatureMatrix, featureCount: Int, kind: ClassifierKind) throws {
   guard featureCount > 0 else {
-    throw ClassifierError.notFitted("\(kind.rawValue) classifier has not been fitted or loaded")
+    throw ClassifierError.notFitted("\(kind) classifier has not been fitted or loaded")
   }
   guard x.columns == featureCount else {
     throw ClassifierError.shapeMismatch(
-      "features have \(x.columns) columns, the \(kind.rawValue) classifier was fitted on \(featureCount)"
+      "features have \(x.columns) columns, the \(kind) classifier was fitted on \(featureCount)"
     )
   }
   try x.requireFinite("features")

@@ -19,7 +19,7 @@ public enum CrossValidation {
   public static func gridSearch(
     _ x: FeatureMatrix, labels: [Int], grid: [GridPoint], folds: StratifiedKFold,
     progress: (@Sendable (_ done: Int, _ total: Int) throws -> Void)? = nil,
-    makeClassifier: (GridPoint) -> any Classifier
+    makeClassifier: (GridPoint) throws -> any Classifier
   ) throws -> GridSearchResult {
     guard !grid.isEmpty else { throw ClassifierError.invalidParameter("empty grid") }
     _ = try ClassLabels(validating: x, labels: labels)
@@ -29,7 +29,7 @@ public enum CrossValidation {
     for (f, rows) in heldOut.enumerated() { for r in rows { inFold[r] = f } }
     let training = (0..<k).map { f in (0..<x.rows).filter { inFold[$0] != f } }
 
-    let classifiers = grid.map(makeClassifier)
+    let classifiers = try grid.map(makeClassifier)
     let finished = Atomic<Int>(0)
     let stop = Mutex<(any Error)?>(nil)
     var outcomes = [Result<Int, any Error>](repeating: .success(0), count: grid.count * k)

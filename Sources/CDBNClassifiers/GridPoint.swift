@@ -21,6 +21,13 @@ public struct GridPoint: Sendable, Equatable, Hashable, CustomStringConvertible 
     return c.flatMap { e in gammas.map { GridPoint(c: pow2(e), gamma: $0) } }
   }
 
+  /// Throws unless γ is nil: for the kinds that have no kernel width.
+  func requireNoGamma(_ kind: ClassifierKind) throws {
+    if gamma != nil {
+      throw ClassifierError.invalidParameter("gamma applies to rbf-svm only, not \(kind)")
+    }
+  }
+
   public var description: String {
     if let gamma {
       "C = \(formatPower(c)), gamma = \(formatPower(gamma))"

@@ -20,6 +20,16 @@ public struct KernelSVM: Classifier {
   public var cacheMegabytes: Double
 
   public var kind: ClassifierKind { .rbfSVM }
+
+  /// LIBSVM's grid.py grid: C = 2^-5 … 2^15, γ = 2^3 … 2^-15, exponent step 2.
+  public var defaultGrid: [GridPoint] {
+    GridPoint.powersOfTwo(
+      c: stride(from: -5, through: 15, by: 2), gamma: stride(from: 3, through: -15, by: -2))
+  }
+
+  public func configured(_ point: GridPoint) throws -> KernelSVM {
+    KernelSVM(c: point.c, gamma: point.gamma, eps: eps, cacheMegabytes: cacheMegabytes)
+  }
   public private(set) var featureCount: Int = 0
   /// The labels in LIBSVM's order; the support vectors are grouped by class in this order.
   public private(set) var labelOrder: [Int] = []

@@ -12,6 +12,12 @@ public struct LinearSVM: Classifier {
   /// LIBLINEAR's stopping tolerance; 0.1 is its default for this solver.
   public var eps: Double
   public var kind: ClassifierKind { .linearSVM }
+  public var defaultGrid: [GridPoint] { GridPoint.powersOfTwo(c: -7...7) }
+
+  public func configured(_ point: GridPoint) throws -> LinearSVM {
+    try point.requireNoGamma(kind)
+    return LinearSVM(c: point.c, eps: eps)
+  }
   public private(set) var classes: [Int] = []
   /// [K, D], row c for `classes[c]`.
   public private(set) var weights: [Float] = []

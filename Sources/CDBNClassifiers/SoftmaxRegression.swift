@@ -21,6 +21,12 @@ public struct SoftmaxRegression: Classifier {
   public var optimizer: LBFGS
 
   public var kind: ClassifierKind { .softmax }
+  public var defaultGrid: [GridPoint] { GridPoint.powersOfTwo(c: -7...7) }
+
+  public func configured(_ point: GridPoint) throws -> SoftmaxRegression {
+    try point.requireNoGamma(kind)
+    return SoftmaxRegression(c: point.c, optimizer: optimizer)
+  }
   public private(set) var classes: [Int] = []
   /// [K, D], row c for `classes[c]`.
   public private(set) var weights: [Float] = []

@@ -32,6 +32,11 @@ public struct StandardizedClassifier: Classifier {
   }
 
   public var kind: ClassifierKind { classifier.kind }
+  public var defaultGrid: [GridPoint] { classifier.defaultGrid }
+
+  public func configured(_ point: GridPoint) throws -> StandardizedClassifier {
+    StandardizedClassifier(try classifier.configured(point), standardize: standardizes)
+  }
   public var classes: [Int] { classifier.classes }
   public var featureCount: Int { classifier.featureCount }
 
@@ -70,7 +75,7 @@ public struct StandardizedClassifier: Classifier {
   ) throws {
     guard var inner = classifier as? any ProbabilityCalibrating else {
       throw ClassifierError.invalidParameter(
-        "\(kind.rawValue): Platt scaling is for the SVMs (softmax gives probabilities itself)")
+        "\(kind): Platt scaling is for the SVMs (softmax gives probabilities itself)")
     }
     try inner.calibrateProbabilities(prepared(x), labels: labels, folds: folds, seed: seed)
     classifier = inner
@@ -92,15 +97,17 @@ public struct StandardizedClassifier: Classifier {
     }
   }
 
-  /// Loads a classifier of any kind saved by `save` (or by a bare classifier's `save`), with its
-  /// standardizer when the group has one.
+  /// Loads a classifier of one of this module's kinds saved by `save` (or by a bare classifier's
+  /// `save`), with its standardizer when the group has one.
   public static func load(from group: HDF5Group) throws -> StandardizedClassifier {
-    let inner: any Classifier =
-      switch try ClassifierKind.read(from: group) {
-      case .linearSVM: try LinearSVM.load(from: group)
-      case .rbfSVM: try KernelSVM.load(from: group)
-      case .softmax: try SoftmaxRegression.load(from: group)
-      }
+    try load(from: group, kinds: .standard)
+  }
+
+  /// Loads a classifier of any of `kinds`, with its standardizer when the group has one.
+  public static func load(
+    from group: HDF5Group, kinds: ClassifierKinds
+  ) throws -> StandardizedClassifier {
+    let inner = try kinds.load(from: group)
     var standardizer: Standardizer? = nil
     if group.contains("standardizer") {
       guard group.isGroup("standardizer") else {

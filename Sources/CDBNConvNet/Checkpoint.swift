@@ -161,27 +161,7 @@ extension ConvNetTrainer {
     try group.setAttribute("step", step)
     try group.setAttribute("seed", Int(Int64(bitPattern: seed)))
     try group.setAttribute("rng", "keyed")
-    try group.setAttribute("learning_rate", Double(settings.learningRate))
-    try group.setAttribute("momentum", Double(settings.momentum))
-    try group.setAttribute("weight_decay", Double(settings.weightDecay))
-    try group.setAttribute("batch_size", settings.batchSize)
-    try group.setAttribute("chunk_size", settings.chunkSize)
-    try group.setAttribute("max_shift", settings.maxShift.array)
-    try group.setAttribute("shuffle", settings.shuffle ? 1 : 0)
-    try group.setAttribute("random_crop", settings.randomCrop ? 1 : 0)
-    try group.setAttribute("frozen_parameters", settings.frozenParameters)
-    try group.setAttribute("frozen_epochs", settings.frozenEpochs)
-    switch settings.schedule {
-    case .constant:
-      try group.setAttribute("schedule", "constant")
-    case .step(let every, let factor):
-      try group.setAttribute("schedule", "step")
-      try group.setAttribute("schedule_every", every)
-      try group.setAttribute("schedule_factor", Double(factor))
-    case .exponential(let decay):
-      try group.setAttribute("schedule", "exponential")
-      try group.setAttribute("schedule_factor", Double(decay))
-    }
+    try settings.save(to: group)
     for (i, p) in network.parameters.enumerated() {
       try group.writeFloats("velocity_\(i)", shape: p.shape, velocities[i].array)
     }
@@ -189,40 +169,7 @@ extension ConvNetTrainer {
 
   /// The settings stored by `saveState(to:)`.
   public static func settings(from group: HDF5Group) throws -> TrainingSettings {
-    var s = TrainingSettings()
-    s.learningRate = Float(try group.doubleAttribute("learning_rate"))
-    s.momentum = Float(try group.doubleAttribute("momentum"))
-    s.weightDecay = Float(try group.doubleAttribute("weight_decay"))
-    s.batchSize = try group.intAttribute("batch_size")
-    s.chunkSize = try group.intAttribute("chunk_size")
-    let shift = try group.intArrayAttribute("max_shift")
-    guard shift.count == 2 else {
-      throw ConvNetError.malformedCheckpoint("\(group.name): max_shift \(shift)")
-    }
-    s.maxShift = Size2(shift[0], shift[1])
-    s.shuffle = try group.intAttribute("shuffle") != 0
-    s.randomCrop = try group.intAttribute("random_crop") != 0
-    // Absent from files written before freezing existed: nothing frozen.
-    if group.hasAttribute("frozen_parameters") {
-      s.frozenParameters = try group.intAttribute("frozen_parameters")
-      s.frozenEpochs = try group.intAttribute("frozen_epochs")
-    }
-    let schedule = try group.stringAttribute("schedule")
-    switch schedule {
-    case "constant": s.schedule = .constant
-    case "step":
-      s.schedule = .step(
-        every: try group.intAttribute("schedule_every"),
-        factor: Float(try group.doubleAttribute("schedule_factor")))
-    case "exponential":
-      s.schedule = .exponential(decay: Float(try group.doubleAttribute("schedule_factor")))
-    default:
-      throw ConvNetError.malformedCheckpoint("\(group.name): schedule \"\(schedule)\"")
-    }
-    do { try s.validate() } catch {
-      throw ConvNetError.malformedCheckpoint("\(group.name): \(error)")
-    }
-    return s
+    try TrainingSettings(from: group)
   }
 
   /// A trainer for `network` that continues exactly where the one that wrote `group` stopped
@@ -262,4 +209,70 @@ extension ConvNetTrainer {
       }
     }
   }
+}
+
+/// The settings' attributes, as listed above: in a trainer's state and in a saved `ConvNetClassifier`.
+extension TrainingSettings {
+  public func save(to group: HDF5Group) throws {
+    try group.setAttribute("learning_rate", Double(learningRate))
+    try group.setAttribute("momentum", Double(momentum))
+    try group.setAttribute("weight_decay", Double(weightDecay))
+    try group.setAttribute("batch_size", batchSize)
+    try group.setAttribute("chunk_size", chunkSize)
+    try group.setAttribute("max_shift", maxShift.array)
+    try group.setAttribute("shuffle", shuffle ? 1 : 0)
+    try group.setAttribute("random_crop", randomCrop ? 1 : 0)
+    try group.setAttribute("frozen_parameters", frozenParameters)
+    try group.setAttribute("frozen_epochs", frozenEpochs)
+    switch schedule {
+    case .constant:
+      try group.setAttribute("schedule", "constant")
+    case .step(let every, let factor):
+      try group.setAttribute("schedule", "step")
+      try group.setAttribute("schedule_every", every)
+      try group.setAttribute("schedule_factor", Double(factor))
+    case .exponential(let decay):
+      try group.setAttribute("schedule", "exponential")
+      try group.setAttribute("schedule_factor", Double(decay))
+    }
+  }
+
+  /// Settings written by `save(to:)`, validated.
+  public init(from group: HDF5Group) throws {
+    var s = TrainingSettings()
+    s.learningRate = Float(try group.doubleAttribute("learning_rate"))
+    s.momentum = Float(try group.doubleAttribute("momentum"))
+    s.weightDecay = Float(try group.doubleAttribute("weight_decay"))
+    s.batchSize = try group.intAttribute("batch_size")
+    s.chunkSize = try group.intAttribute("chunk_size")
+    let shift = try group.intArrayAttribute("max_shift")
+    guard shift.count == 2 else {
+      throw ConvNetError.malformedCheckpoint("\(group.name): max_shift \(shift)")
+    }
+    s.maxShift = Size2(shift[0], shift[1])
+    s.shuffle = try group.intAttribute("shuffle") != 0
+    s.randomCrop = try group.intAttribute("random_crop") != 0
+    // Absent from files written before freezing existed: nothing frozen.
+    if group.hasAttribute("frozen_parameters") {
+      s.frozenParameters = try group.intAttribute("frozen_parameters")
+      s.frozenEpochs = try group.intAttribute("frozen_epochs")
+    }
+    let schedule = try group.stringAttribute("schedule")
+    switch schedule {
+    case "constant": s.schedule = .constant
+    case "step":
+      s.schedule = .step(
+        every: try group.intAttribute("schedule_every"),
+        factor: Float(try group.doubleAttribute("schedule_factor")))
+    case "exponential":
+      s.schedule = .exponential(decay: Float(try group.doubleAttribute("schedule_factor")))
+    default:
+      throw ConvNetError.malformedCheckpoint("\(group.name): schedule \"\(schedule)\"")
+    }
+    do { try s.validate() } catch {
+      throw ConvNetError.malformedCheckpoint("\(group.name): \(error)")
+    }
+    self = s
+  }
+
 }

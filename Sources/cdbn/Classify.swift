@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDBNClassifiers
+import CDBNConvNet
 import CDBNPipeline
 import Foundation
 
@@ -24,11 +25,21 @@ struct Classify: ParsableCommand {
   var test: String
 
   @Option(
-    help: "linear-svm (LIBLINEAR), rbf-svm (LIBSVM), softmax, or cnn (with --model from train-cnn)."
+    help:
+      "linear-svm (LIBLINEAR), rbf-svm (LIBSVM), softmax, or cnn (a network from --cnn-config, on the features' maps)."
   )
   var classifier = "linear-svm"
 
-  @Option(help: "A saved classifier (the --out of an earlier run) to apply instead of training.")
+  @Option(
+    help: ArgumentHelp(
+      "The CNN's layers and training (--classifier cnn): a train-cnn config without input:.",
+      valueName: "yaml"))
+  var cnnConfig: String?
+
+  @Option(
+    help:
+      "A saved classifier to apply instead of training: the --out of an earlier run, or a train-cnn file (--test then holds pictures)."
+  )
   var model: String?
 
   @Option(help: "Regularisation constant C; chosen by cross-validation when absent.")
@@ -96,17 +107,6 @@ struct Classify: ParsableCommand {
     if let out { try OutputFile.check(out, force: force) }
     Interruption.install()
     let reporter = ProgressReporter()
-    if classifier == "cnn" {
-      guard let model, train == nil else {
-        throw ValidationError(
-          "--classifier cnn takes --model CNN.h5 (from train-cnn) and --test, not --train")
-      }
-      let report = try Classification.applyCNN(
-        modelPath: model, testPath: test, testRows: testRows?.range, outputPath: out,
-        strict: strict, reporter: reporter)
-      print(report.rendered())
-      return
-    }
     if let model {
       guard train == nil else { throw ValidationError("give --train or --model, not both") }
       guard !probability else {
@@ -124,7 +124,23 @@ struct Classify: ParsableCommand {
     if let gamma, !(gamma > 0 && gamma.isFinite) {
       throw ValidationError("--gamma must be positive")
     }
-    var run = Classification(kind: try ClassifierKind(parsing: classifier))
+    let kind = try ClassifierKinds.all.kind(named: classifier)
+    var run = Classification(kind: kind)
+    if kind == .cnn {
+      guard let cnnConfig else {
+        throw ValidationError(
+          "--classifier cnn needs --cnn-config NET.yaml (its layers and training), or --model to apply a saved one"
+        )
+      }
+      guard c == nil, cValues == nil, gamma == nil, gammaValues == nil, !probability else {
+        throw ValidationError(
+          "--c, --c-values, --gamma, --gamma-values and --probability do not apply to cnn; its settings come from --cnn-config"
+        )
+      }
+      run.cnnConfig = try CNNConfig(contentsOf: cnnConfig)
+    } else if cnnConfig != nil {
+      throw ValidationError("--cnn-config goes with --classifier cnn")
+    }
     run.c = c
     run.gamma = gamma
     run.folds = cv
@@ -150,13 +166,14 @@ struct Classify: ParsableCommand {
       throw ValidationError("--gamma-values goes with --classifier rbf-svm and without --gamma")
     }
     if cValues != nil || gammaValues != nil {
+      let defaultGrid = try ClassifierKinds.all.prototype(kind).defaultGrid
       let cs =
         try cValues.map { try Self.positiveList($0, "--c-values") }
-        ?? Array(Set(run.kind.defaultGrid.map(\.c))).sorted()
+        ?? Array(Set(defaultGrid.map(\.c))).sorted()
       let gammas: [Double?] =
         try gammaValues.map { try Self.positiveList($0, "--gamma-values") }
         ?? (cValues != nil
-          ? [gamma] : Array(Set(run.kind.defaultGrid.compactMap(\.gamma))).sorted())
+          ? [gamma] : Array(Set(defaultGrid.compactMap(\.gamma))).sorted())
       run.grid = cs.flatMap { c in gammas.map { GridPoint(c: c, gamma: $0) } }
     }
     let result = try run.run(trainPath: train, testPath: test, outputPath: out, reporter: reporter)

@@ -57,13 +57,7 @@ struct TrainCNN: ParsableCommand {
   func run() throws {
     try compute.apply()
     Interruption.install()
-    let text: String
-    do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-      throw PipelineError(config, "cannot be read: \(error.localizedDescription)")
-    }
-    let effective = try ConfigOverrides.apply(overrides.values, to: text, file: config)
-    var parsed = try CNNConfig(
-      yaml: effective, file: effective == text ? config : "\(config) with --set")
+    var parsed = try CNNConfig(contentsOf: config, overrides: overrides.values)
     if let seed { parsed.seed = seed }
     if let epochs {
       guard epochs >= 1, epochs <= 100_000 else {

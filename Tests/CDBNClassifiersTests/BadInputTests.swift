@@ -46,8 +46,8 @@ import Testing
       _ = try FeatureMatrix(rows: 2, columns: 2, values: [1])
     }
     #expect(throws: ClassifierError.self) { _ = try FeatureMatrix(rows: [[1, 2], [3]]) }
-    #expect(throws: ClassifierError.self) { _ = try ClassifierKind(parsing: "tree") }
-    #expect(try! ClassifierKind(parsing: "rbf-svm") == .rbfSVM)
+    #expect(throws: ClassifierError.self) { _ = try ClassifierKinds.standard.kind(named: "tree") }
+    #expect(try! ClassifierKinds.standard.kind(named: "rbf-svm") == .rbfSVM)
     #expect(
       errorCase {
         var s = SoftmaxRegression(c: -1)

@@ -71,7 +71,7 @@ import Testing
 
   @Test func trainerChoosesCAndRefits() throws {
     let (x, y) = blobs(centers: [[0, 0, 5], [2, 2, 5]], perClass: 30, spread: 0.6, seed: 32)
-    let trainer = ClassifierTrainer(
+    let trainer = try ClassifierTrainer(
       kind: .linearSVM, grid: GridPoint.powersOfTwo(c: -2...2), folds: 3)
     let outcome = try trainer.fit(x, labels: y)
     let search = try #require(outcome.search)
@@ -84,11 +84,11 @@ import Testing
   }
 
   @Test func rbfGridWithFixedGammaSearchesC() throws {
-    let trainer = ClassifierTrainer(kind: .rbfSVM, gamma: 0.5)
+    let trainer = try ClassifierTrainer(kind: .rbfSVM, gamma: 0.5)
     #expect(trainer.searchGrid.count == 11)
     #expect(trainer.searchGrid.allSatisfy { $0.gamma == 0.5 })
-    #expect(ClassifierKind.rbfSVM.defaultGrid.count == 110)
-    #expect(ClassifierKind.softmax.defaultGrid.map(\.c).first == 1.0 / 128)
+    #expect(KernelSVM().defaultGrid.count == 110)
+    #expect(SoftmaxRegression().defaultGrid.map(\.c).first == 1.0 / 128)
   }
 
   @Test func tooFewExamplesForTheFoldsIsAnError() throws {

@@ -49,7 +49,8 @@ import Testing
     let (x, y) = blobs(
       centers: [[0, 0], [3, 0], [0, 3]], perClass: 30, spread: 0.9, seed: 3, labels: [7, 3, 5])
     var model = StandardizedClassifier(
-      kind.makeClassifier(GridPoint(c: 1, gamma: kind == .rbfSVM ? 0.5 : nil)))
+      try ClassifierKinds.standard.prototype(kind).configured(
+        GridPoint(c: 1, gamma: kind == .rbfSVM ? 0.5 : nil)))
     try model.fit(x, labels: y)
     #expect(try model.probabilityEstimates(x) == nil)
     try model.calibrateProbabilities(x, labels: y, folds: 5, seed: 1)

@@ -11,10 +11,11 @@ import Testing
     centers: [[0, 0, 1], [1.5, 0, 0], [0, 1.5, 0]], perClass: 20, spread: 1, seed: 42
   ).x
 
-  @Test(arguments: ClassifierKind.allCases)
+  @Test(arguments: ClassifierKinds.standard.kinds)
   func roundTripGivesIdenticalPredictions(kind: ClassifierKind) throws {
     var model = StandardizedClassifier(
-      kind.makeClassifier(GridPoint(c: 2, gamma: kind == .rbfSVM ? 0.3 : nil)))
+      try ClassifierKinds.standard.prototype(kind).configured(
+        GridPoint(c: 2, gamma: kind == .rbfSVM ? 0.3 : nil)))
     try model.fit(data.x, labels: data.y)
     let loaded = try roundTrip(model)
     #expect(loaded.kind == kind)

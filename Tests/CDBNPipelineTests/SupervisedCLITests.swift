@@ -147,6 +147,85 @@ import Testing
     #expect(again.status != 0 && again.stderr.contains("--resume"), "\(CLITests.describe(again))")
   }
 
+  /// A feature file of 1×6×6 maps: a vertical bar (label 0) or a horizontal one (label 1) at a
+  /// random place, in noise; `flat` writes [N, 36] instead of [N, 1, 6, 6].
+  static func writeBarMaps(_ path: String, count: Int, seed: UInt64, flat: Bool = false) throws {
+    var rng = RandomStream(seed: seed)
+    var values = [Float](repeating: 0, count: count * 36)
+    for n in 0..<count {
+      let at = Int(rng.nextFloat() * 6) % 6
+      for i in 0..<36 {
+        values[n * 36 + i] = 0.3 * rng.nextNormal() + ((n % 2 == 0 ? i % 6 : i / 6) == at ? 2 : 0)
+      }
+    }
+    let file = try HDF5File(path: path, mode: .truncate)
+    try file.root.writeFloats("features", shape: flat ? [count, 36] : [count, 1, 6, 6], values)
+    try file.root.writeInts("labels", shape: [count], (0..<count).map { $0 % 2 })
+    try file.root.writeStrings("label_names", ["vertical", "horizontal"])
+    try file.closeChecked()
+  }
+
+  @Test func classifyFitsACNNOnFeatureMapsAndItsModelIsAppliedLikeAnyOther() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (train, test, flat) = (dir.file("train.h5"), dir.file("test.h5"), dir.file("flat.h5"))
+    try Self.writeBarMaps(train, count: 120, seed: 1)
+    try Self.writeBarMaps(test, count: 40, seed: 2)
+    try Self.writeBarMaps(flat, count: 40, seed: 2, flat: true)
+    let config = dir.file("net.yaml")
+    try """
+    seed: 3
+    training: {epochs: 8, batch_size: 10, learning_rate: 0.05}
+    layers:
+      - {kind: conv, filters: 4, kernel: 3}
+      - {kind: relu}
+      - {kind: maxpool, size: 2}
+      - {kind: dense, outputs: 2}
+    """.write(toFile: config, atomically: true, encoding: .utf8)
+    let out = dir.file("result.h5")
+    let r = try CLITests.cdbn(
+      [
+        "classify", "--classifier", "cnn", "--cnn-config", config, "--train", train, "--test",
+        test, "--out", out,
+      ], in: dir)
+    try #require(r.status == 0, "\(CLITests.describe(r))")
+    #expect(r.stderr.contains("cnn: examples of [1, 6, 6]") && r.stderr.contains("cnn epoch 8/8"))
+    let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("error ") })
+    let error = try #require(Double(line.dropFirst(6).prefix { $0 != "%" }))
+    // Chance is 50 %; the network gets 12.5 % from 120 noisy examples in 8 epochs.
+    #expect(error <= 20, "\(r.stdout)")
+    let file = try HDF5File(path: out, mode: .readOnly)
+    let model = try file.root.openGroup("model")
+    #expect(try model.stringAttribute("kind") == "cnn" && model.isGroup("network"))
+    #expect(try file.root.stringAttribute("classifier") == "cnn")
+    file.close()
+    // The saved CNN goes through classify --model and predict as the SVMs do.
+    let again = try CLITests.cdbn(["classify", "--model", out, "--test", test], in: dir)
+    #expect(again.status == 0 && again.stdout.contains(line), "\(CLITests.describe(again))")
+    let predictions = dir.file("p.h5")
+    let p = try CLITests.cdbn(
+      ["predict", "--model", out, "--data", test, "--out", predictions], in: dir)
+    try #require(p.status == 0, "\(CLITests.describe(p))")
+    let predicted = try HDF5File(path: predictions, mode: .readOnly)
+    #expect(try predicted.root.readFloats("probabilities").shape == [40, 2])
+    predicted.close()
+
+    // Usage errors, then a network that cannot take flattened rows, named.
+    for (extra, message) in [
+      ([String](), "--cnn-config"), (["--cnn-config", config, "--c", "1"], "do not apply to cnn"),
+    ] {
+      let bad = try CLITests.cdbn(
+        ["classify", "--classifier", "cnn", "--train", train, "--test", test] + extra, in: dir)
+      #expect(bad.status == 2 && bad.stderr.contains(message), "\(CLITests.describe(bad))")
+    }
+    let wrongShape = try CLITests.cdbn(
+      ["classify", "--classifier", "cnn", "--cnn-config", config, "--train", flat, "--test", flat],
+      in: dir)
+    #expect(
+      wrongShape.status == 1 && wrongShape.stderr.contains(config)
+        && wrongShape.stderr.contains("[1, 1, 36]"), "\(CLITests.describe(wrongShape))")
+  }
+
   @Test func trainCNNStartsFromTheCDBNsFilters() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -1,3 +1,4 @@
+import CDBNClassifiers
 import CDBNConvNet
 import CDBNDatasets
 import CDBNModels
@@ -137,10 +138,7 @@ public struct CNNTraining {
           try write(
             network: network, trainer: trainer, preprocessing: preprocessing, classes: classes,
             labelNames: labelNames, history: history)
-          reporter?.log(
-            String(
-              format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", report.epoch,
-              config.epochs, report.loss, 100 * report.accuracy, report.seconds))
+          reporter?.log(report.line(of: config.epochs))
           try Interruption.check(
             outputPath,
             "it keeps the checkpoint of epoch \(report.epoch); continue with --resume")
@@ -247,31 +245,46 @@ public struct CNNTraining {
   }
 }
 
-/// A trained CNN with what it needs to classify raw examples: preprocessing and output labels.
+/// A trained CNN with what it needs to classify raw examples: preprocessing, then the network as a
+/// `ConvNetClassifier` over the preprocessed pictures.
 public struct TrainedCNN {
   public let network: Network
+  public let classifier: ConvNetClassifier
   public let preprocessing: Preprocessing
   /// The label value of each output.
-  public let classes: [Int]
+  public var classes: [Int] { classifier.classes }
   /// The name of each label value, when the training data had names.
   public let labelNames: [String]?
   /// How pictures were sized for training (the stored config's `input`), repeated on new data.
   public let sizing: ImageFolder.Sizing
 
   public init(path: String) throws {
-    (network, preprocessing, classes, labelNames, sizing) = try PipelineError.naming(path) {
+    (network, classifier, preprocessing, labelNames, sizing) = try PipelineError.naming(path) {
       let root = try HDF5File(path: path, mode: .readOnly).root
       guard root.isGroup("network") else {
         throw PipelineError(path, "has no /network group (write one with cdbn train-cnn)")
       }
       let network = try Network(from: root.openGroup("network"))
       let (classes, names) = try Self.readClasses(root)
-      guard !classes.isEmpty, classes.count <= network.classes else {
-        throw PipelineError(
-          path, "/classes has \(classes.count) labels for \(network.classes) outputs")
+      let classifier: ConvNetClassifier
+      do {
+        classifier = try ConvNetClassifier(network: network, classes: classes)
+      } catch {
+        throw PipelineError(path, "/classes: \(error)")
       }
       let config = try CNNConfig(yaml: root.stringAttribute("config"), file: path)
-      return (network, try CNNTraining.readPreprocessing(path), classes, names, config.sizing)
+      return (
+        network, classifier, try CNNTraining.readPreprocessing(path), names, config.sizing
+      )
+    }
+  }
+
+  /// Whether `path` is a `train-cnn` file (root attribute `kind` = "cnn").
+  static func isTrainedCNN(_ path: String) throws -> Bool {
+    try PipelineError.naming(path) {
+      let root = try HDF5File(path: path, mode: .readOnly).root
+      guard root.hasAttribute("kind") else { return false }
+      return try root.stringAttribute("kind") == "cnn"
     }
   }
 
@@ -286,24 +299,13 @@ public struct TrainedCNN {
 
   /// The predicted label of every example.
   public func predict(_ raw: Tensor) throws -> [Int] {
-    try probabilities(raw).predicted
+    try classifier.predict(FeatureMatrix(flattening: preprocessing.apply(raw)))
   }
 
-  /// The predicted label of every example and the outputs' probabilities [N, K] for the K
-  /// `classes` (outputs beyond them, which training never used, are left out).
+  /// The predicted label of every example and the probabilities [N, K] of the K `classes`
+  /// (outputs beyond them, which training never used, are left out; see `ConvNetClassifier`).
   public func probabilities(_ raw: Tensor) throws -> (predicted: [Int], probabilities: [Float]) {
-    let p = try network.predict(preprocessing.apply(raw))
-    let (n, outputs, k) = (p.shape[0], p.shape[1], classes.count)
-    var probabilities = [Float](repeating: 0, count: n * k)
-    let predicted = (0..<n).map { e in
-      var best = 0
-      for j in 0..<k {
-        probabilities[e * k + j] = p.scalars[e * outputs + j]
-        if p.scalars[e * outputs + j] > p.scalars[e * outputs + best] { best = j }
-      }
-      return classes[best]
-    }
-    return (predicted, probabilities)
+    try classifier.classify(FeatureMatrix(flattening: preprocessing.apply(raw)))
   }
 }
 
@@ -354,5 +356,14 @@ struct LabelledExamples {
         labelNames: source.labelNames,
         ids: source.ids.map { ids in rows.map { ids[$0] } })
     }
+  }
+}
+
+extension EpochReport {
+  /// "epoch 3/10: loss 0.1234, training accuracy 97.50 %, 4.2 s", as the CNN's progress logs it.
+  func line(of epochs: Int) -> String {
+    String(
+      format: "epoch %d/%d: loss %.4f, training accuracy %.2f %%, %.1f s", epoch, epochs, loss,
+      100 * accuracy, seconds)
   }
 }

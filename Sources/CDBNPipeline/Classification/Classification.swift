@@ -19,8 +19,13 @@ import Foundation
 /// `/classes`, `/class_names` and `/confusion` [K, K] (rows true, columns predicted); and, when C was
 /// chosen by cross-validation, `/cross_validation` with `c`, `gamma` (RBF SVM) and mean held-out
 /// `accuracy` per point.
+///
+/// Any kind of ``ClassifierKinds/all`` can be fitted: the SVMs and softmax from their names, the CNN
+/// from `cnnConfig` (its network and training), its input the training file's example shape.
 public struct Classification {
   public var kind: ClassifierKind
+  /// The network and training of kind cnn (the YAML that `train-cnn` reads, without `input`).
+  public var cnnConfig: CNNConfig?
   /// Nil: chosen by cross-validation.
   public var c: Double?
   public var gamma: Double?
@@ -81,8 +86,23 @@ public struct Classification {
       "\(kind.rawValue): \(labels.count) training examples × \(train.features.columns) features"
         + (c == nil ? ", C by \(folds)-fold cross-validation" : ""))
     let started = Date()
+    let prototype: any Classifier
+    if let cnnConfig {
+      guard kind == .cnn else {
+        throw PipelineError(cnnConfig.file, "is a CNN config; the classifier is \(kind)")
+      }
+      var cnn = try cnnConfig.classifier(exampleShape: train.exampleShape)
+      reporter?.log("cnn: examples of \(cnn.spec.inputShape), \(cnn.epochs) epoch(s)")
+      cnn.epochEnded = { [epochs = cnn.epochs] report in
+        reporter?.log("cnn " + report.line(of: epochs))
+        try Interruption.check(outputPath ?? trainPath, Self.nothingWritten)
+      }
+      prototype = cnn
+    } else {
+      prototype = try PipelineError.naming(trainPath) { try ClassifierKinds.all.prototype(kind) }
+    }
     let trainer = ClassifierTrainer(
-      kind: kind, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
+      prototype, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
       standardize: standardize)
     var outcome = try PipelineError.naming(trainPath) {
       try trainer.fit(train.features, labels: labels) { done, total in
@@ -145,11 +165,17 @@ public struct Classification {
     return result
   }
 
-  /// Applies the classifier saved in `modelPath` (a `cdbn classify` result) to `testPath`.
+  /// Applies the classifier saved in `modelPath` to `testPath`: a `cdbn classify` result's `/model`
+  /// (any kind) to a feature file, or a `cdbn train-cnn` file's CNN to labelled pictures.
   public static func apply(
     modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
     strict: Bool = false, reporter: ProgressReporter? = nil
   ) throws -> ClassificationReport {
+    if try TrainedCNN.isTrainedCNN(modelPath) {
+      return try applyCNN(
+        modelPath: modelPath, testPath: testPath, testRows: testRows, outputPath: outputPath,
+        strict: strict, reporter: reporter)
+    }
     let (model, names) = try loadClassifier(modelPath)
     let test = try FeatureFile.read(testPath, selection: RowSelection(range: testRows))
     guard let testLabels = test.labels else {
@@ -178,10 +204,10 @@ public struct Classification {
     return report
   }
 
-  /// Classifies the labelled examples at `testPath` with the CNN saved at `modelPath`, their labels
-  /// matched to the CNN's by name; writes a result file (as above, without `/model`) to `outputPath`
-  /// when given.
-  public static func applyCNN(
+  /// Classifies the labelled examples at `testPath` with the CNN that `train-cnn` saved at
+  /// `modelPath`, their labels matched to the CNN's by name; writes a result file (as above,
+  /// without `/model`) to `outputPath` when given.
+  static func applyCNN(
     modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
     strict: Bool = false, reporter: ProgressReporter? = nil
   ) throws -> ClassificationReport {
@@ -213,7 +239,7 @@ public struct Classification {
         throw PipelineError(path, "has no /model group (write one with cdbn classify --out)")
       }
       let group = try file.root.openGroup("model")
-      let model = try StandardizedClassifier.load(from: group)
+      let model = try StandardizedClassifier.load(from: group, kinds: .all)
       var names: [String]? = nil
       if group.contains(LabelNames.member) {
         let read = try group.readStrings(LabelNames.member)

@@ -1,6 +1,7 @@
 import CDBNConvNet
 import CDBNDatasets
 import CDBNNumerics
+import Foundation
 import Yams
 
 /// A CNN training run, as read from YAML (`cdbn train-cnn`). The input shape comes from the data;
@@ -24,6 +25,8 @@ import Yams
 public struct CNNConfig: Sendable {
   /// The YAML text as given; stored in the model file.
   public var text: String
+  /// Where the text came from, for errors.
+  public var file: String
   public var seed: UInt64 = 1
   public var epochs = 10
   public var settings = TrainingSettings()
@@ -34,10 +37,21 @@ public struct CNNConfig: Sendable {
   public var sizing: ImageFolder.Sizing = .original
   public var layers: [LayerSpec]
 
+  /// Reads `file` with the `--set` overrides applied (errors then name "FILE with --set").
+  public init(contentsOf file: String, overrides: [String] = []) throws {
+    let text: String
+    do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+      throw PipelineError(file, "cannot be read: \(error.localizedDescription)")
+    }
+    let effective = try ConfigOverrides.apply(overrides, to: text, file: file)
+    try self.init(yaml: effective, file: effective == text ? file : "\(file) with --set")
+  }
+
   public init(yaml: String, file: String) throws {
     let top = try ConfigReader.document(yaml: yaml, file: file)
     try top.allowOnly(["seed", "input", "training", "layers"])
     text = yaml
+    self.file = file
     if let s = try top.int("seed", in: 0...Int.max) { seed = UInt64(s) }
     if let input = try top.child("input") {
       try input.allowOnly(["size", "crop"])
@@ -151,6 +165,36 @@ public struct CNNConfig: Sendable {
       try r.allowOnly(["kind", "rate"])
       guard let rate = try r.float("rate") else { throw r.fail("kind", "dropout needs rate") }
       return .dropout(rate: rate)
+    }
+  }
+}
+
+extension CNNConfig {
+  /// The config's network, training and seed as a classifier of feature rows, each one example
+  /// of `exampleShape` (`classify --classifier cnn`): [K, H, W] maps as they are, [H, W] as one
+  /// channel, [D] as one row of D. `input` and `freeze_init_epochs`, which apply to `train-cnn`'s
+  /// pictures and `--init`, are refused naming the config file.
+  public func classifier(exampleShape: [Int]) throws -> ConvNetClassifier {
+    guard sizing == .original else {
+      throw PipelineError(
+        file, "input: sizes pictures for train-cnn; classify reads feature rows as they are")
+    }
+    guard freezeInitEpochs == 0 else {
+      throw PipelineError(
+        file, "training.freeze_init_epochs goes with train-cnn --init; classify starts afresh")
+    }
+    let inputShape =
+      switch exampleShape.count {
+      case 3: exampleShape
+      case 2: [1] + exampleShape
+      default: [1, 1, exampleShape.reduce(1, *)]
+      }
+    do {
+      return try ConvNetClassifier(
+        spec: NetworkSpec(inputShape: inputShape, layers: layers), settings: settings,
+        epochs: epochs, seed: seed)
+    } catch {
+      throw PipelineError(file, "on examples of \(inputShape): \(error)")
     }
   }
 }

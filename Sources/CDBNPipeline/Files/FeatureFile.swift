@@ -9,6 +9,8 @@ public struct FeatureFile: Sendable {
   public let path: String
   /// [N, D]: each example's features flattened.
   public let features: FeatureMatrix
+  /// The shape of one example as stored: [K, H, W] for one layer's maps, [D] when flattened.
+  public let exampleShape: [Int]
   public let labels: [Int]?
   /// The name of each label value (value k is `labelNames[k]`), when the file has `/label_names`.
   public let labelNames: [String]?
@@ -18,11 +20,12 @@ public struct FeatureFile: Sendable {
   static let maximumValues = 1 << 32
 
   public init(
-    path: String, features: FeatureMatrix, labels: [Int]?, labelNames: [String]? = nil,
-    ids: [String]?
+    path: String, features: FeatureMatrix, exampleShape: [Int]? = nil, labels: [Int]?,
+    labelNames: [String]? = nil, ids: [String]?
   ) {
     self.path = path
     self.features = features
+    self.exampleShape = exampleShape ?? [features.columns]
     self.labels = labels
     self.labelNames = labelNames
     self.ids = ids
@@ -79,7 +82,7 @@ public struct FeatureFile: Sendable {
       }
       return FeatureFile(
         path: path, features: try FeatureMatrix(rows: rows.count, columns: d, values: values),
-        labels: labels, labelNames: labelNames, ids: ids)
+        exampleShape: Array(shape.dropFirst()), labels: labels, labelNames: labelNames, ids: ids)
     }
   }
 
