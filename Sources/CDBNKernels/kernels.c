@@ -207,6 +207,108 @@ EXACT_SUM_VARIANTS(avx2, __attribute__((target("avx2"))))
 EXACT_SUM_VARIANTS(avx512, __attribute__((target("avx512f,avx512dq"))))
 #endif
 
+// ActivePatches.add (see ActivePatches.swift for the layout). Window rows are summed over the
+// groups that are on in vectors of `lanes` floats, G rows at a time, then added to the plane; the
+// adds run in the Swift version's order, so every path gives the same bits.
+typedef float cdbn_v8 __attribute__((vector_size(32)));
+typedef float cdbn_v16 __attribute__((vector_size(64)));
+
+#define PATCHES_SUM_ROWS(V, L, G)                                                                  \
+  {                                                                                                \
+    V sums[G];                                                                                     \
+    for (size_t g = 0; g < G; g++) sums[g] = (V){0};                                               \
+    for (size_t i = 0; i < n; i++) {                                                               \
+      const float *src = source + groups[i];                                                       \
+      for (size_t g = 0; g < G; g++) {                                                             \
+        V x;                                                                                       \
+        memcpy(&x, src + g * p->row_stride, sizeof x);                                             \
+        sums[g] += x;                                                                              \
+      }                                                                                            \
+    }                                                                                              \
+    for (size_t g = 0; g < G; g++) {                                                               \
+      float *row = target + g * p->width;                                                          \
+      if (row + L <= end) {                                                                        \
+        V y;                                                                                       \
+        memcpy(&y, row, sizeof y);                                                                 \
+        y += sums[g];                                                                              \
+        memcpy(row, &y, sizeof y);                                                                 \
+      } else {                                                                                     \
+        /* The last row of the output: lanes past its end are zeros and are not written. */      \
+        for (ptrdiff_t x = 0; x < end - row; x++) row[x] += sums[g][x];                            \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+#define PATCHES_ADD_BODY(V, L)                                                                     \
+  const size_t states_per_group = p->pool_height * p->pool_width + 1;                              \
+  const size_t plane = p->height * p->width, input = p->channels * plane;                          \
+  const size_t copy = p->copy_rows * p->row_stride;                                                \
+  const size_t blocks = p->blocks_high * p->blocks_wide, length = p->count * blocks;               \
+  float *const end = output + p->count * input;                                                    \
+  for (size_t e = 0; e < p->count; e++) {                                                          \
+    for (size_t bi = 0; bi < p->blocks_high; bi++) {                                               \
+      /* Rows past the plane only ever receive zeros: they are skipped. */                         \
+      const size_t below = p->height - bi * p->pool_height;                                        \
+      const size_t rows = p->window_height < below ? p->window_height : below;                     \
+      for (size_t bj = 0; bj < p->blocks_wide; bj++) {                                             \
+        const size_t block = e * blocks + bi * p->blocks_wide + bj;                                \
+        /* The groups that are on, listed without a branch (whether a block is on is a coin    */  \
+        /* flip). A state is a whole number below 2^23: adding 2^23 puts it in the low bits.    */  \
+        size_t n = 0;                                                                              \
+        for (size_t k = 0; k < p->filters; k++) {                                                  \
+          float shifted = states[k * length + block] + 8388608.0f;                                 \
+          uint32_t bits;                                                                           \
+          memcpy(&bits, &shifted, sizeof bits);                                                    \
+          const size_t state = bits & 0x7FFFFF;                                                    \
+          groups[n] = state_offsets[k * states_per_group + state];                                 \
+          n += state != 0;                                                                         \
+        }                                                                                          \
+        if (n == 0) continue;                                                                      \
+        float *corner = output + e * input + bi * p->pool_height * p->width + bj * p->pool_width;  \
+        for (size_t c = 0; c < p->channels; c++) {                                                 \
+          for (size_t strip = 0; strip < p->row_stride; strip += L) {                              \
+            const float *base = padded + c * copy + strip;                                         \
+            float *top = corner + c * plane + strip;                                               \
+            size_t t = 0;                                                                          \
+            for (; t + 4 <= rows; t += 4) {                                                        \
+              const float *source = base + t * p->row_stride;                                      \
+              float *target = top + t * p->width;                                                  \
+              PATCHES_SUM_ROWS(V, L, 4)                                                            \
+            }                                                                                      \
+            if (t + 2 <= rows) {                                                                   \
+              const float *source = base + t * p->row_stride;                                      \
+              float *target = top + t * p->width;                                                  \
+              PATCHES_SUM_ROWS(V, L, 2)                                                            \
+              t += 2;                                                                              \
+            }                                                                                      \
+            if (t < rows) {                                                                        \
+              const float *source = base + t * p->row_stride;                                      \
+              float *target = top + t * p->width;                                                  \
+              PATCHES_SUM_ROWS(V, L, 1)                                                            \
+            }                                                                                      \
+          }                                                                                        \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+#define PATCHES_VARIANTS(suffix, attribute)                                                        \
+  attribute static void patches_add_##suffix(                                                      \
+      const cdbn_patches *p, const float *padded, const ptrdiff_t *state_offsets,                  \
+      const float *states, float *output, ptrdiff_t *groups) {                                     \
+    if (p->lanes == 8) {                                                                           \
+      PATCHES_ADD_BODY(cdbn_v8, 8)                                                                 \
+    } else {                                                                                       \
+      PATCHES_ADD_BODY(cdbn_v16, 16)                                                               \
+    }                                                                                              \
+  }
+
+PATCHES_VARIANTS(baseline, )
+#if defined(__x86_64__) || defined(__i386__)
+PATCHES_VARIANTS(avx2, __attribute__((target("avx2"))))
+PATCHES_VARIANTS(avx512, __attribute__((target("avx512f"))))
+#endif
+
 enum isa { ISA_BASELINE, ISA_AVX2, ISA_AVX512 };
 static const char *const isa_names[] = {"baseline", "avx2", "avx512"};
 static _Atomic int selected = -1;
@@ -282,4 +384,17 @@ void cdbn_grid_sum(
   }
 #endif
   grid_sum_baseline(values, stride, first, last, begin, end, scales, sums);
+}
+
+void cdbn_patches_add(
+    const cdbn_patches *p, const float *padded, const ptrdiff_t *state_offsets,
+    const float *states, float *output, ptrdiff_t *groups) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (current()) {
+  case ISA_AVX512: patches_add_avx512(p, padded, state_offsets, states, output, groups); return;
+  case ISA_AVX2: patches_add_avx2(p, padded, state_offsets, states, output, groups); return;
+  default: break;
+  }
+#endif
+  patches_add_baseline(p, padded, state_offsets, states, output, groups);
 }

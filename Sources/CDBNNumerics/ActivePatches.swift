@@ -1,3 +1,5 @@
+internal import CDBNKernels
+
 /// The full convolution (the transpose of the valid correlation) of sampled pooling blocks with the
 /// filters: the top-down pass of a CRBM with probabilistic max-pooling.
 ///
@@ -115,108 +117,13 @@ public final class ActivePatches: @unchecked Sendable {
     scratch: UnsafeMutablePointer<Int>
   ) {
     precondition(o.poolHeight == poolHeight && o.poolWidth == poolWidth, "pooling mismatch")
-    if lanes == 8 {
-      add(SIMD8<Float>.self, states: states, geometry: o, output: output, groups: scratch)
-    } else {
-      add(SIMD16<Float>.self, states: states, geometry: o, output: output, groups: scratch)
-    }
-  }
-
-  private func add<V: SIMD>(
-    _: V.Type, states: UnsafePointer<Float>, geometry o: ColumnGeometry,
-    output: UnsafeMutablePointer<Float>, groups: UnsafeMutablePointer<Int>
-  ) where V.Scalar == Float {
     let s = shape
-    let stateCount = o.offsets + 1
-    let copy = copyRows * rowStride
-    let end = output + o.count * s.inputSize
-    for e in 0..<o.count {
-      for bi in 0..<o.blocksHigh {
-        // Rows past the plane only ever receive zeros: they are skipped.
-        let rows = min(windowHeight, s.height - bi * poolHeight)
-        for bj in 0..<o.blocksWide {
-          let block = e * o.blocks + bi * o.blocksWide + bj
-          // The groups that are on, as offsets into `padded`, listed without a branch: whether a
-          // block is on is a coin flip, and a mispredicted branch per group cost more than the adds.
-          var n = 0
-          for k in 0..<s.filters {
-            let state = Self.smallInteger(states[k &* o.length &+ block])
-            groups[n] = stateOffsets[k &* stateCount &+ state]
-            n &+= Int(bitPattern: UInt(bitPattern: 0 &- state) &>> 63)
-          }
-          if n == 0 { continue }
-          let corner = output + (e * s.inputSize + bi * poolHeight * s.width + bj * poolWidth)
-          for c in 0..<s.channels {
-            for strip in stride(from: 0, to: rowStride, by: lanes) {
-              let source = UnsafePointer(padded) + (c * copy + strip)
-              let target = corner + (c * s.inputPlane + strip)
-              addWindowRows(
-                V.self, rows: rows, groups: groups, count: n, source: source, target: target,
-                width: s.width, end: end)
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// A state (a whole number in 0..<2²³) as an Int: adding 2²³ puts it in the float's low mantissa
-  /// bits, which avoids the range check (and its branches) of `Int(_:)`.
-  @inline(__always)
-  static func smallInteger(_ x: Float) -> Int {
-    Int((x + 0x1p23).bitPattern & 0x7F_FFFF)
-  }
-
-  /// Sums `rows` window rows over the `n` groups and adds them at `target`, four rows per pass
-  /// over the groups, then pairs, then one.
-  @inline(__always)
-  private func addWindowRows<V: SIMD>(
-    _: V.Type, rows: Int, groups: UnsafePointer<Int>, count n: Int, source: UnsafePointer<Float>,
-    target: UnsafeMutablePointer<Float>, width: Int, end: UnsafeMutablePointer<Float>
-  ) where V.Scalar == Float {
-    var t = 0
-    while t &+ 4 <= rows {
-      sumRows(
-        InlineArray<4, V>.self, groups: groups, count: n, source: source + t &* rowStride,
-        target: target + t &* width, width: width, end: end)
-      t &+= 4
-    }
-    if t &+ 2 <= rows {
-      sumRows(
-        InlineArray<2, V>.self, groups: groups, count: n, source: source + t &* rowStride,
-        target: target + t &* width, width: width, end: end)
-      t &+= 2
-    }
-    if t < rows {
-      sumRows(
-        InlineArray<1, V>.self, groups: groups, count: n, source: source + t &* rowStride,
-        target: target + t &* width, width: width, end: end)
-    }
-  }
-
-  /// G window rows summed in G vector registers, then added to the plane rows at `target`.
-  @inline(__always)
-  private func sumRows<let G: Int, V: SIMD>(
-    _: InlineArray<G, V>.Type, groups: UnsafePointer<Int>, count n: Int,
-    source: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, width: Int,
-    end: UnsafeMutablePointer<Float>
-  ) where V.Scalar == Float {
-    let rowBytes = 4 &* rowStride
-    var sums = InlineArray<G, V>(repeating: V())
-    for i in 0..<n {
-      let p = UnsafeRawPointer(source + groups[i])
-      for g in 0..<G { sums[g] += p.loadUnaligned(fromByteOffset: g &* rowBytes, as: V.self) }
-    }
-    for g in 0..<G {
-      let row = target + g &* width
-      if row + V.scalarCount <= end {
-        let raw = UnsafeMutableRawPointer(row)
-        raw.storeBytes(of: raw.loadUnaligned(as: V.self) + sums[g], as: V.self)
-      } else {
-        // The last row of the output: the lanes past its end hold zeros and are not written (a
-        // strip of a wide pooling block can start past the end altogether).
-        for x in 0..<max(0, end - row) { row[x] += sums[g][x] }
-      }
-    }
+    var layout = cdbn_patches(
+      filters: s.filters, channels: s.channels, height: s.height, width: s.width,
+      pool_height: poolHeight, pool_width: poolWidth, window_height: windowHeight,
+      row_stride: rowStride, copy_rows: copyRows, lanes: lanes, count: o.count,
+      blocks_high: o.blocksHigh, blocks_wide: o.blocksWide)
+    // The C kernel (CDBNKernels) runs on the best vector instructions the CPU has.
+    cdbn_patches_add(&layout, padded, stateOffsets, states, output, scratch)
   }
 }

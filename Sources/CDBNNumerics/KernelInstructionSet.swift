@@ -1,8 +1,9 @@
 internal import CDBNKernels
 
 /// The instruction set CDBNKernels' C kernels run on (probabilistic max-pooling's block
-/// probabilities, `ExactSum`'s passes): the best the CPU has, "avx512", "avx2" or "baseline", unless the environment
-/// variable CDBN_ISA names a lower one. Every path computes the same bits.
+/// probabilities, the top-down windows of `ActivePatches`, `ExactSum`'s passes): the best the CPU
+/// has, "avx512", "avx2" or "baseline", unless the environment variable CDBN_ISA names a lower one.
+/// Every path computes the same bits.
 public enum KernelInstructionSet {
   public static let names = ["baseline", "avx2", "avx512"]
 

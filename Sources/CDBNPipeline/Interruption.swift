@@ -52,7 +52,7 @@ public enum Interruption {
     if processes.size > 1 {
       let mine = UInt64(received.load(ordering: .relaxed))
       if let first = try processes.gatherValues(mine).first(where: { $0 != 0 }) {
-        received.compareExchange(expected: 0, desired: Int32(first), ordering: .relaxed)
+        _ = received.compareExchange(expected: 0, desired: Int32(first), ordering: .relaxed)
       }
     }
     try check(path, state())

@@ -51,22 +51,33 @@ import Testing
     }
     let patches = ActivePatches(shape: s, poolHeight: pool[0], poolWidth: pool[1])
     weights.scalars.withUnsafeBufferPointer { patches.load(filters: $0.baseAddress!) }
-    var output = [Float](repeating: 0.25, count: n * s.inputSize)
-    // Scratch full of garbage: `add` must write what it reads.
-    var scratch = [Int](repeating: .max, count: patches.scratchCount)
-    states.withUnsafeBufferPointer { st in
-      output.withUnsafeMutableBufferPointer { out in
-        scratch.withUnsafeMutableBufferPointer {
-          patches.add(
-            states: st.baseAddress!, geometry: o, output: out.baseAddress!,
-            scratch: $0.baseAddress!)
+    // Every instruction-set path the CPU has (the C kernel is compiled once per path).
+    let before = KernelInstructionSet.current
+    defer { KernelInstructionSet.select(before) }
+    let outputs = KernelInstructionSet.names.compactMap { name -> [Float]? in
+      guard KernelInstructionSet.select(name) == name else { return nil }
+      var output = [Float](repeating: 0.25, count: n * s.inputSize)
+      // Scratch full of garbage: `add` must write what it reads.
+      var scratch = [Int](repeating: .max, count: patches.scratchCount)
+      states.withUnsafeBufferPointer { st in
+        output.withUnsafeMutableBufferPointer { out in
+          scratch.withUnsafeMutableBufferPointer {
+            patches.add(
+              states: st.baseAddress!, geometry: o, output: out.baseAddress!,
+              scratch: $0.baseAddress!)
+          }
         }
       }
+      return output
     }
     let expected = Naive.full(maps, weights)
     var worst: Float = 0
-    for i in 0..<expected.count { worst = max(worst, abs(output[i] - 0.25 - expected.scalars[i])) }
+    for i in 0..<expected.count {
+      worst = max(worst, abs(outputs[0][i] - 0.25 - expected.scalars[i]))
+    }
     #expect(worst < 1e-4)
+    // The paths give the same bits.
+    #expect(!outputs.isEmpty && outputs.allSatisfy { $0 == outputs[0] })
   }
 
   @Test func costModelPrefersWindowsUnlessManyLargeCopiesAreSummed() {

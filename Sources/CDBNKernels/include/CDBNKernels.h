@@ -38,4 +38,22 @@ void cdbn_grid_sum(
     const float *values, size_t stride, size_t first, size_t last, size_t begin, size_t end,
     const double *scales, int64_t *sums);
 
+/// The layout of ActivePatches' padded filter copies and of one call's blocks (see ActivePatches).
+typedef struct {
+  size_t filters, channels, height, width;  // K, C, H, W of the visible planes
+  size_t pool_height, pool_width;           // ph, pw
+  size_t window_height;                     // ph + fh - 1 rows per block window
+  size_t row_stride;                        // floats per padded window row, a multiple of lanes
+  size_t copy_rows;                         // rows per padded (group, channel) copy
+  size_t lanes;                             // 8 or 16
+  size_t count, blocks_high, blocks_wide;   // examples and blocks of this call
+} cdbn_patches;
+
+/// ActivePatches.add: output [count, C, H, W] += the full convolution of the sampled block states
+/// (K x count·blocks, block-major; 0 off, m + 1 member m on) with the filters, summed per block
+/// window from `padded` at `state_offsets` [K x (ph·pw + 1)]; `groups` is K scratch entries.
+void cdbn_patches_add(
+    const cdbn_patches *p, const float *padded, const ptrdiff_t *state_offsets,
+    const float *states, float *output, ptrdiff_t *groups);
+
 #endif

@@ -129,7 +129,7 @@ public final class Pretrainer {
       let perEpoch = try batches.batchesPerEpoch(
         batchSize: spec.schedule.batchSize, requested: spec.schedule.batchesPerEpoch)
       let inputShape = lower.outputShape(depth: l, input: batches.exampleShape) ?? []
-      let share = try batchShare(of: t, layer: l, inputShape: inputShape)
+      let share = batchShare(of: t, layer: l, inputShape: inputShape)
       var epoch = progress.epoch
       while epoch < spec.schedule.epochs {
         if let stop = stopAfterEpochs, epochsRun >= stop { return checkpoint }
