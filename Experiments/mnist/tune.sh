@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Chooses the CDBN's layer-1 filter size, sparsity target and epoch count on a validation split of
-# the MNIST training set (never the test set), as Lee et al. did. For each candidate: pretrain one
+# Chooses the CDBN's layer-1 filter size, sparsity target, epoch count, width and pooling on a
+# validation split of the MNIST training set (never the test set), as Lee et al. did. For each candidate: pretrain one
 # CRBM layer on training images 1–50,000 (no labels), write its pooled features, fit a linear SVM on
 # 1,000 labelled images drawn from those 50,000 and measure the error on images 50,001–60,000.
 # Layer 1 carries 3,240 of the 3,400 joined features, which is why it is the layer tuned here.
 # Writes Experiments/mnist/TUNING.md.
 #
 #   Experiments/mnist/tune.sh                      # the grid below
-#   Experiments/mnist/tune.sh "12 0.03 5" "8 0.05 5"   # candidates as "FILTER SPARSITY EPOCHS"
+#   Experiments/mnist/tune.sh "12 0.03 5" "8 0.05 5 100 3"   # "FILTER SPARSITY EPOCHS [BASES [POOLING]]"
+#                                                           # (default 40 bases, pooling 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=Experiments/mnist
@@ -17,16 +18,21 @@ make release >/dev/null
 cdbn=.build/release/cdbn
 train=Data/mnist/train-images-idx3-ubyte.gz
 if [ $# -gt 0 ]; then candidates=("$@"); else
-  candidates=("12 0.03 5" "12 0.01 5" "12 0.1 5" "8 0.03 5" "16 0.03 5" "12 0.03 15")
+  candidates=("12 0.03 5" "12 0.01 5" "12 0.1 5" "8 0.03 5" "10 0.03 5" "16 0.03 5" "12 0.03 15"
+    "12 0.03 5 100" "12 0.03 5 40 1" "12 0.03 5 40 3" "12 0.03 5 40 4" "12 0.03 15 40 3"
+    "12 0.03 30 40 2" "12 0.03 30 40 3" "12 0.03 60 40 3")
 fi
 subsets=2
 rows=()
 for candidate in "${candidates[@]}"; do
-  read -r filter sparsity epochs <<<"$candidate"
-  name="f$filter-s$sparsity-e$epochs"
+  read -r filter sparsity epochs bases pooling <<<"$candidate"
+  bases=${bases:-40}
+  pooling=${pooling:-2}
+  name="f$filter-s$sparsity-e$epochs-k$bases-p$pooling"
   config="$out/$name.yaml"
   cat >"$config" <<YAML
-# Tuning candidate: one CRBM layer, $filter×$filter filters, sparsity target $sparsity, $epochs epochs.
+# Tuning candidate: one CRBM layer, $bases bases of $filter×$filter, pooling $pooling, sparsity target
+# $sparsity, $epochs epochs.
 seed: 1
 data:
   path: $train
@@ -37,9 +43,9 @@ training:
 layers:
   - kind: crbm
     visible: binary
-    filters: 40
+    filters: $bases
     filter: [$filter, $filter]
-    pooling: 2
+    pooling: $pooling
     learning_rate: 0.05
     weight_decay: 0.001
     sparsity_target: $sparsity
@@ -61,20 +67,20 @@ YAML
   rm -f "$out/$name-features.h5"
   mean=$(printf '%s\n' "${errors[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
   activation=$(sed -n 's/.*mean activation \([0-9.]*\).*/\1/p' "$out/$name-pretrain.log" | tail -1)
-  rows+=("| $filter×$filter | $sparsity | $epochs | $activation | ${errors[*]} | $mean | $pretrain |")
+  rows+=("| $bases | $filter×$filter | $pooling | $sparsity | $epochs | $activation | ${errors[*]} | $mean | $pretrain |")
   echo "${rows[-1]}"
 done
 {
   echo "# MNIST: choosing the CDBN's layer 1 on a validation split"
   echo
-  echo "Made by \`Experiments/mnist/tune.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores. One CRBM layer (40 bases,"
-  echo "pooling 2, binary visible units) pretrained on training images 1–50,000; linear SVM (LIBLINEAR, C by 3-fold"
+  echo "Made by \`Experiments/mnist/tune.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores. One CRBM layer (binary"
+  echo "visible units) pretrained on training images 1–50,000; linear SVM (LIBLINEAR, C by 3-fold"
   echo "cross-validation over {0.03, 0.1, 0.3, 1}) on the layer's pooled features of 1,000 labelled images drawn"
   echo "from those 50,000 (seeds 1–$subsets); error measured on training images 50,001–60,000. The test set is"
   echo "not used."
   echo
-  echo "| filter | sparsity target | epochs | final mean activation | validation error per subset (%) | mean (%) | pretraining (s) |"
-  echo "|---|---:|---:|---:|---|---:|---:|"
+  echo "| bases | filter | pooling | sparsity target | epochs | final mean activation | validation error per subset (%) | mean (%) | pretraining (s) |"
+  echo "|---:|---|---:|---:|---:|---:|---|---:|---:|"
   printf '%s\n' "${rows[@]}"
 } >$here/TUNING.md
 cat $here/TUNING.md

@@ -82,9 +82,6 @@ public struct Classification {
       )
     }
     let labels = try train.requireLabels()
-    reporter?.log(
-      "\(kind.rawValue): \(labels.count) training examples × \(train.features.columns) features"
-        + (c == nil ? ", C by \(folds)-fold cross-validation" : ""))
     let started = Date()
     let prototype: any Classifier
     if let cnnConfig {
@@ -101,6 +98,10 @@ public struct Classification {
     } else {
       prototype = try PipelineError.naming(trainPath) { try ClassifierKinds.all.prototype(kind) }
     }
+    reporter?.log(
+      "\(kind.rawValue): \(labels.count) training examples × \(train.features.columns) features"
+        + (c == nil && !prototype.defaultGrid.isEmpty
+          ? ", C by \(folds)-fold cross-validation" : ""))
     let trainer = ClassifierTrainer(
       prototype, c: c, gamma: gamma, grid: grid, folds: folds, seed: seed,
       standardize: standardize)
