@@ -10,6 +10,8 @@
 #   Experiments/mnist/run.sh --quick    # 1 subset per row, no 60,000 row, 1-epoch pretraining on 10,000
 #                                       # images, 5 CNN epochs (a smoke run)
 #   Experiments/mnist/run.sh --reuse ...  # keep the CDBN and feature files of an earlier run (and their timings)
+#   Experiments/mnist/run.sh --config Experiments/mnist/crbm-2layer-pool3.yaml \
+#     --cnn-init Experiments/mnist/cnn-init-pool3.yaml ...   # another CDBN, and the CNN of its shape
 # Settings were chosen on a validation split of the training set: tune.sh (CDBN) and tune-cnn.sh (CNNs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,14 +23,18 @@ reuse=0
 subsets=10
 cnn_subsets=
 cnn_all=1
+config=Experiments/mnist/crbm-2layer.yaml
+cnn_init=Experiments/mnist/cnn-init.yaml
 while [ $# -gt 0 ]; do
   case $1 in
+    --config) config=$2; shift ;;
+    --cnn-init) cnn_init=$2; shift ;;
     --quick) quick=1 ;;
     --subsets) subsets=$2; shift ;;
     --cnn-subsets) cnn_subsets=$2; shift ;;
     --no-cnn-60000) cnn_all=0 ;;
     --reuse) reuse=1 ;;
-    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000] [--reuse]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000] [--reuse] [--config FILE] [--cnn-init FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -54,11 +60,11 @@ fi
 source "$here/../steps.sh"
 
 # 1. Unsupervised pretraining on the training images (labels unused).
-config=$here/crbm-2layer.yaml
 if [ $quick = 1 ]; then
-  config=$out/crbm-2layer-quick.yaml
+  quick_config=$out/crbm-2layer-quick.yaml
   sed -e 's/epochs: [0-9]*/epochs: 1/' -e 's|path: Data/mnist/train-images-idx3-ubyte.gz|path: Data/mnist/train-images-idx3-ubyte.gz\n  limit: 10000|' \
-    $here/crbm-2layer.yaml >"$config"
+    "$config" >"$quick_config"
+  config=$quick_config
 fi
 if [ $reuse = 0 ]; then
   rm -f "${features[@]}"
@@ -129,7 +135,7 @@ for size in $cnn_sizes; do
       case $variant in
         relu) cnn relu $here/cnn-relu.yaml "$size" "$seed" ;;
         scratch) cnn scratch $here/cnn.yaml "$size" "$seed" ;;
-        init) cnn init $here/cnn-init.yaml "$size" "$seed" --init "$out/cdbn.h5" ;;
+        init) cnn init "$cnn_init" "$size" "$seed" --init "$out/cdbn.h5" ;;
       esac
     done
     echo "CNN $variant, ${size/all/60000} labels ($n subset(s))|$((SECONDS - start))" >>"$timings"
@@ -165,9 +171,9 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
   echo "flattened and joined). SVM: LIBLINEAR L2-loss dual on the unstandardised features, C from"
   echo "{0.003, 0.01, 0.03, 0.1, 0.3, 1} by 3-fold cross-validation on the first subset of each size, reused for its"
   echo "other subsets (60,000: the C of 5,000)."
-  echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\`, \`cnn.yaml\` and \`cnn-init.yaml\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN ="
-  echo "\`cdbn train-cnn cnn-init.yaml --init\` (both CDBN layers' filters and biases copied into the two conv layers)."
-  echo "Learning rates and freezing chosen on a validation split: TUNING-CNN.md; the CDBN's layer 1: TUNING.md."
+  echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\`, \`cnn.yaml\` and \`$cnn_init\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN ="
+  echo "\`cdbn train-cnn $(basename "$cnn_init") --init\` (both CDBN layers' filters and biases copied into the two conv layers)."
+  echo "Learning rates and freezing of cnn-relu.yaml, cnn.yaml and cnn-init.yaml chosen on a validation split: TUNING-CNN.md (another --cnn-init config says in its header where its settings come from); the CDBN's layer 1: TUNING.md."
   echo
   timings_table
 } >"$table"
