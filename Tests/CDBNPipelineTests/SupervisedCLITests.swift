@@ -21,10 +21,18 @@ import Testing
       for j in 0..<d { values[n * d + j] = 0.3 * rng.nextNormal() + (j == n % 3 ? 3 : 0) }
     }
     if let nanAt { values[nanAt * d] = .nan }
+    try writeFeatures(
+      path, shape: [count, d], values, labels: (0..<(labelCount ?? count)).map { $0 % 3 })
+  }
+
+  /// A feature file as `cdbn features` lays it out: /features, /labels and, when given, /label_names.
+  static func writeFeatures(
+    _ path: String, shape: [Int], _ values: [Float], labels: [Int], names: [String]? = nil
+  ) throws {
     let file = try HDF5File(path: path, mode: .truncate)
-    try file.root.writeFloats("features", shape: [count, d], values)
-    let labels = (0..<(labelCount ?? count)).map { $0 % 3 }
+    try file.root.writeFloats("features", shape: shape, values)
     try file.root.writeInts("labels", shape: [labels.count], labels)
+    if let names { try file.root.writeStrings("label_names", names) }
     try file.closeChecked()
   }
 
@@ -158,11 +166,9 @@ import Testing
         values[n * 36 + i] = 0.3 * rng.nextNormal() + ((n % 2 == 0 ? i % 6 : i / 6) == at ? 2 : 0)
       }
     }
-    let file = try HDF5File(path: path, mode: .truncate)
-    try file.root.writeFloats("features", shape: flat ? [count, 36] : [count, 1, 6, 6], values)
-    try file.root.writeInts("labels", shape: [count], (0..<count).map { $0 % 2 })
-    try file.root.writeStrings("label_names", ["vertical", "horizontal"])
-    try file.closeChecked()
+    try writeFeatures(
+      path, shape: flat ? [count, 36] : [count, 1, 6, 6], values,
+      labels: (0..<count).map { $0 % 2 }, names: ["vertical", "horizontal"])
   }
 
   @Test func classifyFitsACNNOnFeatureMapsAndItsModelIsAppliedLikeAnyOther() throws {
