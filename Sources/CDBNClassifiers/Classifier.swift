@@ -111,16 +111,18 @@ public struct ClassifierKinds: Sendable {
   /// `--classifier svm|softmax`).
   public func kind(named name: String) throws -> ClassifierKind {
     let kind = ClassifierKind(rawValue: name == "svm" ? ClassifierKind.linearSVM.rawValue : name)
-    guard kinds.contains(kind) else {
+    guard entry(kind) != nil else {
       throw ClassifierError.invalidParameter(
         "unknown classifier \"\(name)\"; expected one of \(names)")
     }
     return kind
   }
 
+  private func entry(_ kind: ClassifierKind) -> Entry? { entries.first { $0.kind == kind } }
+
   /// An unfitted classifier of `kind` with its default settings.
   public func prototype(_ kind: ClassifierKind) throws -> any Classifier {
-    guard let entry = entries.first(where: { $0.kind == kind }) else {
+    guard let entry = entry(kind) else {
       throw ClassifierError.invalidParameter(
         "unknown classifier \"\(kind)\"; expected one of \(names)")
     }
@@ -134,7 +136,7 @@ public struct ClassifierKinds: Sendable {
   /// Loads a classifier of any of these kinds from a group written by its `save`.
   public func load(from group: HDF5Group) throws -> any Classifier {
     let kind = try ClassifierKind.read(from: group)
-    guard let entry = entries.first(where: { $0.kind == kind }) else {
+    guard let entry = entry(kind) else {
       throw ClassifierError.malformedModel(
         "\(group.name): kind is \"\(kind)\", expected one of \(names)")
     }

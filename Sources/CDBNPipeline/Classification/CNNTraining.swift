@@ -279,15 +279,6 @@ public struct TrainedCNN {
     }
   }
 
-  /// Whether `path` is a `train-cnn` file (root attribute `kind` = "cnn").
-  static func isTrainedCNN(_ path: String) throws -> Bool {
-    try PipelineError.naming(path) {
-      let root = try HDF5File(path: path, mode: .readOnly).root
-      guard root.hasAttribute("kind") else { return false }
-      return try root.stringAttribute("kind") == "cnn"
-    }
-  }
-
   /// `/classes` and, when present, `/label_names` of a CNN file, checked against each other.
   static func readClasses(_ root: HDF5Group) throws -> (classes: [Int], names: [String]?) {
     let classes = try root.readInts("classes").values

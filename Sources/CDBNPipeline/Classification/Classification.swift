@@ -172,7 +172,7 @@ public struct Classification {
     modelPath: String, testPath: String, testRows: Range<Int>? = nil, outputPath: String?,
     strict: Bool = false, reporter: ProgressReporter? = nil
   ) throws -> ClassificationReport {
-    if try TrainedCNN.isTrainedCNN(modelPath) {
+    if try ToolFile.kind(of: modelPath) == "cnn" {
       return try applyCNN(
         modelPath: modelPath, testPath: testPath, testRows: testRows, outputPath: outputPath,
         strict: strict, reporter: reporter)

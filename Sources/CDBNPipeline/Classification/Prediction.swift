@@ -35,10 +35,7 @@ public enum Prediction {
     modelPath: String, dataPath: String, rows: Range<Int>? = nil, outputPath: String,
     strict: Bool = false, reporter: ProgressReporter? = nil
   ) throws -> Result {
-    let kind = try PipelineError.naming(modelPath) {
-      let root = try HDF5File(path: modelPath, mode: .readOnly).root
-      return root.hasAttribute("kind") ? try root.stringAttribute("kind") : ""
-    }
+    let kind = try ToolFile.kind(of: modelPath)
     let name: String
     let classes: [Int]
     let modelNames: [String]?

@@ -7,10 +7,7 @@ import Foundation
 /// predictions.
 public enum FileSummary {
   public static func text(of path: String) throws -> String {
-    let kind = try PipelineError.naming(path) {
-      let root = try HDF5File(path: path, mode: .readOnly).root
-      return root.hasAttribute("kind") ? try root.stringAttribute("kind") : ""
-    }
+    let kind = try ToolFile.kind(of: path)
     switch kind {
     case "cnn": return try cnn(path)
     case FeatureFile.Writer.kind: return try features(path)
