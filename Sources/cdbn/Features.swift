@@ -61,7 +61,7 @@ struct Features: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Pool each layer's maps over a spatial pyramid of these grids (1,2,4: 1×1, 2×2 and 4×4 cells), one picture at a time, into a fixed-length row; pictures may differ in size.",
+      "Pool each layer's maps over a spatial pyramid of these grids (1,2,4: 1×1, 2×2 and 4×4 cells) into a fixed-length row, so pictures may differ in size.",
       valueName: "grids"))
   var pyramid: String?
 

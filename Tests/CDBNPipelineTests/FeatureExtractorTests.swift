@@ -244,6 +244,37 @@ import Testing
     #expect(missing.contains(out) && missing.contains("\"mfcc\""), "\(missing)")
   }
 
+  @Test func examplesOfOneSizeArePooledOverThePyramidABatchAtATime() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let modelPath = directory.file("model.h5")
+    let model = try writeHandMadeModel(to: modelPath)
+    let dataPath = directory.file("data.h5")
+    let data = syntheticImages(count: 7)
+    try writeDataFile(dataPath, data)
+    let out = directory.file("pyramid.h5")
+    var extractor = try FeatureExtractor(modelPath: modelPath, depths: [1, 2])
+    // 3×3 cells on layer 2's 2×2 maps share rows and columns; layer 1's 5×5 are not divisible.
+    extractor.pyramid = SpatialPyramid(levels: [1, 3], pooling: .max)
+    extractor.batchSize = 3  // two full batches and one of 1
+    #expect(try extractor.run(dataPath: dataPath, outputPath: out) == [4 * 10 + 3 * 10])
+    let features = try FeatureFile.read(out).features
+    #expect(features.rows == 7)
+    // The slow definition: each example through the model alone, each layer's maps pooled.
+    for e in 0..<7 {
+      let example = Tensor(
+        shape: [1, 1, 12, 12], scalars: Array(data.scalars[(e * 144)..<((e + 1) * 144)]))
+      var expected: [Float] = []
+      for maps in try model.features(example, depths: [1, 2]) {
+        let (_, k, h, w) = maps.dims4
+        expected += maps.scalars.withUnsafeBufferPointer {
+          extractor.pyramid!.pooled($0, channels: k, height: h, width: w)
+        }
+      }
+      #expect(maxDifference(Array(features.values[(e * 70)..<((e + 1) * 70)]), expected) <= 1e-6)
+    }
+  }
+
   @Test func aPictureTooSmallForTheLayerIsNamedAndNothingIsWritten() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -173,12 +173,22 @@ public struct FeatureExtractor {
     return batch
   }
 
-  /// Each example of `range` through the model on its own (pictures may differ in size), each
-  /// layer's maps pooled over `pyramid`, the layers joined.
+  /// Each example of `range` with each layer's maps pooled over `pyramid`, the layers joined.
+  /// Examples of one size (MNIST, HDF5 tensors) go through the model a batch at a time, on every
+  /// core; pictures kept at their own size go one at a time.
   private func pyramidRows(
     _ range: Range<Int>, of source: any ExampleSource, dataPath: String, pyramid: SpatialPyramid
   ) throws -> [Float] {
     var rows: [Float] = []
+    guard source is any VariableSizeExamples else {
+      let raw = try Self.finite(
+        PipelineError.naming(dataPath) { try source.batch(range) }, range, dataPath: dataPath)
+      let outputs = try checkpoint.model.features(raw, depths: depths)
+      for e in 0..<range.count {
+        for output in outputs { Self.append(pyramid, of: output, example: e, to: &rows) }
+      }
+      return rows
+    }
     for i in range {
       let raw = try Self.finite(
         PipelineError.naming(dataPath) { try source.single(i) }, i..<(i + 1), dataPath: dataPath)
@@ -192,13 +202,21 @@ public struct FeatureExtractor {
         )
       }
       for output in try checkpoint.model.features(raw, depths: depths) {
-        let (_, k, h, w) = output.dims4
-        output.scalars.withUnsafeBufferPointer {
-          rows.append(contentsOf: pyramid.pooled($0, channels: k, height: h, width: w))
-        }
+        Self.append(pyramid, of: output, example: 0, to: &rows)
       }
     }
     return rows
+  }
+
+  /// Example `e`'s maps of `output` [N, K, H, W], pooled over `pyramid`, appended to `rows`.
+  private static func append(
+    _ pyramid: SpatialPyramid, of output: Tensor, example e: Int, to rows: inout [Float]
+  ) {
+    let (_, k, h, w) = output.dims4
+    output.scalars.withUnsafeBufferPointer {
+      let maps = UnsafeBufferPointer(rebasing: $0[(e * k * h * w)..<((e + 1) * k * h * w)])
+      rows.append(contentsOf: pyramid.pooled(maps, channels: k, height: h, width: w))
+    }
   }
 
   /// Per example, each layer's features one after the other.
