@@ -115,6 +115,23 @@ import Testing
       units.warnings == [
         "2 of its 4 units died (activation below a tenth of the target): a smaller weight decay or learning rate may keep them"
       ])
+    // The same units, the dead ones with filters 6× and 1× the living ones' (norm 1): one of the
+    // two diverged, which is half of the dead, so the advice is the learning rate.
+    var grown = orthogonal
+    for j in 4..<8 { grown.scalars[j] *= 6 }
+    let diverged = LayerHealth(
+      filters: grown, unitActivations: [0.009, 0.0001, 0.011, 0], activationTarget: 0.005)
+    #expect(diverged.outsizedDeadUnits == 1)
+    #expect(diverged.summary.contains("dead units 2 of 4 (1 with outsized filters)"))
+    #expect(
+      diverged.warnings == [
+        "2 of its 4 units died (activation below a tenth of the target), 1 of them with filters over 5× the living units' norm (they diverged): a smaller learning rate may keep them"
+      ])
+    // At 4×, under the threshold: not diverged.
+    for j in 4..<8 { grown.scalars[j] *= 4.0 / 6 }
+    let large = LayerHealth(
+      filters: grown, unitActivations: [0.009, 0.0001, 0.011, 0], activationTarget: 0.005)
+    #expect(large.outsizedDeadUnits == 0 && large.warnings == units.warnings)
   }
 
   @Test func sigmaFollowsTheInputScale() throws {
