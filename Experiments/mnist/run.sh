@@ -12,6 +12,8 @@
 #   Experiments/mnist/run.sh --reuse ...  # keep the CDBN and feature files of an earlier run (and their timings)
 #   Experiments/mnist/run.sh --config Experiments/mnist/crbm-2layer-pool3.yaml \
 #     --cnn-init Experiments/mnist/cnn-init-pool3.yaml ...   # another CDBN, and the CNN of its shape
+#   Experiments/mnist/run.sh --layers 1 --pyramid 1,2,3,4 ...  # the SVM's features: these layers, each map
+#                                       # max-pooled over this spatial pyramid (default: layers 1,2, maps as they are)
 # Settings were chosen on a validation split of the training set: tune.sh (CDBN) and tune-cnn.sh (CNNs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,16 +27,20 @@ cnn_subsets=
 cnn_all=1
 config=Experiments/mnist/crbm-2layer.yaml
 cnn_init=Experiments/mnist/cnn-init.yaml
+layers=1,2
+pyramid=
 while [ $# -gt 0 ]; do
   case $1 in
     --config) config=$2; shift ;;
     --cnn-init) cnn_init=$2; shift ;;
+    --layers) layers=$2; shift ;;
+    --pyramid) pyramid=$2; shift ;;
     --quick) quick=1 ;;
     --subsets) subsets=$2; shift ;;
     --cnn-subsets) cnn_subsets=$2; shift ;;
     --no-cnn-60000) cnn_all=0 ;;
     --reuse) reuse=1 ;;
-    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000] [--reuse] [--config FILE] [--cnn-init FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--subsets N] [--cnn-subsets N] [--no-cnn-60000] [--reuse] [--config FILE] [--cnn-init FILE] [--layers L] [--pyramid GRIDS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -66,14 +72,16 @@ if [ $quick = 1 ]; then
     "$config" >"$quick_config"
   config=$quick_config
 fi
+readout="--layer $layers${pyramid:+ --pyramid $pyramid}"
 if [ $reuse = 0 ]; then
   rm -f "${features[@]}"
   timed "pretrain CDBN ($config)" $cdbn pretrain "$config" --out "$out/cdbn.h5"
 
-  # 2. Features: layer 1 and 2 pooled probabilities joined; raw pixels (layer 0) for the baseline.
+  # 2. Features: the pooled probabilities of --layers (over --pyramid), joined; raw pixels (layer 0) for
+  #    the baseline.
   timed "features, train + test" bash -c "
-    $cdbn features --force --model $out/cdbn.h5 --layer 1,2 --data $train --out $out/train-cdbn.h5 &&
-    $cdbn features --force --model $out/cdbn.h5 --layer 1,2 --data $test --out $out/test-cdbn.h5 &&
+    $cdbn features --force --model $out/cdbn.h5 $readout --data $train --out $out/train-cdbn.h5 &&
+    $cdbn features --force --model $out/cdbn.h5 $readout --data $test --out $out/test-cdbn.h5 &&
     $cdbn features --force --model $out/cdbn.h5 --layer 0 --flatten --data $train --out $out/train-pixels.h5 &&
     $cdbn features --force --model $out/cdbn.h5 --layer 0 --flatten --data $test --out $out/test-pixels.h5"
 fi
@@ -167,8 +175,13 @@ stats() {  # stats METHOD SIZE: "mean ± std" over subsets
     i=$((i + 1))
   done
   echo
-  echo "CDBN: \`$config\`; features \`cdbn features --layer 1,2\` (pooled probabilities of both layers,"
-  echo "flattened and joined). SVM: LIBLINEAR L2-loss dual on the unstandardised features, C from"
+  if [ -n "$pyramid" ]; then
+    echo "CDBN: \`$config\`; features \`cdbn features $readout\` (each pooled map of layer(s) $layers max-pooled"
+    echo "over the cells of a $pyramid spatial pyramid, joined; chosen on a validation split: FEATURES.md)."
+  else
+    echo "CDBN: \`$config\`; features \`cdbn features $readout\` (pooled probabilities, flattened and joined)."
+  fi
+  echo "SVM: LIBLINEAR L2-loss dual on the unstandardised features, C from"
   echo "{0.003, 0.01, 0.03, 0.1, 0.3, 1} by 3-fold cross-validation on the first subset of each size, reused for its"
   echo "other subsets (60,000: the C of 5,000)."
   echo "CNNs: \`Experiments/mnist/cnn-relu.yaml\`, \`cnn.yaml\` and \`$cnn_init\`$([ $quick = 1 ] && echo ' (5 epochs in --quick)'); from CDBN ="
