@@ -15,6 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=Experiments/mnist
+arguments=
+for a in "$@"; do
+  case $a in *" "*) arguments+=" \"$a\"" ;; *) arguments+=" $a" ;; esac
+done
 results=$here/TUNING.md
 pyramid=
 while [ $# -gt 0 ]; do
@@ -86,7 +90,7 @@ done
 {
   echo "# MNIST: choosing the CDBN's layer 1 on a validation split"
   echo
-  echo "Made by \`Experiments/mnist/tune.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores. One CRBM layer (binary"
+  echo "Made by \`Experiments/mnist/tune.sh$arguments\` on $(date -u +%Y-%m-%d), $(nproc) cores. One CRBM layer (binary"
   echo "visible units) pretrained on training images 1–50,000 (a model already in $out is reused); linear SVM (LIBLINEAR, C by 3-fold"
   echo "cross-validation over {0.03, 0.1, 0.3, 1}) on the layer's pooled features$([ -n "$pyramid" ] && echo ", each map max-pooled over a $pyramid pyramid,") of 1,000 labelled images drawn"
   echo "from those 50,000 (seeds 1–$subsets); error measured on training images 50,001–60,000. The test set is"
