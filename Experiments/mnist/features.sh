@@ -7,7 +7,7 @@
 # al. did on Caltech-101). A linear SVM is fitted on 1,000 labelled images drawn from those 50,000
 # (seeds 1–3) and the error is measured on images 50,001–60,000. Writes Experiments/mnist/FEATURES.md.
 #
-#   Experiments/mnist/features.sh          # about 20 minutes on 2 cores (12 with layer2.sh's model)
+#   Experiments/mnist/features.sh          # about 15 minutes on 2 cores (12 with layer2.sh's model)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=Experiments/mnist
