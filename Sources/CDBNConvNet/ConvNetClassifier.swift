@@ -31,6 +31,9 @@ public struct ConvNetClassifier: Classifier {
   private var weights: [[Float]] = []
   /// Hears each epoch of `fit` as it ends, and may throw to stop it (a stop request).
   public var epochEnded: (@Sendable (EpochReport) throws -> Void)?
+  /// Hears each batch of `fit` as it ends (the examples done in this epoch and their mean loss), and
+  /// may throw to stop mid-epoch (a stop request); `fit` then leaves the classifier unfitted.
+  public var batchEnded: (@Sendable (_ examplesDone: Int, _ meanLoss: Double) throws -> Void)?
 
   /// An unfitted classifier; the spec and settings are checked here, so a bad config fails before
   /// any data is read.
@@ -101,9 +104,9 @@ public struct ConvNetClassifier: Classifier {
     let network = try Network(spec: spec, seed: seed)
     let trainer = try ConvNetTrainer(network: network, settings: settings, seed: seed)
     let data = Tensor(shape: [x.rows] + spec.inputShape, scalars: x.values)
-    history = try trainer.train(data: data, labels: encoded.indices, epochs: epochs) {
-      try epochEnded?($0)
-    }
+    history = try trainer.train(
+      data: data, labels: encoded.indices, epochs: epochs, callback: { try epochEnded?($0) },
+      progress: { try batchEnded?($0, $1) })
     weights = network.parameters.map(\.scalars)
     classes = encoded.classes
   }

@@ -89,6 +89,36 @@ import Testing
     }
   }
 
+  @Test func batchAndEpochHooksHearTrainingAndAStopLeavesItUnfitted() throws {
+    struct Stop: Error {}
+    final class Heard: @unchecked Sendable {
+      var batches: [Int] = []
+      var epochs: [Int] = []
+    }
+    let heard = Heard()
+    let train = try Self.bars(count: 25, seed: 1)
+    var model = try ConvNetClassifier(
+      spec: Self.spec, settings: Self.settings(), epochs: 2, seed: 3)
+    model.batchEnded = { done, loss in
+      #expect(loss.isFinite)
+      heard.batches.append(done)
+    }
+    model.epochEnded = { heard.epochs.append($0.epoch) }
+    try model.fit(train.x, labels: train.y)
+    // Batches of 10: 10, 20 and 25 examples done, in each of the two epochs.
+    #expect(heard.batches == [10, 20, 25, 10, 20, 25] && heard.epochs == [1, 2])
+
+    // A stop after the second batch of the first epoch: no epoch ends, nothing is fitted.
+    var stopped = try ConvNetClassifier(
+      spec: Self.spec, settings: Self.settings(), epochs: 2, seed: 3)
+    heard.epochs = []
+    stopped.batchEnded = { done, _ in if done == 20 { throw Stop() } }
+    stopped.epochEnded = { heard.epochs.append($0.epoch) }
+    #expect(throws: Stop.self) { try stopped.fit(train.x, labels: train.y) }
+    #expect(heard.epochs.isEmpty)
+    #expect(throws: ClassifierError.self) { _ = try stopped.predict(train.x) }
+  }
+
   @Test func roundTripsThroughTheRegistryWithAndWithoutStandardisation() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

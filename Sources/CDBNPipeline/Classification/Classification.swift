@@ -94,6 +94,11 @@ public struct Classification {
         reporter?.log("cnn " + report.line(of: epochs))
         try Interruption.check(outputPath ?? trainPath, Self.nothingWritten)
       }
+      // A stop request is heard after the next batch, not only at the end of an epoch.
+      cnn.batchEnded = { [rows = labels.count] done, loss in
+        reporter?.status("cnn: \(done)/\(rows) examples, loss \(String(format: "%.4f", loss))")
+        try Interruption.check(outputPath ?? trainPath, Self.nothingWritten)
+      }
       prototype = cnn
     } else {
       prototype = try PipelineError.naming(trainPath) { try ClassifierKinds.all.prototype(kind) }
