@@ -37,6 +37,13 @@ struct Classify: ParsableCommand {
   var cnnConfig: String?
 
   @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "With --classifier cnn: override a key of --cnn-config, like training.epochs=20 (repeatable; the value is YAML).",
+      valueName: "key.path=value"))
+  var cnnOverrides: [String] = []
+
+  @Option(
     help:
       "A saved classifier to apply instead of training: the --out of an earlier run, or a train-cnn file (--test then holds pictures)."
   )
@@ -137,9 +144,9 @@ struct Classify: ParsableCommand {
           "--c, --c-values, --gamma, --gamma-values and --probability do not apply to cnn; its settings come from --cnn-config"
         )
       }
-      run.cnnConfig = try CNNConfig(contentsOf: cnnConfig)
-    } else if cnnConfig != nil {
-      throw ValidationError("--cnn-config goes with --classifier cnn")
+      run.cnnConfig = try CNNConfig(contentsOf: cnnConfig, overrides: cnnOverrides)
+    } else if cnnConfig != nil || !cnnOverrides.isEmpty {
+      throw ValidationError("--cnn-config and --set go with --classifier cnn")
     }
     run.c = c
     run.gamma = gamma

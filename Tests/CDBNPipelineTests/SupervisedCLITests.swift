@@ -216,6 +216,21 @@ import Testing
     #expect(try predicted.root.readFloats("probabilities").shape == [40, 2])
     predicted.close()
 
+    // --set overrides a key of the config, as train-cnn's does.
+    let shorter = try CLITests.cdbn(
+      [
+        "classify", "--classifier", "cnn", "--cnn-config", config, "--set", "training.epochs=2",
+        "--train", train, "--test", test,
+      ], in: dir)
+    #expect(
+      shorter.status == 0 && shorter.stderr.contains("cnn epoch 2/2")
+        && !shorter.stderr.contains("epoch 3/"), "\(CLITests.describe(shorter))")
+    let setWithoutCNN = try CLITests.cdbn(
+      ["classify", "--train", train, "--test", test, "--set", "training.epochs=2"], in: dir)
+    #expect(
+      setWithoutCNN.status == 2 && setWithoutCNN.stderr.contains("--set go with --classifier cnn"),
+      "\(CLITests.describe(setWithoutCNN))")
+
     // Usage errors, then a network that cannot take flattened rows, named.
     for (extra, message) in [
       ([String](), "--cnn-config"), (["--cnn-config", config, "--c", "1"], "do not apply to cnn"),
