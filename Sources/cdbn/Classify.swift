@@ -32,16 +32,12 @@ struct Classify: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The CNN's layers and training (--classifier cnn): a train-cnn config without input:.",
+      "The CNN's layers and training (--classifier cnn): a train-cnn config without input:; --set overrides its keys.",
       valueName: "yaml"))
   var cnnConfig: String?
 
-  @Option(
-    name: .customLong("set"),
-    help: ArgumentHelp(
-      "With --classifier cnn: override a key of --cnn-config, like training.epochs=20 (repeatable; the value is YAML).",
-      valueName: "key.path=value"))
-  var cnnOverrides: [String] = []
+  /// `--set`: overrides of --cnn-config's keys (--classifier cnn only).
+  @OptionGroup var cnnOverrides: ConfigOverrideOptions
 
   @Option(
     help:
@@ -144,8 +140,8 @@ struct Classify: ParsableCommand {
           "--c, --c-values, --gamma, --gamma-values and --probability do not apply to cnn; its settings come from --cnn-config"
         )
       }
-      run.cnnConfig = try CNNConfig(contentsOf: cnnConfig, overrides: cnnOverrides)
-    } else if cnnConfig != nil || !cnnOverrides.isEmpty {
+      run.cnnConfig = try CNNConfig(contentsOf: cnnConfig, overrides: cnnOverrides.values)
+    } else if cnnConfig != nil || !cnnOverrides.values.isEmpty {
       throw ValidationError("--cnn-config and --set go with --classifier cnn")
     }
     run.c = c
