@@ -199,6 +199,21 @@ import Testing
     return (root, images)
   }
 
+  /// The slow definition of a pyramid row: one example [1, C, H, W] through layers 1 and 2 of
+  /// `model` alone, each layer's maps pooled over `pyramid`, the layers joined.
+  static func pyramidRow(_ example: Tensor, model: ConvolutionalDBN, pyramid: SpatialPyramid)
+    throws -> [Float]
+  {
+    var row: [Float] = []
+    for maps in try model.features(example, depths: [1, 2]) {
+      let (_, k, h, w) = maps.dims4
+      row += maps.scalars.withUnsafeBufferPointer {
+        pyramid.pooled($0, channels: k, height: h, width: w)
+      }
+    }
+    return row
+  }
+
   @Test func eachPictureIsPooledOverThePyramidAtItsOwnSize() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
@@ -217,13 +232,7 @@ import Testing
     let features = try file.root.readFloats("features")
     #expect(features.shape == [3, 35])
     for (i, image) in images.enumerated() {
-      var expected: [Float] = []
-      for maps in try model.features(image, depths: [1, 2]) {
-        let (_, k, h, w) = maps.dims4
-        expected += maps.scalars.withUnsafeBufferPointer {
-          extractor.pyramid!.pooled($0, channels: k, height: h, width: w)
-        }
-      }
+      let expected = try Self.pyramidRow(image, model: model, pyramid: extractor.pyramid!)
       #expect(maxDifference(Array(features.values[(i * 35)..<((i + 1) * 35)]), expected) <= 1e-6)
     }
     #expect(try file.root.readStrings("label_names") == ["a", "b"])
@@ -264,13 +273,7 @@ import Testing
     for e in 0..<7 {
       let example = Tensor(
         shape: [1, 1, 12, 12], scalars: Array(data.scalars[(e * 144)..<((e + 1) * 144)]))
-      var expected: [Float] = []
-      for maps in try model.features(example, depths: [1, 2]) {
-        let (_, k, h, w) = maps.dims4
-        expected += maps.scalars.withUnsafeBufferPointer {
-          extractor.pyramid!.pooled($0, channels: k, height: h, width: w)
-        }
-      }
+      let expected = try Self.pyramidRow(example, model: model, pyramid: extractor.pyramid!)
       #expect(maxDifference(Array(features.values[(e * 70)..<((e + 1) * 70)]), expected) <= 1e-6)
     }
   }

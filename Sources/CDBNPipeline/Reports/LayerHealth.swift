@@ -52,13 +52,8 @@ public struct LayerHealth: Sendable, Equatable {
     if let t = activationTarget, !unitActivations.isEmpty {
       let dead = unitActivations.map { $0 < Self.deadFraction * t }
       deadUnits = (dead.filter { $0 }.count, unitActivations.count)
-      let k = filters.shape[0]
-      if k == dead.count {
-        let d = filters.count / max(1, k)
-        let norms = (0..<k).map { u in
-          filters.scalars[(u * d)..<((u + 1) * d)].reduce(0) { $0 + Double($1) * Double($1) }
-            .squareRoot()
-        }
+      if filters.shape[0] == dead.count {
+        let norms = Self.rowNorms(filters)
         let living = zip(norms, dead).filter { !$1 }.map(\.0).sorted()
         if !living.isEmpty {
           let median = living[living.count / 2]
@@ -120,6 +115,16 @@ public struct LayerHealth: Sendable, Equatable {
     return parts.joined(separator: ", ")
   }
 
+  /// The Euclidean norm of each row of `filters` [K, ...] (each filter over its channels and taps).
+  static func rowNorms(_ filters: Tensor) -> [Double] {
+    let k = filters.shape[0]
+    let d = filters.count / max(1, k)
+    return (0..<k).map { r in
+      filters.scalars[(r * d)..<((r + 1) * d)].reduce(0) { $0 + Double($1) * Double($1) }
+        .squareRoot()
+    }
+  }
+
   /// Mean |cos| over the K(K−1)/2 pairs of rows of `filters` [K, ...], by one product of the
   /// normalised rows with themselves. Rows of zeros count as orthogonal to everything.
   static func meanAbsoluteCosine(_ filters: Tensor) -> Double {
@@ -127,10 +132,8 @@ public struct LayerHealth: Sendable, Equatable {
     guard k >= 2 else { return 0 }
     let d = filters.count / k
     var rows = filters.scalars
-    for r in 0..<k {
-      var norm: Double = 0
-      for j in 0..<d { norm += Double(rows[r * d + j]) * Double(rows[r * d + j]) }
-      let scale = norm > 0 ? Float(1 / norm.squareRoot()) : 0
+    for (r, norm) in rowNorms(filters).enumerated() {
+      let scale = norm > 0 ? Float(1 / norm) : 0
       for j in 0..<d { rows[r * d + j] *= scale }
     }
     var gram = [Float](repeating: 0, count: k * k)
