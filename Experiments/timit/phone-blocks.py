@@ -6,7 +6,10 @@ Reads phoneme.sh's feature files (runs/timit-phoneme/{train,test}-1,mfcc.h5: CDB
 rbf-svm`, C = 3) on standardised features in which the CDBN block is scaled so that its share of the
 squared distance is w² times MFCC's (w = 0: MFCC alone; "joined": no scaling, as phoneme.sh does).
 w is meant to be chosen by the speaker-grouped 4-fold cross-validation on the training speakers
-(validation column); the test column is for the record. Needs numpy, h5py and scikit-learn.
+(validation column); the test column is for the record. A second table is a learning curve: test
+accuracy of each block alone when the SVM sees 1/8, 1/4, 1/2 and all of the training segments (the
+mean of 3 random subsets below all), which shows how each block would fare with more data than the
+sample has. Needs numpy, h5py and scikit-learn.
 
     Experiments/timit/phoneme.sh && python3 Experiments/timit/phone-blocks.py [runs/timit-phoneme]
 """
@@ -58,6 +61,21 @@ def main():
     folds = GroupKFold(4).split(a, y, speakers)
     validation = np.mean([accuracy(a[t], y[t], a[v], y[v], 1 / cdbn) for t, v in folds])
     print(f"| alone (no MFCC) | {100 * validation:.1f} | {100 * accuracy(a, y, b, yt, 1 / cdbn):.1f} |")
+    learning_curve(z, y, zt, yt, cdbn)
+
+
+def learning_curve(z, y, zt, yt, cdbn, fractions=(0.125, 0.25, 0.5, 1.0), subsets=3):
+    print()
+    print("| training segments | " + " | ".join(f"{round(f * len(y))}" for f in fractions) + " |")
+    print("|---|" + "---:|" * len(fractions))
+    for name, columns in [("MFCC", slice(cdbn, None)), ("CDBN layer 1", slice(0, cdbn))]:
+        a, b = z[:, columns], zt[:, columns]
+        cells = []
+        for fraction in fractions:
+            draws = subsets if fraction < 1 else 1
+            rows = [np.random.default_rng(seed).permutation(len(y))[: round(fraction * len(y))] for seed in range(draws)]
+            cells.append(np.mean([accuracy(a[r], y[r], b, yt, 1 / a.shape[1]) for r in rows]))
+        print(f"| {name} | " + " | ".join(f"{100 * c:.1f}" for c in cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
