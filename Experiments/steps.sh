@@ -6,12 +6,21 @@ timed() {  # timed LABEL COMMAND...: runs it, logs its wall time
   "$@"
   echo "$label|$((SECONDS - start))" >>"$timings"
 }
+# error_of, accuracy_of: the test error and accuracy (%) that `cdbn classify` prints.
 error_of() { sed -n 's/^error \([0-9.]*\)%.*/\1/p' | head -1; }
+accuracy_of() { sed -n 's/^error [^,]*, accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
 # The rows of the timings table.
 timings_rows() {
   echo "| step | seconds |"
   echo "|---|---:|"
   awk -F'|' '{ printf "| %s | %s |\n", $1, $2 }' "$timings"
+}
+# wall_times: a section's "Wall time:" table, each timed step and the whole script (since $started).
+wall_times() {
+  echo "Wall time:"
+  echo
+  timings_rows
+  echo "| **whole script** | **$((SECONDS - started))** |"
 }
 # The timings table of a results file.
 timings_table() {

@@ -124,10 +124,7 @@ section=$out/section.md
   echo
   accuracy_table "training pictures per class"
   echo
-  echo "Wall time:"
-  echo
-  timings_rows
-  echo "| **whole script** | **$((SECONDS - started))** |"
+  wall_times
 } >"$section"
 cat "$section"
 variant=$(echo "${overrides[*]:-}" | sed -e 's/--set //g' -e 's/[^A-Za-z0-9_.=]/-/g')

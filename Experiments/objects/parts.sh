@@ -131,10 +131,7 @@ section=$out/section.md
   cat "$out/specificity.txt"
   echo '```'
   echo
-  echo "Wall time:"
-  echo
-  timings_rows
-  echo "| **whole script** | **$((SECONDS - started))** |"
+  wall_times
 } >"$section"
 cat "$section"
 publish "parts" "$section" "# Objects: Caltech-101 classification, part learning and class specificity

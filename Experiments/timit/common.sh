@@ -179,8 +179,7 @@ draw_and_classify() {
   done
 }
 
-# 4. Tables: mean ± sample std of accuracy (%) over draws, from lines METHOD|SIZE|ACCURACY.
-accuracy_of() { sed -n 's/^error [^,]*, accuracy \([0-9.]*\)%.*/\1/p' | head -1; }
+# 4. Tables: accuracy_table (Experiments/steps.sh) from the lines METHOD|SIZE|ACCURACY.
 # The run's description, shared by the sections.
 describe_run() {
   local corpus="the embedded TIMIT sample (Data/timit-sample: 16 speakers × 10 utterances)"
@@ -205,17 +204,10 @@ finish() {
     describe_run
     cat
     echo
-    echo "Wall time:"
-    echo
     wall_times
   } >"$section"
   publish "$key" "$section" "# TIMIT: speaker, gender and phone classification with 1-D CDBN features
 
 Written by Experiments/timit/speaker.sh, gender.sh and phoneme.sh (each replaces its own section)."
   cat "$section"
-}
-
-wall_times() {
-  timings_rows
-  echo "| **whole script** | **$((SECONDS - started))** |"
 }
