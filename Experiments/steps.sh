@@ -77,6 +77,19 @@ use_cdbn() {
   fi
 }
 
+# cdbn ARGS...: $CDBN (see use_cdbn) with its progress and log lines (stderr) shown only when it fails.
+cdbn() {
+  local log status=0
+  log=$(mktemp)
+  "$CDBN" "$@" 2>"$log" || status=$?
+  if [ $status != 0 ]; then
+    echo "cdbn $* failed:" >&2
+    cat "$log" >&2
+  fi
+  rm -f "$log"
+  return $status
+}
+
 # accuracy_table FIRST-HEADER: a Markdown table of the lines METHOD|SIZE|VALUE in $accuracies, a row per
 # size in $sizes, a column per representation in $representations (headed by the array $names).
 accuracy_table() {

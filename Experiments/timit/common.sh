@@ -49,18 +49,6 @@ if [ ! -d "$timit" ]; then echo "$0: $timit is not a folder" >&2; exit 2; fi
 case $per_role$draws in *[!0-9]*) echo "$0: --speakers and --draws take numbers" >&2; exit 2 ;; esac
 mkdir -p "$out"
 use_cdbn
-# cdbn's progress and log lines (stderr) are shown only when a command fails.
-cdbn() {
-  local log status=0
-  log=$(mktemp)
-  "$CDBN" "$@" 2>"$log" || status=$?
-  if [ $status != 0 ]; then
-    echo "cdbn $* failed:" >&2
-    cat "$log" >&2
-  fi
-  rm -f "$log"
-  return $status
-}
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"

@@ -36,8 +36,6 @@ mkdir -p "$out"
 started=$SECONDS
 timings=$out/timings.txt
 : >"$timings"
-cdbn() { "$CDBN" "$@" 2>/dev/null; }
-
 # candidate NAME [KEY=VALUE ...]: lines "NAME LLAYER|N|ACCURACY" into $out/accuracies.txt.
 candidate() {
   local name=$1 dir=$out/$1 half held sets=() layer n draw
