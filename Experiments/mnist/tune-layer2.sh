@@ -8,7 +8,7 @@
 # labelled images drawn from those 50,000 (seeds 1–3); the error is measured on images 50,001–60,000.
 # Writes Experiments/mnist/TUNING-LAYER2.md (or --results FILE).
 #
-#   Experiments/mnist/tune-layer2.sh                      # the candidates below (about 20 minutes)
+#   Experiments/mnist/tune-layer2.sh                      # the candidates below (27 minutes on 2 cores)
 #   Experiments/mnist/tune-layer2.sh "200 2 0.1 0.01"     # "BASES FILTER SPARSITY LEARNING-RATE"
 set -euo pipefail
 command_line="Experiments/mnist/tune-layer2.sh${*:+ $*}"

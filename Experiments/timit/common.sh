@@ -167,7 +167,8 @@ draw_and_classify() {
   done
 }
 
-# 4. Tables: accuracy_table (Experiments/steps.sh) from the lines METHOD|SIZE|ACCURACY.
+# 4. Tables: accuracy_table (Experiments/steps.sh) from the lines METHOD|SIZE|ACCURACY, in a section with
+#    the run's description (describe_run) and wall times, published by finish.
 # The run's description, shared by the sections.
 describe_run() {
   local corpus="the embedded TIMIT sample (Data/timit-sample: 16 speakers × 10 utterances)"
