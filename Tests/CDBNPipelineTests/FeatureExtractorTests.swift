@@ -13,11 +13,8 @@ import Testing
   func featuresEqualTheModelsOwn(depth: Int) throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let modelPath = directory.file("model.h5")
-    let model = try writeHandMadeModel(to: modelPath)
-    let dataPath = directory.file("data.h5")
-    let data = syntheticImages(count: 10)
-    try writeDataFile(dataPath, data)
+    let (modelPath, model, dataPath, data) = try handMadeModelAndImages(
+      in: directory, count: 10)
     let out = directory.file("features.h5")
 
     var extractor = try FeatureExtractor(modelPath: modelPath, depth: depth)
@@ -50,11 +47,8 @@ import Testing
   @Test func flattenedFeaturesAreOneRowPerExample() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let modelPath = directory.file("model.h5")
-    let model = try writeHandMadeModel(to: modelPath)
-    let dataPath = directory.file("data.h5")
-    let data = syntheticImages(count: 7)
-    try writeDataFile(dataPath, data, labels: false, ids: false)
+    let (modelPath, model, dataPath, data) = try handMadeModelAndImages(
+      in: directory, count: 7, labels: false, ids: false)
     let out = directory.file("flat.h5")
     var extractor = try FeatureExtractor(modelPath: modelPath, depth: 2)
     extractor.flatten = true
@@ -93,11 +87,8 @@ import Testing
   @Test func severalLayersAreJoinedPerExampleAndLayerZeroIsTheInput() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let modelPath = directory.file("model.h5")
-    let model = try writeHandMadeModel(to: modelPath)
-    let dataPath = directory.file("data.h5")
-    let data = syntheticImages(count: 5)
-    try writeDataFile(dataPath, data)
+    let (modelPath, model, dataPath, data) = try handMadeModelAndImages(
+      in: directory, count: 5)
     let out = directory.file("joined.h5")
     var extractor = try FeatureExtractor(modelPath: modelPath, depths: [2, 0])
     extractor.batchSize = 2
@@ -256,11 +247,8 @@ import Testing
   @Test func examplesOfOneSizeArePooledOverThePyramidABatchAtATime() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let modelPath = directory.file("model.h5")
-    let model = try writeHandMadeModel(to: modelPath)
-    let dataPath = directory.file("data.h5")
-    let data = syntheticImages(count: 7)
-    try writeDataFile(dataPath, data)
+    let (modelPath, model, dataPath, data) = try handMadeModelAndImages(
+      in: directory, count: 7)
     let out = directory.file("pyramid.h5")
     var extractor = try FeatureExtractor(modelPath: modelPath, depths: [1, 2])
     // 3×3 cells on layer 2's 2×2 maps share rows and columns; layer 1's 5×5 are not divisible.
@@ -329,4 +317,17 @@ import Testing
     #expect(try bytes(picture).prefix(8) == Data(pngMagic))
     #expect(SpecificityReport.table(rows, classes: 2).contains("median entropy"))
   }
+}
+
+/// The hand-made two-layer model and `count` synthetic 12×12 images (labelled, with ids, unless told),
+/// written as model.h5 and data.h5 in `directory`.
+private func handMadeModelAndImages(
+  in directory: TemporaryDirectory, count: Int, labels: Bool = true, ids: Bool = true
+) throws -> (modelPath: String, model: ConvolutionalDBN, dataPath: String, data: Tensor) {
+  let modelPath = directory.file("model.h5")
+  let model = try writeHandMadeModel(to: modelPath)
+  let dataPath = directory.file("data.h5")
+  let data = syntheticImages(count: count)
+  try writeDataFile(dataPath, data, labels: labels, ids: ids)
+  return (modelPath, model, dataPath, data)
 }
