@@ -2,12 +2,24 @@
 # Chooses the CNNs' learning rate (and, for the CNN started from the CDBN, how many epochs its copied
 # layers stay frozen) on a validation split of the MNIST training set, never the test set: train on
 # 1,000 labelled images drawn from images 1–50,000, measure the error on images 50,001–60,000.
-# Needs the CDBN of run.sh (runs/mnist-table/cdbn.h5, or MODEL=...). Writes Experiments/mnist/TUNING-CNN.md.
+# Needs the CDBN of run.sh (runs/mnist-table/cdbn.h5, or MODEL=...). Writes Experiments/mnist/TUNING-CNN.md
+# (or --results FILE).
 #
 #   Experiments/mnist/tune-cnn.sh
+#   Experiments/mnist/tune-cnn.sh --results FILE "init-0.2-f5 cnn-init-tuned.yaml 0.2 5 1" ...
+#                       # "NAME CONFIG LEARNING_RATE FREEZE_EPOCHS INIT(0|1)", CONFIG in Experiments/mnist
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=Experiments/mnist
+arguments=
+for a in "$@"; do
+  case $a in *" "*) arguments+=" \"$a\"" ;; *) arguments+=" $a" ;; esac
+done
+results=$here/TUNING-CNN.md
+if [ "${1:-}" = --results ]; then
+  results=$2
+  shift 2
+fi
 out=runs/mnist-tune-cnn
 model=${MODEL:-runs/mnist-table/cdbn.h5}
 mkdir -p "$out"
@@ -25,7 +37,7 @@ candidates=(
 rows=()
 for candidate in "${candidates[@]}"; do
   read -r name config rate freeze init <<<"$candidate"
-  sed -e "s/^  learning_rate: .*/  learning_rate: $rate/" \
+  sed -e "s/^  learning_rate: .*/  learning_rate: $rate/" -e "/^  freeze_init_epochs: /d" \
     -e "s/^  max_shift: \(.*\)/  max_shift: \1\n  freeze_init_epochs: $freeze/" "$here/$config" >"$out/$name.yaml"
   args=()
   [ "$init" = 1 ] && args=(--init "$model")
@@ -42,12 +54,12 @@ done
 {
   echo "# MNIST: choosing the CNNs' learning rates on a validation split"
   echo
-  echo "Made by \`Experiments/mnist/tune-cnn.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores. Each CNN is trained on"
+  echo "Made by \`Experiments/mnist/tune-cnn.sh$arguments\` on $(date -u +%Y-%m-%d), $(nproc) cores. Each CNN is trained on"
   echo "1,000 labelled images drawn from training images 1–50,000 (seed 1) and tested on training images"
   echo "50,001–60,000; the test set is not used. From CDBN = \`train-cnn --init $model\`."
   echo
   echo "| candidate | config | learning rate | frozen epochs | from CDBN | validation error (%) | seconds |"
   echo "|---|---|---:|---:|---|---:|---:|"
   printf '%s\n' "${rows[@]}"
-} >$here/TUNING-CNN.md
-cat $here/TUNING-CNN.md
+} >"$results"
+cat "$results"
