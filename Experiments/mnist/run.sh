@@ -6,9 +6,9 @@
 # committed table deliberately).
 #
 #   Experiments/mnist/run.sh            # 10 random subsets per row for every method, 60,000 rows (many hours)
-#   Experiments/mnist/run.sh --cnn-subsets 1 --no-cnn-60000
-#                                       # SVM rows in full; CNNs on the first subset, no 60,000-label CNN
-#                                       # (the committed table, 19 minutes on 2 cores)
+#   Experiments/mnist/run.sh --cnn-subsets 3 --no-cnn-60000
+#                                       # SVM rows in full; CNNs on the first 3 subsets, no 60,000-label CNN
+#                                       # (the committed table, about 25 minutes on 2 cores)
 #   Experiments/mnist/run.sh --quick    # 1 subset per row, no 60,000 row, 1-epoch pretraining on 10,000
 #                                       # images, 5 CNN epochs (a smoke run)
 #   Experiments/mnist/run.sh --reuse ...  # keep the CDBN and feature files of an earlier run (and their timings)
