@@ -2,7 +2,7 @@
 """Could another read-out of layer 1, or another linear classifier, close the gap to Lee et al.'s MNIST table?
 
 Reads layer 1's pooled maps (40 × 6 × 6 per image) of the tuned layer 1 that Experiments/mnist/tune.sh
-pretrained on training images 1–50,000 (`cdbn features --layer 1`, written once into runs/readout/),
+pretrained on training images 1–50,000 (`cdbn features --layer 1`, written once per model into runs/readout/),
 builds each read-out below in numpy, and fits scikit-learn's LinearSVC (LIBLINEAR's L2-loss dual SVM,
 the solver behind `cdbn classify --classifier linear-svm`) on 1,000 labelled images drawn from those
 50,000 (seeds 1–3; C by 3-fold cross-validation over 0.003 … 3), with the error on images 50,001–60,000.
@@ -71,7 +71,7 @@ def validation_errors(features, labels, classifier):
 
 def main():
     model = sys.argv[1] if len(sys.argv) > 1 else "runs/mnist-tune/f12-s0.03-e30-k40-p3.h5"
-    maps_file = "runs/readout/layer1-maps.h5"
+    maps_file = f"runs/readout/{os.path.splitext(os.path.basename(model))[0]}-layer1-maps.h5"
     if not os.path.exists(maps_file):
         os.makedirs(os.path.dirname(maps_file), exist_ok=True)
         subprocess.run([".build/release/cdbn", "features", "--model", model, "--layer", "1",
