@@ -60,6 +60,15 @@ publish() {
 # powers_of_two LOW HIGH: 2^LOW,…,2^HIGH as a comma-separated list (for classify --c-values).
 powers_of_two() { awk -v lo="$1" -v hi="$2" 'BEGIN { for (e = lo; e <= hi; e++) printf "%s%.10g", (e > lo ? "," : ""), 2 ^ e }'; }
 
+# quoted_arguments ARG...: the arguments as a command line would show them, each after a space, the ones
+# with spaces in double quotes (for a results file's "Made by" line).
+quoted_arguments() {
+  local a
+  for a in "$@"; do
+    case $a in *" "*) printf ' "%s"' "$a" ;; *) printf ' %s' "$a" ;; esac
+  done
+}
+
 # absolute PATH: PATH made absolute against $caller (the folder the script was started from).
 absolute() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 

@@ -9,15 +9,14 @@
 #   Experiments/mnist/tune-cnn.sh --results FILE "init-0.2-f5 cnn-init-tuned.yaml 0.2 5 1" ...
 #                       # "NAME CONFIG LEARNING_RATE FREEZE_EPOCHS INIT(0|1)", CONFIG in Experiments/mnist
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/../.."
+source Experiments/steps.sh
 here=Experiments/mnist
-arguments=
-for a in "$@"; do
-  case $a in *" "*) arguments+=" \"$a\"" ;; *) arguments+=" $a" ;; esac
-done
+arguments=$(quoted_arguments "$@")
 results=$here/TUNING-CNN.md
 if [ "${1:-}" = --results ]; then
-  results=$2
+  results=$(absolute "$2")
   shift 2
 fi
 out=runs/mnist-tune-cnn
@@ -47,7 +46,7 @@ for candidate in "${candidates[@]}"; do
     --train-limit 1000 --seed 1 "${args[@]}" >"$out/$name.log" 2>&1
   $cdbn classify --classifier cnn --model "$out/$name.h5" --test $train --test-rows 50000:60000 \
     >"$out/$name.txt"
-  error=$(sed -n 's/^error \([0-9.]*\)%.*/\1/p' "$out/$name.txt" | head -1)
+  error=$(error_of <"$out/$name.txt")
   rows+=("| $name | \`$config\` | $rate | $freeze | $([ "$init" = 1 ] && echo yes || echo no) | $error | $((SECONDS - start)) |")
   echo "${rows[-1]}"
 done

@@ -14,11 +14,9 @@
 #                              # the SVM gets each map max-pooled over this pyramid (FEATURES.md's read-out)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Experiments/steps.sh
 here=Experiments/mnist
-arguments=
-for a in "$@"; do
-  case $a in *" "*) arguments+=" \"$a\"" ;; *) arguments+=" $a" ;; esac
-done
+arguments=$(quoted_arguments "$@")
 results=$here/TUNING.md
 pyramid=
 while [ $# -gt 0 ]; do
